@@ -1,0 +1,55 @@
+/*
+ * Findings: faults of the target, as events.
+ *
+ * A finding is raised by a connection (or, later, by target supervision),
+ * handed to whoever listens, and never printed here.
+ */
+#ifndef STUTTERFUZZ_FINDING_H
+#define STUTTERFUZZ_FINDING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum finding_kind {
+	FINDING_REFUSED,		/* connect() refused: nothing listens any more */
+	FINDING_CONNECT_TIMEOUT,	/* connect() did not complete in time */
+	FINDING_RESET,			/* ECONNRESET or EPIPE while sending or reading */
+	FINDING_HANG,			/* sent data stayed unacked for the hang timeout */
+	FINDING__COUNT
+};
+
+/* Bit of a kind in a kind mask. */
+#define FINDING_BIT(k)		(1U << (k))
+#define FINDING_MASK_ALL	((1U << FINDING__COUNT) - 1)
+#define FINDING_MASK_CONNECT	(FINDING_BIT(FINDING_REFUSED) | \
+				 FINDING_BIT(FINDING_CONNECT_TIMEOUT))
+
+struct blob;
+struct plan;
+
+struct finding {
+	enum finding_kind	 kind;
+	int			 err;		/* errno behind it, or 0 */
+	uint64_t		 seed;
+	uint64_t		 index;		/* connection index */
+	const struct blob	*blob;
+	const struct plan	*plan;
+	uint32_t		 frags_sent;	/* fragments fully sent */
+	size_t			 bytes_sent;
+	uint64_t		 at_us;		/* time since the run started */
+	const char		*phase;		/* "connect", "send", "read", "drain" */
+};
+
+/* Short name of a kind ("refused", "connect-timeout", ...). */
+const char	*finding_kind_name(enum finding_kind k);
+
+/* Parses a comma-separated list of kinds into a mask. Besides the kind names
+ * it takes "connect" (refused and connect-timeout), "all" and "none".
+ * Returns 0, or -1 with an allocated *cause. */
+int		 finding_parse_kinds(const char *list, unsigned *mask,
+		     char **cause);
+
+/* Writes the kind names of mask into buf as a comma-separated list. */
+void		 finding_format_kinds(unsigned mask, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,474 @@
+/* Command-line options: parsing, range checks and defaults in one place. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finding.h"
+#include "options.h"
+#include "util.h"
+
+#define MAX_CONNS	1000000
+#define MAX_CHANCE	1000000000
+#define DAY_MS		(24ULL * 3600 * 1000)
+
+static const char *pace_names[PACE__COUNT] = {
+	[PACE_CYCLE] = "cycle",
+	[PACE_ACK] = "ack",
+};
+
+static const struct options option_defaults = {
+	.action = OPTIONS_RUN,
+	.host = "localhost",
+	.num_conns = 100,
+	.cycle_ms = 150,
+	.pace = PACE_ACK,
+	.gap_us = 1000,
+	.plan = {
+		.split = PLAN_SPLIT_UNIFORM,
+		.fastopen_chance = 2,
+		.close_chance = 500,
+		.max_fragments = 0,
+	},
+	.stop_on = FINDING_MASK_CONNECT,
+	.fail_on = FINDING_MASK_CONNECT,
+	.stats_interval_ms = 1000,
+	.connect_timeout_ms = 5000,
+	.hang_timeout_ms = 30000,
+	.drain_timeout_ms = 2000,
+};
+
+enum {
+	OPT_BLOB_DIR = 256,
+	OPT_HOST,
+	OPT_PORT,
+	OPT_NUM_CONNS,
+	OPT_CYCLE_MS,
+	OPT_FASTOPEN_CHANCE,
+	OPT_CLOSE_CHANCE,
+	OPT_PACE,
+	OPT_GAP_US,
+	OPT_SPLIT,
+	OPT_MAX_FRAGMENTS,
+	OPT_SEED,
+	OPT_DURATION,
+	OPT_ROUNDS,
+	OPT_ONLY,
+	OPT_MAX_FINDINGS,
+	OPT_STOP_ON,
+	OPT_FAIL_ON,
+	OPT_STATS_INTERVAL,
+	OPT_CONNECT_TIMEOUT,
+	OPT_HANG_TIMEOUT,
+	OPT_DRAIN_TIMEOUT,
+	OPT_SHARD,
+};
+
+static const struct option long_options[] = {
+	{ "blob-dir", required_argument, NULL, OPT_BLOB_DIR },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "num-conns", required_argument, NULL, OPT_NUM_CONNS },
+	{ "cycle-ms", required_argument, NULL, OPT_CYCLE_MS },
+	{ "fastopen-chance", required_argument, NULL, OPT_FASTOPEN_CHANCE },
+	{ "close-chance", required_argument, NULL, OPT_CLOSE_CHANCE },
+	{ "pace", required_argument, NULL, OPT_PACE },
+	{ "gap-us", required_argument, NULL, OPT_GAP_US },
+	{ "split", required_argument, NULL, OPT_SPLIT },
+	{ "max-fragments", required_argument, NULL, OPT_MAX_FRAGMENTS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "rounds", required_argument, NULL, OPT_ROUNDS },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "max-findings", required_argument, NULL, OPT_MAX_FINDINGS },
+	{ "stop-on", required_argument, NULL, OPT_STOP_ON },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "hang-timeout", required_argument, NULL, OPT_HANG_TIMEOUT },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+"usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
+"Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
+"at random packet boundaries, and reports the faults it provokes.\n"
+"\n"
+"Target and corpus:\n"
+"  --blob-dir=DIR          directory of blobs (regular files; dot-files skipped)\n"
+"  --host=HOST             host name or address (default localhost)\n"
+"  --port=PORT             port number or service name (required)\n"
+"  --shard=K/N             use only every N-th blob, starting at blob K\n"
+"Load and cutting:\n"
+"  --num-conns=N           connections kept in flight (default 100)\n"
+"  --pace=MODE             ack: per connection, next fragment once the last\n"
+"                          is acked and --gap-us passed (default);\n"
+"                          cycle: one fragment per connection per --cycle-ms\n"
+"  --gap-us=US             least time between fragments in ack mode (1000)\n"
+"  --cycle-ms=MS           cycle length in cycle mode (default 150)\n"
+"  --split=STRATEGY        how blobs are cut: uniform (default)\n"
+"  --max-fragments=N       at most N fragments per blob (default 0, no bound)\n"
+"  --fastopen-chance=N     1 in N connections use TCP Fast Open (2; 0 never)\n"
+"  --close-chance=N        1 in N fragments is an early close (500; 0 never)\n"
+"Reproducing and stopping:\n"
+"  --seed=S                seed of the run (default: random, printed at start)\n"
+"  --only=INDEX            run only connection INDEX of the seed, then stop\n"
+"  --duration=TIME         stop after TIME (30s, 10m, 2h; a bare number is s)\n"
+"  --rounds=N              stop after N passes over the corpus\n"
+"  --max-findings=N        stop after N findings of any kind\n"
+"  --stop-on=KINDS         finding kinds that stop the run (default connect)\n"
+"  --fail-on=KINDS         finding kinds that make the exit status 1\n"
+"                          (default connect); KINDS is a comma list of\n"
+"                          refused, connect-timeout, reset, hang, or\n"
+"                          connect, all, none\n"
+"  --connect-timeout=TIME  a connect slower than this is a finding (5s)\n"
+"  --hang-timeout=TIME     data unacked this long is a hang finding (30s; 0 off)\n"
+"  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
+"Output:\n"
+"  --stats-interval=TIME   live statistics period (default 1s)\n"
+"  -q, --quiet             no live statistics, only findings and the summary\n"
+"  -h, --help              this text\n"
+"  -V, --version           version\n"
+"\n"
+"Exit status: 0 ran clean until a limit or a signal; 1 findings of a\n"
+"--fail-on kind; 2 usage or configuration error; 3 runtime error of\n"
+"stutterfuzz itself (out of file descriptors, ports, memory).\n"
+"See stutterfuzz(1).\n";
+
+/* Fills o with the defaults. */
+void
+options_defaults(struct options *o)
+{
+	*o = option_defaults;
+}
+
+/* The --help text. */
+const char *
+options_usage(void)
+{
+	return usage_text;
+}
+
+/* Name of a pace mode. */
+const char *
+options_pace_name(enum pace_mode m)
+{
+	if (m >= PACE__COUNT)
+		return "unknown";
+	return pace_names[m];
+}
+
+/* Parses the leading digits of s as an unsigned number; *end is set after
+ * them. */
+static int
+parse_digits(const char *s, uint64_t *out, const char **end)
+{
+	unsigned long long	v;
+	char			*e;
+	int			 base = 10;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
+		base = 16;
+	}
+	errno = 0;
+	v = strtoull(s, &e, base);
+	if (errno == ERANGE)
+		return -2;
+	*out = v;
+	*end = e;
+	return 0;
+}
+
+/* Parses an unsigned decimal (or 0x hex) number within [min, max]. */
+int
+options_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char **cause)
+{
+	uint64_t	 v;
+	const char	*end;
+	int		 rc;
+
+	rc = parse_digits(s, &v, &end);
+	if (rc == -1 || *end != '\0') {
+		*cause = xasprintf("'%s' is not a number", s);
+		return -1;
+	}
+	if (rc == -2 || v < min || v > max) {
+		*cause = xasprintf("%s is out of range (%" PRIu64 " to %" PRIu64
+		    ")", s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parses a duration into milliseconds within [min_ms, max_ms]. */
+int
+options_parse_duration(const char *s, uint64_t min_ms, uint64_t max_ms,
+    uint64_t *out_ms, char **cause)
+{
+	static const struct {
+		const char	*suffix;
+		uint64_t	 ms;
+	} units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", DAY_MS },
+	};
+	uint64_t	 v;
+	const char	*end;
+	int		 rc;
+
+	rc = parse_digits(s, &v, &end);
+	if (rc == -1 || (end - s > 1 && s[1] == 'x')) {
+		*cause = xasprintf("'%s' is not a duration (try 30s, 10m, 2h)",
+		    s);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		if (rc == -2 || v > UINT64_MAX / units[i].ms ||
+		    v * units[i].ms < min_ms || v * units[i].ms > max_ms) {
+			*cause = xasprintf("%s is out of range (%" PRIu64
+			    "ms to %" PRIu64 "s)", s, min_ms, max_ms / 1000);
+			return -1;
+		}
+		*out_ms = v * units[i].ms;
+		return 0;
+	}
+	*cause = xasprintf("'%s' has an unknown unit (use ms, s, m, h or d)",
+	    s);
+	return -1;
+}
+
+/* Parses "K/N" for --shard. */
+static int
+parse_shard(const char *s, unsigned *k, unsigned *n, char **cause)
+{
+	const char	*slash = strchr(s, '/');
+	char		*left;
+	uint64_t	 kv, nv;
+	int		 rc;
+
+	if (slash == NULL) {
+		*cause = xasprintf("'%s' is not K/N", s);
+		return -1;
+	}
+	if (options_parse_uint(slash + 1, 1, 65536, &nv, cause) == -1)
+		return -1;
+	left = xasprintf("%.*s", (int)(slash - s), s);
+	rc = options_parse_uint(left, 0, nv - 1, &kv, cause);
+	free(left);
+	if (rc == -1)
+		return -1;
+	*k = (unsigned)kv;
+	*n = (unsigned)nv;
+	return 0;
+}
+
+/* Applies one option with its argument to o. */
+static int
+options_apply(struct options *o, int opt, const char *arg, char **cause)
+{
+	uint64_t	v;
+	unsigned	mask;
+
+	switch (opt) {
+	case OPT_BLOB_DIR:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty path");
+			return -1;
+		}
+		o->blob_dir = arg;
+		return 0;
+	case OPT_HOST:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty host");
+			return -1;
+		}
+		o->host = arg;
+		return 0;
+	case OPT_PORT:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty port");
+			return -1;
+		}
+		if (isdigit((unsigned char)*arg)) {
+			if (options_parse_uint(arg, 1, 65535, &v, cause) == -1)
+				return -1;
+		}
+		o->port = arg;
+		return 0;
+	case OPT_NUM_CONNS:
+		if (options_parse_uint(arg, 1, MAX_CONNS, &v, cause) == -1)
+			return -1;
+		o->num_conns = (uint32_t)v;
+		return 0;
+	case OPT_CYCLE_MS:
+		if (options_parse_uint(arg, 1, 3600000, &v, cause) == -1)
+			return -1;
+		o->cycle_ms = (uint32_t)v;
+		return 0;
+	case OPT_FASTOPEN_CHANCE:
+		if (options_parse_uint(arg, 0, MAX_CHANCE, &v, cause) == -1)
+			return -1;
+		o->plan.fastopen_chance = (uint32_t)v;
+		return 0;
+	case OPT_CLOSE_CHANCE:
+		if (options_parse_uint(arg, 0, MAX_CHANCE, &v, cause) == -1)
+			return -1;
+		o->plan.close_chance = (uint32_t)v;
+		return 0;
+	case OPT_PACE:
+		for (int m = 0; m < PACE__COUNT; m++) {
+			if (strcmp(arg, pace_names[m]) == 0) {
+				o->pace = (enum pace_mode)m;
+				return 0;
+			}
+		}
+		*cause = xasprintf("'%s' is not a pace mode (use ack or cycle)",
+		    arg);
+		return -1;
+	case OPT_GAP_US:
+		if (options_parse_uint(arg, 0, 10000000, &v, cause) == -1)
+			return -1;
+		o->gap_us = (uint32_t)v;
+		return 0;
+	case OPT_SPLIT:
+		if (plan_split_parse(arg, &o->plan.split) == -1) {
+			*cause = xasprintf("'%s' is not a split strategy (use "
+			    "uniform)", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_FRAGMENTS:
+		if (options_parse_uint(arg, 0, UINT32_MAX, &v, cause) == -1)
+			return -1;
+		o->plan.max_fragments = (uint32_t)v;
+		return 0;
+	case OPT_SEED:
+		if (options_parse_uint(arg, 0, UINT64_MAX, &o->seed, cause) == -1)
+			return -1;
+		o->seed_set = 1;
+		return 0;
+	case OPT_DURATION:
+		return options_parse_duration(arg, 1, 365 * DAY_MS,
+		    &o->duration_ms, cause);
+	case OPT_ROUNDS:
+		return options_parse_uint(arg, 1, UINT32_MAX, &o->rounds, cause);
+	case OPT_ONLY:
+		if (options_parse_uint(arg, 0, UINT64_MAX / 2, &o->only,
+		    cause) == -1)
+			return -1;
+		o->only_set = 1;
+		return 0;
+	case OPT_MAX_FINDINGS:
+		return options_parse_uint(arg, 1, UINT32_MAX, &o->max_findings,
+		    cause);
+	case OPT_STOP_ON:
+		if (finding_parse_kinds(arg, &mask, cause) == -1)
+			return -1;
+		o->stop_on = mask;
+		return 0;
+	case OPT_FAIL_ON:
+		if (finding_parse_kinds(arg, &mask, cause) == -1)
+			return -1;
+		o->fail_on = mask;
+		return 0;
+	case OPT_STATS_INTERVAL:
+		return options_parse_duration(arg, 100, DAY_MS,
+		    &o->stats_interval_ms, cause);
+	case OPT_CONNECT_TIMEOUT:
+		return options_parse_duration(arg, 10, 3600000,
+		    &o->connect_timeout_ms, cause);
+	case OPT_HANG_TIMEOUT:
+		return options_parse_duration(arg, 0, DAY_MS,
+		    &o->hang_timeout_ms, cause);
+	case OPT_DRAIN_TIMEOUT:
+		return options_parse_duration(arg, 0, 3600000,
+		    &o->drain_timeout_ms, cause);
+	case OPT_SHARD:
+		return parse_shard(arg, &o->shard_k, &o->shard_n, cause);
+	}
+	*cause = xasprintf("internal error: option %d not handled", opt);
+	return -1;
+}
+
+/* Name of the long option with value opt, for messages. */
+static const char *
+option_name(int opt)
+{
+	for (const struct option *lo = long_options; lo->name; lo++) {
+		if (lo->val == opt)
+			return lo->name;
+	}
+	return "?";
+}
+
+/* Parses argv into o. */
+int
+options_parse(struct options *o, int argc, char **argv, char **cause)
+{
+	int	opt;
+
+	optind = 0;	/* glibc: full reinitialisation, so tests can call twice */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qhV", long_options,
+	    NULL)) != -1) {
+		char	*why = NULL;
+
+		switch (opt) {
+		case 'q':
+			o->quiet = 1;
+			continue;
+		case 'h':
+			o->action = OPTIONS_HELP;
+			return 0;
+		case 'V':
+			o->action = OPTIONS_VERSION;
+			return 0;
+		case ':':
+			*cause = xasprintf("option %s needs a value",
+			    argv[optind - 1]);
+			return -1;
+		case '?':
+			if (optopt != 0)
+				*cause = xasprintf("unknown option '-%c'",
+				    optopt);
+			else
+				*cause = xasprintf("unknown option '%s'",
+				    argv[optind - 1]);
+			return -1;
+		}
+		if (options_apply(o, opt, optarg, &why) == -1) {
+			*cause = xasprintf("--%s: %s", option_name(opt), why);
+			free(why);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		*cause = xasprintf("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->blob_dir == NULL) {
+		*cause = xasprintf("--blob-dir is required");
+		return -1;
+	}
+	if (o->port == NULL) {
+		*cause = xasprintf("--port is required");
+		return -1;
+	}
+	return 0;
+}

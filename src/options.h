@@ -1,0 +1,72 @@
+/* Command-line options: parsing, range checks and defaults in one place. */
+#ifndef STUTTERFUZZ_OPTIONS_H
+#define STUTTERFUZZ_OPTIONS_H
+
+#include <stdint.h>
+
+#include "plan.h"
+
+enum pace_mode {
+	PACE_CYCLE,	/* one fragment per connection per --cycle-ms, when acked */
+	PACE_ACK,	/* per-connection: as soon as acked and --gap-us passed */
+	PACE__COUNT
+};
+
+enum options_action {
+	OPTIONS_RUN,
+	OPTIONS_HELP,
+	OPTIONS_VERSION,
+};
+
+struct options {
+	enum options_action	 action;
+	const char		*blob_dir;
+	const char		*host;
+	const char		*port;
+	uint32_t		 num_conns;
+	uint32_t		 cycle_ms;
+	enum pace_mode		 pace;
+	uint32_t		 gap_us;
+	struct plan_params	 plan;
+	uint64_t		 seed;
+	int			 seed_set;
+	uint64_t		 duration_ms;	/* 0: until interrupted */
+	uint64_t		 rounds;	/* 0: no limit */
+	uint64_t		 only;		/* run only this connection index */
+	int			 only_set;
+	uint64_t		 max_findings;	/* 0: no limit */
+	unsigned		 stop_on;	/* finding kinds that stop the run */
+	unsigned		 fail_on;	/* finding kinds that make exit status 1 */
+	uint64_t		 stats_interval_ms;
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 hang_timeout_ms;	/* 0: never */
+	uint64_t		 drain_timeout_ms;
+	int			 quiet;
+	unsigned		 shard_k;
+	unsigned		 shard_n;	/* 0 or 1: no sharding */
+};
+
+/* Fills o with the defaults. */
+void		 options_defaults(struct options *o);
+
+/* Parses argv into o (which options_defaults filled). Returns 0, or -1 with
+ * an allocated one-line *cause. */
+int		 options_parse(struct options *o, int argc, char **argv,
+		     char **cause);
+
+/* Parses an unsigned decimal (or 0x hex) number within [min, max]. */
+int		 options_parse_uint(const char *s, uint64_t min, uint64_t max,
+		     uint64_t *out, char **cause);
+
+/* Parses a duration ("500ms", "30", "30s", "10m", "2h", "1d"; no unit means
+ * seconds) into milliseconds within [min_ms, max_ms]. */
+int		 options_parse_duration(const char *s, uint64_t min_ms,
+		     uint64_t max_ms, uint64_t *out_ms, char **cause);
+
+/* Name of a pace mode. */
+const char	*options_pace_name(enum pace_mode m);
+
+/* The --help text. */
+const char	*options_usage(void);
+
+#endif

@@ -1,0 +1,116 @@
+/* Statistics: counters, rates and formatting through a visitor. */
+#include <stdio.h>
+#include <string.h>
+
+#include "stats.h"
+
+/* Computes the rates between prev and cur over `seconds`. */
+void
+stats_rates(const struct stats *cur, const struct stats *prev, double seconds,
+    struct stats_rates *out)
+{
+	uint64_t	est, checks, ended;
+
+	memset(out, 0, sizeof *out);
+	out->seconds = seconds;
+	est = cur->conns_established - prev->conns_established;
+	checks = (cur->ready - prev->ready) + (cur->not_ready - prev->not_ready);
+	ended = (cur->conns_completed - prev->conns_completed) +
+	    (cur->early_closes - prev->early_closes) +
+	    (cur->peer_closed - prev->peer_closed);
+	if (seconds > 0) {
+		out->conns_per_s = (double)(cur->conns_started -
+		    prev->conns_started) / seconds;
+		out->fragments_per_s = (double)(cur->fragments -
+		    prev->fragments) / seconds;
+		out->bytes_per_s = (double)(cur->bytes - prev->bytes) / seconds;
+	}
+	if (est > 0)
+		out->mean_cycles_to_connect = (double)(cur->cycles_to_connect -
+		    prev->cycles_to_connect) / (double)est;
+	out->ready_to_send = checks ? (double)(cur->ready - prev->ready) /
+	    (double)checks : 1.0;
+	if (ended > 0)
+		out->fragments_per_conn = (double)(cur->fragments -
+		    prev->fragments) / (double)ended;
+}
+
+/* Total findings in s. */
+uint64_t
+stats_findings(const struct stats *s)
+{
+	uint64_t	n = 0;
+
+	for (int k = 0; k < FINDING__COUNT; k++)
+		n += s->findings[k];
+	return n;
+}
+
+/* Emits the figures in a fixed order. */
+void
+stats_visit(const struct stats *cur, const struct stats_rates *r,
+    stats_emit_fn emit, void *arg)
+{
+	emit(arg, "rounds", STATS_COUNT, (double)cur->rounds);
+	emit(arg, "mean_cycles_to_connect", STATS_RATIO,
+	    r->mean_cycles_to_connect);
+	emit(arg, "ready_to_send", STATS_RATIO, r->ready_to_send);
+	emit(arg, "conns", STATS_COUNT, (double)cur->conns_started);
+	emit(arg, "conns/s", STATS_RATE, r->conns_per_s);
+	emit(arg, "frags/s", STATS_RATE, r->fragments_per_s);
+	emit(arg, "bytes/s", STATS_RATE, r->bytes_per_s);
+	emit(arg, "frags/conn", STATS_RATIO, r->fragments_per_conn);
+	for (int k = 0; k < FINDING__COUNT; k++)
+		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
+		    (double)cur->findings[k]);
+	emit(arg, "local_errors", STATS_COUNT, (double)cur->local_errors);
+}
+
+struct line {
+	char	*buf;
+	size_t	 len;
+	size_t	 off;
+};
+
+/* Appends one "name=value" to a line. */
+static void
+line_emit(void *arg, const char *name, enum stats_type type, double value)
+{
+	struct line	*l = arg;
+	int		 n;
+	const char	*sep = l->off ? ", " : "";
+
+	if (l->off >= l->len)
+		return;
+	switch (type) {
+	case STATS_COUNT:
+	case STATS_RATE:
+		n = snprintf(l->buf + l->off, l->len - l->off, "%s%s=%.0f",
+		    sep, name, value);
+		break;
+	case STATS_RATIO:
+	default:
+		n = snprintf(l->buf + l->off, l->len - l->off, "%s%s=%.2f",
+		    sep, name, value);
+		break;
+	}
+	if (n < 0)
+		return;
+	l->off += (size_t)n;
+	if (l->off >= l->len)
+		l->off = l->len - 1;
+}
+
+/* Formats the figures as "name=value, name=value" into buf. */
+size_t
+stats_format_line(char *buf, size_t len, const struct stats *cur,
+    const struct stats_rates *r)
+{
+	struct line	l = { buf, len, 0 };
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	stats_visit(cur, r, line_emit, &l);
+	return l.off;
+}

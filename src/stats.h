@@ -1,0 +1,70 @@
+/*
+ * Statistics: counters kept by the engine, and the arithmetic that turns two
+ * snapshots into rates. Formatting goes through a visitor, so a text line and
+ * (later) JSON share one list of figures.
+ */
+#ifndef STUTTERFUZZ_STATS_H
+#define STUTTERFUZZ_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "finding.h"
+
+struct stats {
+	uint64_t	conns_started;	/* connections begun (socket made) */
+	uint64_t	conns_established;
+	uint64_t	conns_completed;	/* every planned byte sent, closed cleanly */
+	uint64_t	early_closes;	/* closed early as planned */
+	uint64_t	peer_closed;	/* the server closed before we were done */
+	uint64_t	drain_timeouts;	/* the server did not close in time */
+	uint64_t	fastopens;	/* connections that tried TCP Fast Open */
+	uint64_t	fragments;	/* fragments fully sent */
+	uint64_t	sends;		/* send() calls that sent bytes */
+	uint64_t	bytes;		/* bytes sent */
+	uint64_t	rounds;		/* completed passes over the corpus */
+	uint64_t	cycles_to_connect;	/* sum over established connections */
+	uint64_t	ready;		/* pacing checks that found nothing unacked */
+	uint64_t	not_ready;	/* pacing checks that found unacked data */
+	uint64_t	local_errors;	/* EMFILE, EADDRNOTAVAIL, ... */
+	uint64_t	findings[FINDING__COUNT];
+};
+
+/* Figures derived from two snapshots over an interval. */
+struct stats_rates {
+	double	seconds;
+	double	conns_per_s;
+	double	fragments_per_s;
+	double	bytes_per_s;
+	double	mean_cycles_to_connect;	/* NaN-free: 0 when nothing connected */
+	double	ready_to_send;		/* 1 when nothing was checked */
+	double	fragments_per_conn;
+};
+
+/* Value types a visitor gets. */
+enum stats_type {
+	STATS_COUNT,	/* integer */
+	STATS_RATE,	/* per second, shown with no decimals */
+	STATS_RATIO,	/* shown with two decimals */
+};
+
+typedef void (*stats_emit_fn)(void *arg, const char *name,
+    enum stats_type type, double value);
+
+/* Computes the rates between prev and cur over `seconds`. */
+void		 stats_rates(const struct stats *cur, const struct stats *prev,
+		     double seconds, struct stats_rates *out);
+
+/* Total findings in s. */
+uint64_t	 stats_findings(const struct stats *s);
+
+/* Emits the figures of a live line (or summary) in a fixed order: rounds,
+ * mean_cycles_to_connect, ready_to_send, rates, findings by kind. */
+void		 stats_visit(const struct stats *cur, const struct stats_rates *r,
+		     stats_emit_fn emit, void *arg);
+
+/* Formats the figures as "name=value, name=value" into buf. */
+size_t		 stats_format_line(char *buf, size_t len,
+		     const struct stats *cur, const struct stats_rates *r);
+
+#endif

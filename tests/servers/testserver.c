@@ -1,0 +1,321 @@
+/*
+ * testserver: a small single-threaded epoll TCP server for stutterfuzz's
+ * integration tests and benchmarks. It binds a free port on loopback, writes
+ * the port number to --port-file, and behaves as --mode says:
+ *
+ *   record      read everything; at EOF log one line per connection:
+ *               "conn N bytes B reads R sizes s1,s2,... data HEX"
+ *   exit-after  like record, but exit(42) when connection --count arrives
+ *   reset       read the first piece of each connection, then reset it
+ *   no-accept   accept --count connections, then never accept again
+ *   no-read     never read (tiny receive buffer), never close
+ *   slow        like record, sleeping --delay-us before every read
+ *
+ * It exits on SIGTERM or SIGINT, or after --max-seconds (default 120), and
+ * then writes "total conns C reads R bytes B" to the log.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW };
+
+struct client {
+	int		 fd;
+	unsigned long	 id;
+	size_t		 bytes, reads;
+	char		*sizes;		/* "s1,s2,..." */
+	size_t		 sizes_len, sizes_cap;
+	unsigned char	*data;
+	size_t		 data_cap;
+};
+
+static volatile sig_atomic_t stop;
+static enum mode mode = M_RECORD;
+static FILE *logfp;
+static int log_data = 1;
+static unsigned long count = 1, delay_us;
+static unsigned long total_conns, total_reads, total_bytes;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "testserver: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void
+append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t	ncap = *cap ? *cap * 2 : 256;
+
+		while (ncap < *len + n + 1)
+			ncap *= 2;
+		*buf = realloc(*buf, ncap);
+		if (*buf == NULL)
+			die("realloc");
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+static void
+client_log(struct client *c)
+{
+	if (logfp == NULL)
+		return;
+	fprintf(logfp, "conn %lu bytes %zu reads %zu sizes %s", c->id, c->bytes,
+	    c->reads, c->sizes ? c->sizes : "-");
+	if (log_data) {
+		fputs(" data ", logfp);
+		for (size_t i = 0; i < c->bytes; i++)
+			fprintf(logfp, "%02x", c->data[i]);
+		if (c->bytes == 0)
+			fputc('-', logfp);
+	}
+	fputc('\n', logfp);
+	fflush(logfp);
+}
+
+static void
+client_close(struct client *c, int log)
+{
+	if (log)
+		client_log(c);
+	close(c->fd);
+	free(c->sizes);
+	free(c->data);
+	free(c);
+}
+
+static void
+client_read(int ep, struct client *c)
+{
+	unsigned char	buf[65536];
+	ssize_t		n;
+	char		num[32];
+	int		len;
+
+	(void)ep;
+	if (mode == M_SLOW && delay_us > 0) {
+		struct timespec	ts = { (time_t)(delay_us / 1000000),
+		    (long)(delay_us % 1000000) * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	n = read(c->fd, buf, sizeof buf);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		client_close(c, 1);
+		return;
+	}
+	if (n == 0) {
+		client_close(c, 1);
+		return;
+	}
+	total_reads++;
+	total_bytes += (unsigned long)n;
+	c->reads++;
+	len = snprintf(num, sizeof num, "%s%zd", c->sizes_len ? "," : "", n);
+	append(&c->sizes, &c->sizes_len, &c->sizes_cap, num, (size_t)len);
+	if (log_data) {
+		size_t	len2 = c->bytes;
+
+		if (c->bytes + (size_t)n > c->data_cap) {
+			c->data_cap = (c->bytes + (size_t)n) * 2;
+			c->data = realloc(c->data, c->data_cap);
+			if (c->data == NULL)
+				die("realloc");
+		}
+		memcpy(c->data + len2, buf, (size_t)n);
+	}
+	c->bytes += (size_t)n;
+	if (mode == M_RESET) {
+		struct linger	l = { 1, 0 };
+
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+		client_close(c, 0);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "delay-us", required_argument, NULL, 'd' },
+		{ "max-seconds", required_argument, NULL, 's' },
+		{ "no-data", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
+	unsigned		 max_seconds = 120;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 opt, lfd, ep, one = 1, accepting = 1;
+	unsigned long		 accepted = 0;
+	struct epoll_event	 ev, evs[256];
+	struct sigaction	 sa;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (strcmp(optarg, "record") == 0) mode = M_RECORD;
+			else if (strcmp(optarg, "exit-after") == 0) mode = M_EXIT_AFTER;
+			else if (strcmp(optarg, "reset") == 0) mode = M_RESET;
+			else if (strcmp(optarg, "no-accept") == 0) mode = M_NO_ACCEPT;
+			else if (strcmp(optarg, "no-read") == 0) mode = M_NO_READ;
+			else if (strcmp(optarg, "slow") == 0) mode = M_SLOW;
+			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
+			break;
+		case 'p': port_file = optarg; break;
+		case 'l':
+			logfp = fopen(optarg, "w");
+			if (logfp == NULL)
+				die(optarg);
+			break;
+		case 'b': bind_addr = optarg; break;
+		case 'c': count = strtoul(optarg, NULL, 10); break;
+		case 'd': delay_us = strtoul(optarg, NULL, 10); break;
+		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'n': log_data = 0; break;
+		default: return 2;
+		}
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	alarm(max_seconds);
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(bind_addr, ':') != NULL) {
+		struct sockaddr_in6	*s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, bind_addr, &s6->sin6_addr) != 1)
+			die("bad --bind");
+		sslen = sizeof *s6;
+	} else {
+		struct sockaddr_in	*s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		if (inet_pton(AF_INET, bind_addr, &s4->sin_addr) != 1)
+			die("bad --bind");
+		sslen = sizeof *s4;
+	}
+	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		die("socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (mode == M_NO_READ) {
+		int	small = 2048;
+
+		setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	}
+	if (bind(lfd, (struct sockaddr *)&ss, sslen) < 0)
+		die("bind");
+	if (listen(lfd, mode == M_NO_ACCEPT ? 1 : 4096) < 0)
+		die("listen");
+	sslen = sizeof ss;
+	getsockname(lfd, (struct sockaddr *)&ss, &sslen);
+	if (port_file != NULL) {
+		char	 tmp[4096];
+		FILE	*f;
+		unsigned port = ss.ss_family == AF_INET6 ?
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+
+		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+		f = fopen(tmp, "w");
+		if (f == NULL)
+			die(tmp);
+		fprintf(f, "%u\n", port);
+		fclose(f);
+		if (rename(tmp, port_file) < 0)
+			die("rename");
+	}
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+
+	while (!stop) {
+		int	n = epoll_wait(ep, evs, 256, 200);
+
+		for (int i = 0; i < n; i++) {
+			struct client	*c = evs[i].data.ptr;
+
+			if (c != NULL) {
+				client_read(ep, c);
+				continue;
+			}
+			while (accepting) {
+				int	cfd = accept4(lfd, NULL, NULL,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+				if (cfd < 0)
+					break;
+				accepted++;
+				total_conns++;
+				if (mode == M_EXIT_AFTER && accepted >= count) {
+					if (logfp)
+						fflush(logfp);
+					_exit(42);
+				}
+				c = calloc(1, sizeof *c);
+				if (c == NULL)
+					die("calloc");
+				c->fd = cfd;
+				c->id = accepted;
+				if (mode != M_NO_READ) {
+					ev.events = EPOLLIN;
+					ev.data.ptr = c;
+					epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+				}
+				if (mode == M_NO_ACCEPT && accepted >= count) {
+					accepting = 0;
+					epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
+				}
+			}
+		}
+	}
+	if (logfp != NULL) {
+		fprintf(logfp, "total conns %lu reads %lu bytes %lu\n",
+		    total_conns, total_reads, total_bytes);
+		fclose(logfp);
+	}
+	return 0;
+}
