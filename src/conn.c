@@ -323,6 +323,19 @@ conn_wait(struct conn *c)
 	/* PACE_CYCLE: the engine's cycle tick calls conn_pace(). */
 }
 
+/* The kernel did not take the whole fragment: wait for room, and call it a
+ * hang if none comes within the hang timeout. */
+static void
+conn_wait_room(struct conn *c)
+{
+	conn_set_state(c, CONN_SENDING);
+	event_add(c->ev_write, NULL);
+	if (c->env->opt->hang_timeout_ms != 0)
+		conn_timer(c, c->env->opt->hang_timeout_ms * 1000);
+	else
+		event_del(c->ev_timer);
+}
+
 /* Sends (the rest of) the current fragment with exactly one send(). */
 static void
 conn_send(struct conn *c)
@@ -343,8 +356,7 @@ conn_send(struct conn *c)
 	} while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			conn_set_state(c, CONN_SENDING);
-			event_add(c->ev_write, NULL);
+			conn_wait_room(c);
 			return;
 		}
 		conn_io_failed(c, errno, "send");
@@ -356,8 +368,7 @@ conn_send(struct conn *c)
 	c->frag_off += (size_t)n;
 	if ((size_t)n < left) {
 		/* The kernel took part: the rest goes when there is room. */
-		conn_set_state(c, CONN_SENDING);
-		event_add(c->ev_write, NULL);
+		conn_wait_room(c);
 		return;
 	}
 	conn_fragment_done(c);
@@ -501,6 +512,9 @@ conn_io_timer(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_WAITING:
 		conn_pace(c);
+		break;
+	case CONN_SENDING:
+		conn_fault(c, FINDING_HANG, 0, "send");
 		break;
 	case CONN_DRAINING:
 		c->env->stats->drain_timeouts++;

@@ -33,8 +33,10 @@ static const struct options option_defaults = {
 		.close_chance = 500,
 		.max_fragments = 0,
 	},
-	.stop_on = FINDING_MASK_CONNECT,
-	.fail_on = FINDING_MASK_CONNECT,
+	/* A server that stops accepting or reading is dead or wedged; resets
+	 * also come from correct servers rejecting input, so only count them. */
+	.stop_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG),
+	.fail_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG),
 	.stats_interval_ms = 1000,
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
@@ -124,9 +126,9 @@ static const char usage_text[] =
 "  --duration=TIME         stop after TIME (30s, 10m, 2h; a bare number is s)\n"
 "  --rounds=N              stop after N passes over the corpus\n"
 "  --max-findings=N        stop after N findings of any kind\n"
-"  --stop-on=KINDS         finding kinds that stop the run (default connect)\n"
+"  --stop-on=KINDS         finding kinds that stop the run (connect,hang)\n"
 "  --fail-on=KINDS         finding kinds that make the exit status 1\n"
-"                          (default connect); KINDS is a comma list of\n"
+"                          (connect,hang); KINDS is a comma list of\n"
 "                          refused, connect-timeout, reset, hang, or\n"
 "                          connect, all, none\n"
 "  --connect-timeout=TIME  a connect slower than this is a finding (5s)\n"
@@ -184,11 +186,9 @@ parse_digits(const char *s, uint64_t *out, const char **end)
 	}
 	errno = 0;
 	v = strtoull(s, &e, base);
-	if (errno == ERANGE)
-		return -2;
 	*out = v;
 	*end = e;
-	return 0;
+	return errno == ERANGE ? -2 : 0;
 }
 
 /* Parses an unsigned decimal (or 0x hex) number within [min, max]. */

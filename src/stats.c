@@ -28,6 +28,9 @@ stats_rates(const struct stats *cur, const struct stats *prev, double seconds,
 	if (est > 0)
 		out->mean_cycles_to_connect = (double)(cur->cycles_to_connect -
 		    prev->cycles_to_connect) / (double)est;
+	else if (cur->conns_established > 0)	/* nothing new: the run's mean */
+		out->mean_cycles_to_connect = (double)cur->cycles_to_connect /
+		    (double)cur->conns_established;
 	out->ready_to_send = checks ? (double)(cur->ready - prev->ready) /
 	    (double)checks : 1.0;
 	if (ended > 0)

@@ -1,0 +1,121 @@
+/* Unit tests: statistics arithmetic and formatting, finding kinds. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_suites.h"
+#include "finding.h"
+#include "stats.h"
+
+START_TEST(test_rates)
+{
+	struct stats		prev = { 0 }, cur = { 0 };
+	struct stats_rates	r;
+
+	prev.conns_started = 100;
+	prev.fragments = 50;
+	prev.ready = 10;
+	cur.conns_started = 300;
+	cur.conns_established = 200;
+	cur.cycles_to_connect = 260;
+	cur.fragments = 650;
+	cur.bytes = 4000;
+	cur.ready = 40;
+	cur.not_ready = 10;
+	cur.conns_completed = 200;
+	stats_rates(&cur, &prev, 2.0, &r);
+	ck_assert_double_eq_tol(r.conns_per_s, 100.0, 1e-9);
+	ck_assert_double_eq_tol(r.fragments_per_s, 300.0, 1e-9);
+	ck_assert_double_eq_tol(r.bytes_per_s, 2000.0, 1e-9);
+	ck_assert_double_eq_tol(r.mean_cycles_to_connect, 1.3, 1e-9);
+	ck_assert_double_eq_tol(r.ready_to_send, 0.75, 1e-9);
+	ck_assert_double_eq_tol(r.fragments_per_conn, 3.0, 1e-9);
+}
+END_TEST
+
+START_TEST(test_rates_empty_interval)
+{
+	struct stats		s = { 0 };
+	struct stats_rates	r;
+
+	stats_rates(&s, &s, 0.0, &r);
+	ck_assert_double_eq(r.conns_per_s, 0.0);
+	ck_assert_double_eq(r.mean_cycles_to_connect, 0.0);
+	ck_assert_double_eq(r.ready_to_send, 1.0);
+	ck_assert_double_eq(r.fragments_per_conn, 0.0);
+}
+END_TEST
+
+START_TEST(test_format_line)
+{
+	struct stats		s = { 0 };
+	struct stats_rates	r;
+	char			buf[512], small[20];
+
+	s.rounds = 7400;
+	s.findings[FINDING_RESET] = 3;
+	s.ready = 1;
+	stats_rates(&s, &(struct stats){ 0 }, 1.0, &r);
+	stats_format_line(buf, sizeof buf, &s, &r);
+	ck_assert_msg(strncmp(buf, "rounds=7400, mean_cycles_to_connect=0.00,"
+	    " ready_to_send=1.00", 58) == 0, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "reset=3"));
+	ck_assert_ptr_nonnull(strstr(buf, "refused=0"));
+	/* Truncation stays a terminated string. */
+	stats_format_line(small, sizeof small, &s, &r);
+	ck_assert_uint_lt(strlen(small), sizeof small);
+	ck_assert_uint_eq(stats_findings(&s), 3);
+}
+END_TEST
+
+START_TEST(test_finding_kinds)
+{
+	unsigned	 m;
+	char		*cause = NULL, buf[128];
+
+	ck_assert_int_eq(finding_parse_kinds("connect", &m, &cause), 0);
+	ck_assert_uint_eq(m, FINDING_MASK_CONNECT);
+	ck_assert_int_eq(finding_parse_kinds("reset,hang", &m, &cause), 0);
+	ck_assert_uint_eq(m, FINDING_BIT(FINDING_RESET) |
+	    FINDING_BIT(FINDING_HANG));
+	ck_assert_int_eq(finding_parse_kinds("all", &m, &cause), 0);
+	ck_assert_uint_eq(m, FINDING_MASK_ALL);
+	ck_assert_int_eq(finding_parse_kinds("none", &m, &cause), 0);
+	ck_assert_uint_eq(m, 0);
+	ck_assert_int_eq(finding_parse_kinds("reset,", &m, &cause), -1);
+	free(cause);
+	ck_assert_int_eq(finding_parse_kinds("resets", &m, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "'resets'"));
+	free(cause);
+	finding_format_kinds(FINDING_MASK_CONNECT, buf, sizeof buf);
+	ck_assert_str_eq(buf, "refused,connect-timeout");
+	finding_format_kinds(0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "none");
+	ck_assert_str_eq(finding_kind_name(FINDING_HANG), "hang");
+	ck_assert_str_eq(finding_kind_name(FINDING__COUNT), "unknown");
+}
+END_TEST
+
+Suite *
+stats_suite(void)
+{
+	Suite	*s = suite_create("stats");
+	TCase	*tc = tcase_create("arithmetic");
+
+	tcase_add_test(tc, test_rates);
+	tcase_add_test(tc, test_rates_empty_interval);
+	tcase_add_test(tc, test_format_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+finding_suite(void)
+{
+	Suite	*s = suite_create("finding");
+	TCase	*tc = tcase_create("kinds");
+
+	tcase_add_test(tc, test_finding_kinds);
+	suite_add_tcase(s, tc);
+	return s;
+}

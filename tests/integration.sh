@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# Integration tests: the real stutterfuzz binary against real servers on
+# loopback (tests/servers/testserver.c). Every run is bounded by `timeout`;
+# ports are chosen by the kernel at run time. Ends with "N passed, N failed".
+set -u
+
+BUILD=${BUILD:-build}
+SF=${SF:-$BUILD/stutterfuzz}
+SERVER=$BUILD/servers/testserver
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/stutterfuzz-it.XXXXXX")
+PASSED=0
+FAILED=0
+SERVER_PID=
+PORT=
+
+cleanup() {
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $1"; shift; for l in "$@"; do echo "    $l"; done; }
+
+# start_server MODE [args...]: starts the test server, sets SERVER_PID, PORT.
+start_server() {
+	local mode=$1; shift
+	rm -f "$TMP/port" "$TMP/server.log"
+	"$SERVER" --mode="$mode" --port-file="$TMP/port" --log="$TMP/server.log" \
+		--max-seconds=90 "$@" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$TMP/port" ] && break
+		sleep 0.05
+	done
+	PORT=$(cat "$TMP/port" 2>/dev/null)
+	[ -n "$PORT" ] || { echo "test server did not start"; exit 1; }
+}
+
+# stop_server: SIGTERM and wait, so its log is complete.
+stop_server() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=
+	fi
+}
+
+# sf ARGS...: runs stutterfuzz (at most 60 s), stderr to $TMP/err, sets RC.
+sf() {
+	timeout -k 5 60 "$SF" "$@" 2>"$TMP/err" >"$TMP/out"
+	RC=$?
+}
+
+# expect_rc NAME WANT: checks RC.
+expect_rc() {
+	if [ "$RC" = "$2" ]; then return 0; fi
+	fail "$1" "exit status $RC, wanted $2" "$(tail -n 8 "$TMP/err")"
+	return 1
+}
+
+# expect_err NAME REGEX: checks that stderr matches.
+expect_err() {
+	if grep -Eq -- "$2" "$TMP/err"; then return 0; fi
+	fail "$1" "stderr lacks /$2/" "$(tail -n 8 "$TMP/err")"
+	return 1
+}
+
+# summary_field NAME: a "name=value" from the summary lines.
+summary_field() {
+	sed -n '/^Summary/,$p' "$TMP/err" | grep -oE "(^| )$1=[0-9]+" | head -1 | cut -d= -f2
+}
+
+hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+
+# A corpus of known blobs, including a 0-byte one.
+CORPUS=$TMP/corpus
+mkdir -p "$CORPUS"
+printf 'GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$CORPUS/get"
+printf '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n' >"$CORPUS/set"
+head -c 2000 /dev/urandom >"$CORPUS/random"
+: >"$CORPUS/zero"
+printf 'x' >"$CORPUS/.hidden"
+
+# --- a well-behaved server: blobs arrive whole and cut -----------------------
+t_record() {
+	local name="record: blobs arrive whole, byte for byte, in several reads"
+	start_server record
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=7 \
+		--rounds=200 --close-chance=0 --num-conns=20
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_err "$name" "Loaded 4 blobs\. Bytes: 0 min, [0-9]+ mean, 2000 max" || return
+	expect_err "$name" "stopped: rounds done" || return
+	local want=() b
+	for b in get set random zero; do want+=("$(hex "$CORPUS/$b")"); done
+	want[3]=-
+	local total=0 bad=0 reads=0 data
+	while read -r _ _ _ _ _ r _ _ _ data; do
+		total=$((total + 1)); reads=$((reads + r))
+		case " ${want[*]} " in *" $data "*) ;; *) bad=$((bad + 1)) ;; esac
+	done < <(grep '^conn ' "$TMP/server.log")
+	local zero_conns
+	zero_conns=$(grep -c '^conn [0-9]* bytes 0 ' "$TMP/server.log")
+	if [ "$total" -ne 800 ] || [ "$bad" -ne 0 ]; then
+		fail "$name" "server saw $total connections (wanted 800), $bad with bytes that are no blob"
+		return
+	fi
+	# 600 non-empty connections; uniform cuts average about 2.5 reads each.
+	if [ $((reads * 100 / 600)) -lt 150 ]; then
+		fail "$name" "only $reads reads for 600 non-empty blobs: not cut"
+		return
+	fi
+	if [ "$zero_conns" -ne 200 ]; then
+		fail "$name" "0-byte blob: $zero_conns empty connections, wanted 200"
+		return
+	fi
+	pass "$name ($reads reads for 600 blobs)"
+}
+
+# --- the same seed and index cut the same way ---------------------------------
+t_only_repeats() {
+	local name="--seed and --only replay the same cuts"
+	local sizes=()
+	for i in 1 2; do
+		start_server record
+		sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=12345 \
+			--only=2 --fastopen-chance=0
+		stop_server
+		expect_rc "$name" 0 || return
+		sizes[i]=$(grep '^conn ' "$TMP/server.log" | awk '{print $4, $8}')
+	done
+	if [ -z "${sizes[1]}" ] || [ "${sizes[1]}" != "${sizes[2]}" ]; then
+		fail "$name" "run 1: ${sizes[1]}" "run 2: ${sizes[2]}"
+		return
+	fi
+	# Index 2 of the sorted corpus (get, random, set, zero) is "set": 33 bytes.
+	case "${sizes[1]}" in
+	"33 "*) pass "$name (bytes and read sizes: ${sizes[1]})" ;;
+	*) fail "$name" "wanted blob 'set' (33 bytes), got ${sizes[1]}" ;;
+	esac
+}
+
+# --- a server that dies: failed connect is a finding, exit 1 ------------------
+t_server_exits() {
+	local name="server exits: refused finding names blob, conn and seed; exit 1"
+	start_server exit-after --count=300
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=99 --num-conns=20
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: refused blob=(get|set|random|zero) conn=[0-9]+ seed=99 ' || return
+	expect_err "$name" 'reproduce: stutterfuzz .*--seed=99 --only=[0-9]+' || return
+	expect_err "$name" 'stopped: stop-on finding' || return
+	expect_err "$name" 'Result: [0-9]+ findings? of a --fail-on kind; exit 1' || return
+	pass "$name"
+}
+
+# --- nothing listens ----------------------------------------------------------
+t_wrong_port() {
+	local name="wrong port: refused finding, exit 1"
+	start_server record
+	local p=$PORT
+	stop_server
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" --seed=1
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: refused .*error=Connection refused' || return
+	pass "$name"
+}
+
+# --- resets are counted, not fatal by default ---------------------------------
+t_reset() {
+	local name="resets are counted; exit 0 by default"
+	start_server reset
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=3 --duration=2s \
+		--num-conns=10
+	expect_rc "$name" 0 || { stop_server; return; }
+	local resets
+	resets=$(summary_field reset)
+	if [ -z "$resets" ] || [ "$resets" -lt 10 ]; then
+		stop_server; fail "$name" "summary reset=$resets"; return
+	fi
+	expect_err "$name" '^finding: reset blob=' || { stop_server; return; }
+	pass "$name (reset=$resets)"
+
+	name="--fail-on=reset --stop-on=reset: first reset stops the run, exit 1"
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=3 --duration=20s \
+		--num-conns=10 --fail-on=reset --stop-on=reset
+	stop_server
+	expect_rc "$name" 1 || return
+	expect_err "$name" 'stopped: stop-on finding' || return
+	pass "$name"
+}
+
+# --- a server that stops accepting: connect timeout ---------------------------
+t_no_accept() {
+	local name="server stops accepting: connect-timeout finding, exit 1"
+	start_server no-accept --count=3
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=5 \
+		--num-conns=20 --connect-timeout=1s --drain-timeout=100ms
+	stop_server
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: connect-timeout blob=.* phase=connect' || return
+	pass "$name"
+}
+
+# --- a server that stops reading: hang ----------------------------------------
+t_no_read() {
+	local name="server stops reading: hang finding within --hang-timeout, exit 1"
+	local big=$TMP/big
+	mkdir -p "$big"
+	head -c 4000000 /dev/zero >"$big/large"
+	start_server no-read
+	local t0=$SECONDS
+	sf --blob-dir="$big" --host=127.0.0.1 --port="$PORT" --seed=5 --num-conns=2 \
+		--hang-timeout=2s --max-fragments=4
+	local took=$((SECONDS - t0))
+	stop_server
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: hang blob=large .*phase=send' || return
+	if [ "$took" -gt 20 ]; then fail "$name" "took ${took}s"; return; fi
+	pass "$name (${took}s)"
+}
+
+# --- bad input: one line, exit 2 ----------------------------------------------
+t_bad_input() {
+	local empty=$TMP/empty subdirs=$TMP/subdirs
+	mkdir -p "$empty" "$subdirs/a" "$subdirs/b"
+	local cases=(
+		"missing blob dir|--blob-dir=$TMP/nope --port=1|blob dir .*/nope: No such file or directory"
+		"empty blob dir|--blob-dir=$empty --port=1|blob dir .*: empty"
+		"only subdirectories|--blob-dir=$subdirs --port=1|blob dir .*: no files, only 2 subdirectories"
+		"port 0|--blob-dir=$CORPUS --port=0|--port: 0 is out of range"
+		"port 65536|--blob-dir=$CORPUS --port=65536|--port: 65536 is out of range"
+		"unknown service|--blob-dir=$CORPUS --port=no-such-service-x|--port no-such-service-x: unknown service"
+		"unresolvable host|--blob-dir=$CORPUS --port=1 --host=no-such-host.invalid|--host no-such-host.invalid: "
+		"bad number|--blob-dir=$CORPUS --port=1 --num-conns=ten|--num-conns: 'ten' is not a number"
+		"out of range|--blob-dir=$CORPUS --port=1 --close-chance=99999999999|--close-chance: .* out of range"
+		"bad duration|--blob-dir=$CORPUS --port=1 --duration=5y|--duration: '5y' has an unknown unit"
+		"unknown option|--blob-dir=$CORPUS --port=1 --frobnicate|unknown option '--frobnicate'"
+		"stray argument|--blob-dir=$CORPUS --port=1 extra|unexpected argument 'extra'"
+		"missing port|--blob-dir=$CORPUS|--port is required"
+	)
+	local c name args want lines
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name args want <<<"$c"
+		# shellcheck disable=SC2086
+		sf $args
+		expect_rc "bad input: $name" 2 || continue
+		expect_err "bad input: $name" "^stutterfuzz: $want" || continue
+		lines=$(wc -l <"$TMP/err")
+		if [ "$lines" -ne 1 ]; then
+			fail "bad input: $name" "$lines lines of error, wanted 1"
+			continue
+		fi
+		pass "bad input: $name"
+	done
+
+	name="bad input: --num-conns above the fd limit"
+	(ulimit -n 64; ulimit -Hn 64; sf --blob-dir="$CORPUS" --port=1 --num-conns=100; echo "$RC" >"$TMP/rc")
+	RC=$(cat "$TMP/rc")
+	expect_rc "$name" 2 && expect_err "$name" "--num-conns 100 needs 132 file descriptors, but the limit is 64" &&
+		pass "$name"
+}
+
+# --- stopping: --duration and SIGINT give exit 0 and a summary ----------------
+t_stopping() {
+	local name="--duration stops with exit 0 and a summary"
+	start_server record --no-data
+	local t0=$SECONDS
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=2s
+	if expect_rc "$name" 0 && expect_err "$name" "^Summary: ran 2\.[0-9]s, stopped: duration reached; seed=[0-9]+" &&
+		expect_err "$name" "^Result: clean; exit 0"; then
+		pass "$name ($((SECONDS - t0))s)"
+	fi
+
+	name="SIGINT stops with exit 0 and a summary"
+	timeout -k 5 30 "$SF" --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" 2>"$TMP/err" &
+	local pid=$!
+	sleep 1.5
+	kill -INT "$pid"
+	wait "$pid"
+	RC=$?
+	if expect_rc "$name" 0 && expect_err "$name" "stopped: signal"; then
+		pass "$name"
+	fi
+
+	name="SIGTERM stops with exit 0"
+	timeout -k 5 30 "$SF" --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" 2>"$TMP/err" &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	wait "$pid"
+	RC=$?
+	expect_rc "$name" 0 && expect_err "$name" "stopped: signal" && pass "$name"
+
+	name="stats on a non-terminal: one plain line per interval"
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=2s --stats-interval=500ms
+	local n
+	n=$(grep -c '^Stats: rounds=[0-9]*, mean_cycles_to_connect=[0-9.]*, ready_to_send=[0-9.]*, .*frags/s=' "$TMP/err")
+	if grep -q $'\r' "$TMP/err"; then
+		fail "$name" "carriage return in non-terminal output"
+	elif [ "$n" -lt 3 ] || [ "$n" -gt 5 ]; then
+		fail "$name" "$n stats lines in 2s at 500ms"
+	else
+		pass "$name ($n lines)"
+	fi
+
+	name="--quiet: no live stats, still a summary"
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=1s -q
+	if expect_rc "$name" 0 && expect_err "$name" "^Summary"; then
+		if grep -q '^Stats:' "$TMP/err"; then fail "$name" "stats printed"; else pass "$name"; fi
+	fi
+	stop_server
+}
+
+# --- addresses: IPv6, and a name whose first address has no listener -----------
+t_addresses() {
+	local name="IPv6 loopback target"
+	start_server record --bind=::1 --no-data
+	sf --blob-dir="$CORPUS" --host=::1 --port="$PORT" --rounds=5
+	stop_server
+	expect_rc "$name" 0 && expect_err "$name" "Target \[::1\]:$PORT \(loopback\)" && pass "$name"
+
+	name="a host name whose other address answers (localhost, server on 127.0.0.1)"
+	if ! getent ahosts localhost | grep -q '^::1'; then
+		echo "SKIP: $name (localhost has no ::1 here)"
+		return
+	fi
+	start_server record --bind=127.0.0.1 --no-data
+	sf --blob-dir="$CORPUS" --host=localhost --port="$PORT" --rounds=5
+	stop_server
+	expect_rc "$name" 0 && expect_err "$name" "Target 127\.0\.0\.1:$PORT" && pass "$name"
+}
+
+# --- cycle pacing: the original model still works ------------------------------
+t_cycle() {
+	local name="--pace=cycle sends one fragment per connection per cycle"
+	start_server record --no-data
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --pace=cycle --cycle-ms=10 \
+		--num-conns=10 --duration=2s --close-chance=0
+	stop_server
+	expect_rc "$name" 0 || return
+	local frags
+	frags=$(sed -n 's/.*fragments=\([0-9]*\) bytes=.*/\1/p' "$TMP/err")
+	# 10 connections, 200 cycles: at most 2,000 fragments (plus fast open).
+	if [ -z "$frags" ] || [ "$frags" -lt 200 ] || [ "$frags" -gt 2600 ]; then
+		fail "$name" "fragments=$frags in 2s"
+		return
+	fi
+	expect_err "$name" "mean_cycles_to_connect=1\.00" && pass "$name (fragments=$frags)"
+}
+
+# --- stutterfuzz itself under valgrind (or ASan/UBSan) -------------------------
+t_memcheck() {
+	local name="stutterfuzz under valgrind: no errors, no leaks"
+	if [ "${SANITIZE:-}" = 1 ]; then
+		name="stutterfuzz under ASan/UBSan: no reports"
+		start_server record --no-data
+		sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=3s --num-conns=50
+		stop_server
+		expect_rc "$name" 0 && ! grep -q 'Sanitizer\|runtime error' "$TMP/err" && pass "$name"
+		return
+	fi
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "SKIP: $name (valgrind not installed)"
+		return
+	fi
+	start_server reset
+	timeout -k 5 90 valgrind -q --error-exitcode=99 --leak-check=full \
+		--show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+		"$SF" --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=3s \
+		--num-conns=50 2>"$TMP/err"
+	RC=$?
+	stop_server
+	expect_rc "$name" 0 || return
+	start_server exit-after --count=100
+	timeout -k 5 90 valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect,possible \
+		"$SF" --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --num-conns=50 2>"$TMP/err"
+	RC=$?
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name (finding path)" 1 || return
+	pass "$name"
+}
+
+t_help() {
+	local name="--help and --version exit 0; help documents exit codes"
+	"$SF" --help >"$TMP/out" 2>&1 || { fail "$name" "--help failed"; return; }
+	grep -q "Exit status: 0 ran clean" "$TMP/out" || { fail "$name" "no exit codes in --help"; return; }
+	"$SF" --version | grep -Eq '^stutterfuzz [0-9]+\.[0-9]+\.[0-9]+$' || { fail "$name" "--version"; return; }
+	pass "$name"
+}
+
+for t in ${TESTS:-t_help t_record t_only_repeats t_server_exits t_wrong_port t_reset t_no_accept \
+	t_no_read t_bad_input t_stopping t_addresses t_cycle t_memcheck}; do
+	$t
+done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
