@@ -1,13 +1,14 @@
 #!/bin/sh
 # Install what building and testing stutterfuzz needs on Debian/Ubuntu:
-# a C compiler, make, pkg-config, libevent 2.1 headers, Check, and (for
-# tests) python3 and valgrind. Only packages that are missing are installed.
+# a C compiler, make, pkg-config and libevent 2.1 headers; for the tests also
+# Check, valgrind (memory check of stutterfuzz itself) and mandoc (man page
+# lint). Only packages that are missing are installed.
 # Usage: scripts/install-deps.sh [build|check]
 set -eu
 
 want="build-essential pkg-config libevent-dev"
 case "${1:-build}" in
-check) want="$want check python3 valgrind" ;;
+check) want="$want check valgrind mandoc" ;;
 build) ;;
 *) echo "usage: $0 [build|check]" >&2; exit 2 ;;
 esac

@@ -36,6 +36,7 @@ struct run {
 	int			 tty;		/* stderr is a terminal */
 	int			 line_open;	/* a live line waits to be overwritten */
 	unsigned		 hinted;	/* kinds whose reproduce line was shown */
+	uint64_t		 printed[FINDING__COUNT];	/* finding lines per kind */
 };
 
 /* Ends a live line on a terminal before other output. */
@@ -79,7 +80,10 @@ run_finding(void *arg, const struct finding *f)
 {
 	struct run	*r = arg;
 	const char	*verdict;
+	uint64_t	 limit = r->opt->finding_lines;
 
+	if (limit != 0 && r->printed[f->kind] >= limit)
+		return;
 	run_break_line(r);
 	verdict = (r->opt->fail_on & FINDING_BIT(f->kind)) ? "fails the run" :
 	    "counted";
@@ -93,7 +97,17 @@ run_finding(void *arg, const struct finding *f)
 	if (!(r->hinted & FINDING_BIT(f->kind))) {
 		r->hinted |= FINDING_BIT(f->kind);
 		run_print_hint(r, f->index);
+		if (f->kind == FINDING_REFUSED ||
+		    f->kind == FINDING_CONNECT_TIMEOUT)
+			fprintf(stderr, "  note: a failed connect means the "
+			    "server died or stopped accepting; the culprit is "
+			    "more likely a connection in flight just before "
+			    "(see the findings above)\n");
 	}
+	if (++r->printed[f->kind] == limit)
+		fprintf(stderr, "  (%" PRIu64 " %s findings printed; further "
+		    "ones are only counted, see --finding-lines)\n", limit,
+		    finding_kind_name(f->kind));
 }
 
 /* Hook: local resources ran out. */

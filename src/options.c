@@ -41,6 +41,7 @@ static const struct options option_defaults = {
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
 	.drain_timeout_ms = 2000,
+	.finding_lines = 100,
 };
 
 enum {
@@ -67,6 +68,7 @@ enum {
 	OPT_HANG_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_SHARD,
+	OPT_FINDING_LINES,
 };
 
 static const struct option long_options[] = {
@@ -93,6 +95,7 @@ static const struct option long_options[] = {
 	{ "hang-timeout", required_argument, NULL, OPT_HANG_TIMEOUT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "finding-lines", required_argument, NULL, OPT_FINDING_LINES },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -136,6 +139,8 @@ static const char usage_text[] =
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
 "Output:\n"
 "  --stats-interval=TIME   live statistics period (default 1s)\n"
+"  --finding-lines=N       print at most N findings of each kind (100;\n"
+"                          0 all); the rest are counted in the statistics\n"
 "  -q, --quiet             no live statistics, only findings and the summary\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
@@ -401,6 +406,9 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 		    &o->drain_timeout_ms, cause);
 	case OPT_SHARD:
 		return parse_shard(arg, &o->shard_k, &o->shard_n, cause);
+	case OPT_FINDING_LINES:
+		return options_parse_uint(arg, 0, UINT64_MAX, &o->finding_lines,
+		    cause);
 	}
 	*cause = xasprintf("internal error: option %d not handled", opt);
 	return -1;

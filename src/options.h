@@ -42,6 +42,7 @@ struct options {
 	uint64_t		 hang_timeout_ms;	/* 0: never */
 	uint64_t		 drain_timeout_ms;
 	int			 quiet;
+	uint64_t		 finding_lines;	/* lines printed per kind; 0: all */
 	unsigned		 shard_k;
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 };
