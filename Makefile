@@ -39,6 +39,9 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDEN) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
+# Test servers, the example server and benchmark programs are not under
+# test: they build without sanitizers even in a SANITIZE=1 build.
+TOOL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP $(CFLAGS)
 
 SRCS	= $(wildcard src/*.c)
 LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
@@ -70,13 +73,13 @@ $(BUILD)/check_units: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS)
 
 $(BUILD)/servers/%: tests/servers/%.c | $(BUILD)/servers
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 $(BUILD)/examples/%: examples/%.c | $(BUILD)/examples
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 $(BUILD) $(BUILD)/tests $(BUILD)/servers $(BUILD)/examples $(BUILD)/bench:
 	mkdir -p $@
