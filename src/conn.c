@@ -1,9 +1,17 @@
 /*
  * One connection: an explicit state machine that connects, sends its blob one
  * fragment per send() as its plan says, and closes.
+ *
+ * Every outcome goes through a callback of the connection's environment:
+ * done (the slot is idle again), finding (the target misbehaved) or
+ * local_fault (our side ran out of something). No work is chained with
+ * event_active(): an immediate result is delivered through a zero-length
+ * timer, so the event loop always gets back to its timers and signals.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -14,6 +22,7 @@
 
 #include "conn.h"
 #include "corpus.h"
+#include "record.h"
 #include "stats.h"
 #include "util.h"
 
@@ -43,11 +52,29 @@ conn_state_name(enum conn_state s)
 	return state_names[s];
 }
 
-/* The one place a connection changes state. */
+/* Does this connection pace by the global cycle? */
+static int
+conn_cycled(const struct conn *c)
+{
+	return c->env->opt->pace == PACE_CYCLE && !c->env->force_ack;
+}
+
+/* The one place a connection changes state. It also keeps the cycle
+ * pacer's list of waiting connections. */
 static void
 conn_set_state(struct conn *c, enum conn_state s)
 {
+	struct conn_env	*env = c->env;
+
+	if (c->state == s)
+		return;
+	if (c->state == CONN_WAITING && conn_cycled(c))
+		TAILQ_REMOVE(&env->waitq, c, wait_entry);
 	c->state = s;
+	if (s == CONN_WAITING && conn_cycled(c)) {
+		c->wait_tick = env->tick;
+		TAILQ_INSERT_TAIL(&env->waitq, c, wait_entry);
+	}
 }
 
 /* Arms the connection's timer to fire in us microseconds. */
@@ -90,6 +117,7 @@ conn_abort(struct conn *c)
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
+		c->t_end_us = util_now_us();
 	}
 	conn_set_state(c, CONN_IDLE);
 }
@@ -100,7 +128,8 @@ conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
-	conn_abort(c);
+	if (c->ev_timer != NULL && c->ev_read != NULL && c->ev_write != NULL)
+		conn_abort(c);
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);
 	if (c->ev_read != NULL)
@@ -108,18 +137,43 @@ conn_free(struct conn *c)
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
 	plan_release(&c->plan);
+	free(c->gaps_us);
 	free(c);
+}
+
+/* Describes what c did so far. */
+void
+conn_report(const struct conn *c, struct conn_report *out)
+{
+	uint64_t	start = c->env->start_us;
+
+	memset(out, 0, sizeof *out);
+	out->index = c->index;
+	out->blob = c->blob;
+	out->plan = &c->plan;
+	out->frags_sent = c->frag;
+	out->bytes_sent = c->off;
+	out->gaps_us = c->gaps_us;
+	out->ngaps = c->ngaps;
+	out->local_port = c->local_port;
+	out->state = conn_state_name(c->state);
+	out->outcome = c->outcome ? c->outcome : "in-flight";
+	out->start_us = c->t_start_us > start ? c->t_start_us - start : 0;
+	if (c->state == CONN_IDLE && c->t_end_us > start)
+		out->end_us = c->t_end_us - start;
 }
 
 /* The connection is over: close it and tell the pool. */
 static void
-conn_finish(struct conn *c)
+conn_finish(struct conn *c, const char *outcome)
 {
+	c->outcome = outcome;
 	conn_abort(c);
 	c->env->done(c, c->env->arg);
 }
 
-/* The target misbehaved: report a finding, then end the connection. */
+/* The target misbehaved: report a finding, then end the connection. The
+ * finding is reported while the connection still shows its last state. */
 static void
 conn_fault(struct conn *c, enum finding_kind kind, int err, const char *phase)
 {
@@ -134,12 +188,13 @@ conn_fault(struct conn *c, enum finding_kind kind, int err, const char *phase)
 		.bytes_sent = c->off,
 		.at_us = util_now_us() - c->env->start_us,
 		.phase = phase,
+		.conn = c,
 	};
 
 	c->env->stats->findings[kind]++;
-	conn_abort(c);
+	c->outcome = finding_kind_name(kind);
 	c->env->finding(c, &f, c->env->arg);
-	c->env->done(c, c->env->arg);
+	conn_finish(c, c->outcome);
 }
 
 /* Our side ran out of something: report it, then end the connection. */
@@ -147,38 +202,49 @@ static void
 conn_local(struct conn *c, const char *what, int err)
 {
 	c->env->stats->local_errors++;
-	conn_abort(c);
 	c->env->local_fault(c, what, err, c->env->arg);
-	c->env->done(c, c->env->arg);
+	conn_finish(c, "local-error");
 }
 
-/* Is err our own trouble rather than the target's? */
-static int
-conn_err_is_local(int err)
+/* What a local connect error ran out of, or NULL if err is the target's
+ * fault: only a refusal or a timeout blames the target. */
+static const char *
+conn_connect_local(int err)
 {
 	switch (err) {
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
+	case ECONNREFUSED:
+	case ETIMEDOUT:
+		return NULL;
 	case EADDRNOTAVAIL:
 	case EADDRINUSE:
 	case EAGAIN:
-		return 1;
+		return "local ports";
+	case EMFILE:
+	case ENFILE:
+		return "file descriptors";
+	case ENOBUFS:
+	case ENOMEM:
+		return "memory";
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return "a route to the target";
+	case EPERM:
+	case EACCES:
+		return "permission (a firewall or conntrack table?)";
+	default:
+		return "connect";
 	}
-	return 0;
 }
 
 /* A connect attempt failed with err. */
 static void
 conn_connect_failed(struct conn *c, int err)
 {
-	if (conn_err_is_local(err)) {
-		conn_local(c, err == EADDRNOTAVAIL || err == EADDRINUSE ||
-		    err == EAGAIN ? "local ports" : "connect", err);
-		return;
-	}
-	if (err == ETIMEDOUT)
+	const char	*what = conn_connect_local(err);
+
+	if (what != NULL)
+		conn_local(c, what, err);
+	else if (err == ETIMEDOUT)
 		conn_fault(c, FINDING_CONNECT_TIMEOUT, err, "connect");
 	else
 		conn_fault(c, FINDING_REFUSED, err, "connect");
@@ -188,22 +254,49 @@ conn_connect_failed(struct conn *c, int err)
 static void
 conn_io_failed(struct conn *c, int err, const char *phase)
 {
-	if (err == ENOBUFS || err == ENOMEM) {
+	switch (err) {
+	case ENOBUFS:
+	case ENOMEM:
 		conn_local(c, "socket buffers", err);
 		return;
-	}
-	if (err == ETIMEDOUT)
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		conn_local(c, "a route to the target", err);
+		return;
+	case ETIMEDOUT:
 		conn_fault(c, FINDING_HANG, err, phase);
-	else
+		return;
+	default:
 		conn_fault(c, FINDING_RESET, err, phase);
+		return;
+	}
 }
 
-/* Starts connection `index` on blob b. */
+/* Records the wait before the fragment about to be sent. */
+static void
+conn_log_gap(struct conn *c, uint64_t now)
+{
+	uint64_t	gap = now - c->t_last_send_us;
+
+	if (!c->env->reports || c->frag >= c->plan.nfrags)
+		return;
+	if (c->frag >= c->gaps_cap) {
+		c->gaps_cap = c->plan.nfrags > 8 ? c->plan.nfrags : 8;
+		c->gaps_us = xreallocarray(c->gaps_us, c->gaps_cap,
+		    sizeof *c->gaps_us);
+	}
+	/* Indexed by fragment: a fragment retried after EAGAIN, or a fast
+	 * open that took nothing, keeps one gap. */
+	c->gaps_us[c->frag] = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+	c->ngaps = c->frag + 1;
+}
+
+/* Starts connection `index` on blob b, cut as c->plan says. */
 int
 conn_start(struct conn *c, uint64_t index, const struct blob *b)
 {
 	struct conn_env	*env = c->env;
-	int		 one = 1, fd;
+	int		 one = 1, fd, err;
 	ssize_t		 n = -1;
 
 	c->index = index;
@@ -213,62 +306,76 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 	c->off = 0;
 	c->pending_err = 0;
 	c->polls = 0;
-	if (plan_make(&c->plan, env->seed, index, b->len, &env->opt->plan)
-	    == -1) {
-		env->stats->local_errors++;
-		env->local_fault(c, "memory for a plan", errno, env->arg);
-		return -1;
-	}
+	c->ngaps = 0;
+	c->local_port = 0;
+	c->outcome = NULL;
+	c->t_end_us = 0;
 	fd = socket(env->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		env->stats->local_errors++;
-		env->local_fault(c, "sockets", errno, env->arg);
+		env->local_fault(c, "file descriptors", errno, env->arg);
 		return -1;
 	}
-	c->fd = fd;
 	/* Without TCP_NODELAY the kernel may hold a small fragment back and
 	 * merge it with the next one: the boundary would be lost. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1) {
 		env->stats->local_errors++;
 		env->local_fault(c, "TCP_NODELAY", errno, env->arg);
-		conn_abort(c);
+		close(fd);
 		return -1;
 	}
+	c->fd = fd;
 	event_assign(c->ev_read, env->base, fd, EV_READ | EV_PERSIST,
 	    conn_io_read, c);
+	/* Reads first: a server's close is seen before the pacer sends into
+	 * it (which would only earn a reset). */
+	event_priority_set(c->ev_read, 0);
 	event_assign(c->ev_write, env->base, fd, EV_WRITE, conn_io_write, c);
 	c->t_start_us = util_now_us();
+	c->t_last_send_us = c->t_start_us;
 	env->stats->conns_started++;
-	conn_set_state(c, CONN_CONNECTING);
 
 	if (c->plan.fastopen && c->plan.close_after > 0) {
-		env->stats->fastopens++;
 		n = sendto(fd, b->data, c->plan.sizes[0],
 		    MSG_FASTOPEN | MSG_NOSIGNAL, env->addr, env->addrlen);
-		if (n >= 0) {
-			/* Only what the kernel took counts as sent; the rest
-			 * of the fragment follows once connected. */
+		if (n == -1 && errno == EOPNOTSUPP)
+			n = connect(fd, env->addr, env->addrlen);
+		else
+			env->stats->fastopens++;
+		if (n > 0) {
+			conn_log_gap(c, c->t_start_us);
+			/* Only what the kernel took counts as sent. */
 			c->frag_off = (size_t)n;
 			c->off = (size_t)n;
-			if (n > 0) {
-				env->stats->bytes += (uint64_t)n;
-				env->stats->sends++;
-			}
-		} else if (errno == EOPNOTSUPP) {
-			n = connect(fd, env->addr, env->addrlen);
+			env->stats->bytes += (uint64_t)n;
+			env->stats->sends++;
+		} else if (n == 0) {
+			n = -1;
+			errno = EINPROGRESS;
 		}
 	} else {
 		n = connect(fd, env->addr, env->addrlen);
 	}
-	if (n == -1 && errno != EINPROGRESS && errno != EINTR)
-		c->pending_err = errno;
-	/* Every outcome, even an immediate one, goes through conn_io_write,
-	 * so connect results are handled in one place. */
-	if (c->pending_err != 0)
-		event_active(c->ev_write, EV_WRITE, 0);
-	else
-		event_add(c->ev_write, NULL);
+	err = errno;
+	conn_set_state(c, CONN_CONNECTING);
+	if (n == -1 && err != EINPROGRESS && err != EINTR) {
+		const char	*what = conn_connect_local(err);
+
+		if (what != NULL) {
+			/* Our own trouble: the caller backs off. */
+			env->stats->local_errors++;
+			env->local_fault(c, what, err, env->arg);
+			conn_abort(c);
+			return -1;
+		}
+		/* Refused at once: reported from the loop, like any other
+		 * connect result. */
+		c->pending_err = err;
+		conn_timer(c, 0);
+		return 0;
+	}
+	event_add(c->ev_write, NULL);
 	conn_timer(c, env->opt->connect_timeout_ms * 1000);
 	return 0;
 }
@@ -277,13 +384,24 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 static void
 conn_fragment_done(struct conn *c)
 {
-	struct conn_env	*env = c->env;
-
 	c->frag++;
 	c->frag_off = 0;
 	c->polls = 0;
 	c->t_last_send_us = util_now_us();
-	env->stats->fragments++;
+	c->env->stats->fragments++;
+}
+
+/* Bytes not yet acknowledged by the server (sent or still queued), or -1. */
+static int
+conn_outq(struct conn *c, int *err)
+{
+	int	outq;
+
+	if (ioctl(c->fd, SIOCOUTQ, &outq) == -1) {
+		*err = errno;
+		return -1;
+	}
+	return outq;
 }
 
 /* Nothing more to send: shut the write side and read until the server
@@ -293,34 +411,51 @@ conn_drain(struct conn *c)
 {
 	struct conn_env	*env = c->env;
 
-	if (c->frag < c->plan.nfrags)
-		env->stats->early_closes++;
-	else
-		env->stats->conns_completed++;
 	event_del(c->ev_write);
 	event_del(c->ev_timer);
 	if (shutdown(c->fd, SHUT_WR) == -1) {
 		conn_io_failed(c, errno, "drain");
 		return;
 	}
+	if (c->frag < c->plan.nfrags)
+		env->stats->early_closes++;
+	else
+		env->stats->conns_completed++;
 	conn_set_state(c, CONN_DRAINING);
 	conn_timer(c, env->opt->drain_timeout_ms * 1000);
 }
 
-/* The fragment just went out: wait for the pacer, or finish. */
+/* Least wait before fragment k. */
+static uint64_t
+conn_gap(const struct conn *c, uint32_t k)
+{
+	if (c->plan.gaps_us != NULL && k < c->plan.nfrags)
+		return c->plan.gaps_us[k];
+	return c->env->opt->gap_us;
+}
+
+/* The previous fragment went out (or the connection was established):
+ * wait for the pacer, or finish. */
 static void
 conn_wait(struct conn *c)
 {
-	struct conn_env	*env = c->env;
+	uint64_t	gap;
 
 	if (c->frag >= c->plan.close_after) {
 		conn_drain(c);
 		return;
 	}
 	conn_set_state(c, CONN_WAITING);
-	if (env->opt->pace == PACE_ACK)
-		conn_timer(c, env->opt->gap_us);
-	/* PACE_CYCLE: the engine's cycle tick calls conn_pace(). */
+	if (conn_cycled(c)) {
+		/* The engine's cycle tick calls conn_pace(); no timer. */
+		event_del(c->ev_timer);
+		return;
+	}
+	gap = conn_gap(c, c->frag);
+	if (gap == 0)
+		conn_pace(c);
+	else
+		conn_timer(c, gap);
 }
 
 /* The kernel did not take the whole fragment: wait for room, and call it a
@@ -348,6 +483,8 @@ conn_send(struct conn *c)
 		conn_drain(c);
 		return;
 	}
+	if (c->frag_off == 0)
+		conn_log_gap(c, util_now_us());
 	size = c->plan.sizes[c->frag];
 	left = size - c->frag_off;
 	do {
@@ -375,37 +512,25 @@ conn_send(struct conn *c)
 	conn_wait(c);
 }
 
-/* Is everything we sent acknowledged? (TCP_INFO, as the original did.) */
-static int
-conn_acked(struct conn *c, int *err)
-{
-	struct tcp_info	ti;
-	socklen_t	len = sizeof ti;
-
-	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1) {
-		*err = errno;
-		return -1;
-	}
-	return ti.tcpi_unacked == 0;
-}
-
-/* Pacing check for a waiting connection: send the next fragment if the last
- * one was acknowledged, else count it and maybe call it a hang. */
+/* Pacing check for a waiting connection: send the next fragment if all
+ * sent so far is acknowledged (nothing unacked, nothing unsent: a server
+ * that stops reading closes its window and data stays unsent), else count
+ * it and maybe call it a hang. */
 void
 conn_pace(struct conn *c)
 {
 	struct conn_env	*env = c->env;
-	int		 err = 0, acked;
+	int		 err = 0, outq;
 	uint64_t	 now;
 
 	if (c->state != CONN_WAITING)
 		return;
-	acked = conn_acked(c, &err);
-	if (acked == -1) {
+	outq = conn_outq(c, &err);
+	if (outq == -1) {
 		conn_io_failed(c, err, "send");
 		return;
 	}
-	if (acked) {
+	if (outq == 0) {
 		env->stats->ready++;
 		conn_send(c);
 		return;
@@ -417,7 +542,7 @@ conn_pace(struct conn *c)
 		conn_fault(c, FINDING_HANG, 0, "send");
 		return;
 	}
-	if (env->opt->pace == PACE_ACK) {
+	if (!conn_cycled(c)) {
 		uint64_t	wait = POLL_MIN_US;
 
 		for (unsigned i = 0; i < c->polls && wait < POLL_MAX_US; i++)
@@ -427,6 +552,46 @@ conn_pace(struct conn *c)
 		c->polls++;
 		conn_timer(c, wait);
 	}
+}
+
+/* Fast open took only part of fragment 0: make the part it took a fragment
+ * of its own, so the plan (and any record of it) says what was sent. */
+static int
+conn_split_first(struct conn *c)
+{
+	struct plan	*p = &c->plan;
+	uint32_t	 taken = (uint32_t)c->frag_off;
+	uint32_t	*sizes;
+
+	sizes = reallocarray(NULL, (size_t)p->nfrags + 1, sizeof *sizes);
+	if (sizes == NULL)
+		return -1;
+	sizes[0] = taken;
+	sizes[1] = p->sizes[0] - taken;
+	memcpy(sizes + 2, p->sizes + 1, (p->nfrags - 1) * sizeof *sizes);
+	free(p->sizes);
+	p->sizes = sizes;
+	p->cap = p->nfrags + 1;
+	if (p->gaps_us != NULL) {
+		uint32_t	*gaps = calloc((size_t)p->nfrags + 1,
+				    sizeof *gaps);
+
+		if (gaps == NULL)
+			return -1;
+		/* The rest of fragment 0 follows at once; later fragments
+		 * keep their gaps. */
+		gaps[0] = p->gaps_us[0];
+		memcpy(gaps + 2, p->gaps_us + 1,
+		    (p->nfrags - 1) * sizeof *gaps);
+		free(p->gaps_us);
+		p->gaps_us = gaps;
+	}
+	p->nfrags++;
+	if (p->close_after < p->nfrags - 1)
+		p->close_after++;
+	else
+		p->close_after = p->nfrags;
+	return 0;
 }
 
 /* Connect finished (or failed): check how, then start sending. */
@@ -453,29 +618,40 @@ conn_connected(struct conn *c)
 	dt = c->t_established_us - c->t_start_us;
 	cycles = (dt + cycle_us - 1) / cycle_us;
 	env->stats->cycles_to_connect += cycles ? cycles : 1;
+	if (env->reports) {
+		struct sockaddr_storage	ss;
+		socklen_t		sl = sizeof ss;
+
+		if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+			c->local_port = ntohs(ss.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&ss)->sin6_port :
+			    ((struct sockaddr_in *)&ss)->sin_port);
+	}
 	event_add(c->ev_read, NULL);
-	c->t_last_send_us = c->t_established_us;
 
 	if (c->frag_off > 0) {
-		/* Fast open carried part or all of fragment 0. */
-		if (c->frag_off < c->plan.sizes[0]) {
-			conn_send(c);
+		/* Fast open carried fragment 0, or part of it. */
+		if (c->frag_off < c->plan.sizes[0] &&
+		    conn_split_first(c) == -1) {
+			conn_local(c, "memory", ENOMEM);
 			return;
 		}
 		conn_fragment_done(c);
+		conn_wait(c);
+		return;
 	}
+	c->t_last_send_us = c->t_established_us;
 	if (c->frag >= c->plan.close_after) {
 		conn_drain(c);
 		return;
 	}
 	conn_set_state(c, CONN_WAITING);
-	if (env->opt->pace == PACE_ACK) {
-		if (c->frag == 0)
-			conn_send(c);
-		else
-			conn_timer(c, env->opt->gap_us);
-	}
-	/* PACE_CYCLE: the first fragment goes at the next tick. */
+	if (conn_cycled(c))
+		return;		/* the first fragment goes at the next tick */
+	if (conn_gap(c, 0) == 0 || c->plan.gaps_us == NULL)
+		conn_send(c);	/* nothing to wait for before the first */
+	else
+		conn_timer(c, conn_gap(c, 0));
 }
 
 /* The socket is writable: a connect completed, or there is room again. */
@@ -491,6 +667,7 @@ conn_io_write(evutil_socket_t fd, short what, void *arg)
 		conn_connected(c);
 		break;
 	case CONN_SENDING:
+		event_del(c->ev_timer);
 		conn_send(c);
 		break;
 	default:
@@ -503,12 +680,17 @@ static void
 conn_io_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
+	int		 err = 0;
 
 	(void)fd;
 	(void)what;
 	switch (c->state) {
 	case CONN_CONNECTING:
-		conn_fault(c, FINDING_CONNECT_TIMEOUT, ETIMEDOUT, "connect");
+		if (c->pending_err != 0)
+			conn_connected(c);
+		else
+			conn_fault(c, FINDING_CONNECT_TIMEOUT, ETIMEDOUT,
+			    "connect");
 		break;
 	case CONN_WAITING:
 		conn_pace(c);
@@ -517,8 +699,13 @@ conn_io_timer(evutil_socket_t fd, short what, void *arg)
 		conn_fault(c, FINDING_HANG, 0, "send");
 		break;
 	case CONN_DRAINING:
+		/* Data the server never acknowledged: it stopped reading. */
+		if (conn_outq(c, &err) > 0) {
+			conn_fault(c, FINDING_HANG, 0, "drain");
+			break;
+		}
 		c->env->stats->drain_timeouts++;
-		conn_finish(c);
+		conn_finish(c, "drain-timeout");
 		break;
 	default:
 		break;
@@ -537,12 +724,19 @@ conn_io_read(evutil_socket_t fd, short what, void *arg)
 		ssize_t	n = recv(fd, env->scratch, env->scratch_len,
 		    MSG_DONTWAIT);
 
-		if (n > 0)
+		if (n > 0) {
+			if ((size_t)n < env->scratch_len)
+				return;		/* drained for now */
 			continue;
+		}
 		if (n == 0) {
-			if (c->state != CONN_DRAINING)
+			if (c->state == CONN_DRAINING) {
+				conn_finish(c, c->frag < c->plan.nfrags ?
+				    "early-close" : "completed");
+			} else {
 				env->stats->peer_closed++;
-			conn_finish(c);
+				conn_finish(c, "peer-closed");
+			}
 			return;
 		}
 		if (errno == EINTR)

@@ -9,6 +9,7 @@
 #ifndef STUTTERFUZZ_CONN_H
 #define STUTTERFUZZ_CONN_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -20,7 +21,10 @@
 
 struct blob;
 struct conn;
+struct conn_report;
 struct stats;
+
+TAILQ_HEAD(conn_list, conn);
 
 enum conn_state {
 	CONN_IDLE,		/* no socket; the slot waits for its next blob */
@@ -42,6 +46,10 @@ struct conn_env {
 	struct stats		*stats;
 	unsigned char		*scratch;	/* where responses are read to and dropped */
 	size_t			 scratch_len;
+	int			 reports;	/* log gaps and ports for records, traces */
+	int			 force_ack;	/* replay: ack pacing whatever --pace says */
+	struct conn_list	 waitq;		/* cycle pacing: waiting, in arrival order */
+	uint64_t		 tick;		/* cycle pacing: current cycle number */
 	void			(*done)(struct conn *, void *);
 	void			(*finding)(struct conn *, const struct finding *,
 				    void *);
@@ -64,7 +72,15 @@ struct conn {
 	unsigned		 polls;		/* pacing checks since the last send */
 	uint64_t		 t_start_us;
 	uint64_t		 t_established_us;
-	uint64_t		 t_last_send_us;
+	uint64_t		 t_last_send_us;	/* last fragment fully taken */
+	uint64_t		 t_end_us;
+	uint32_t		*gaps_us;	/* reports: wait before each fragment */
+	uint32_t		 ngaps;
+	uint32_t		 gaps_cap;
+	unsigned		 local_port;
+	const char		*outcome;	/* how it ended (reports) */
+	uint64_t		 wait_tick;	/* cycle pacing: tick it joined waitq */
+	TAILQ_ENTRY(conn)	 wait_entry;
 	struct event		*ev_read;
 	struct event		*ev_write;
 	struct event		*ev_timer;
@@ -76,12 +92,17 @@ struct conn	*conn_new(struct conn_env *env);
 /* Closes whatever is open and frees the slot; accepts NULL. */
 void		 conn_free(struct conn *c);
 
-/* Starts connection `index` on blob b. Returns 0, or -1 when a local
- * resource ran out (reported through env->local_fault; the slot stays idle). */
+/* Starts connection `index` on blob b, cut as c->plan says (the caller
+ * filled it). Returns 0, or -1 when a local resource ran out (reported
+ * through env->local_fault; the slot stays idle). */
 int		 conn_start(struct conn *c, uint64_t index, const struct blob *b);
 
 /* Cycle pacing: called once per cycle for a waiting connection. */
 void		 conn_pace(struct conn *c);
+
+/* Describes what c did so far (or did, once ended), times relative to the
+ * run's start. Valid until the slot starts its next connection. */
+void		 conn_report(const struct conn *c, struct conn_report *out);
 
 /* Closes the socket and returns the slot to idle without reporting. */
 void		 conn_abort(struct conn *c);

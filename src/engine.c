@@ -10,18 +10,30 @@
 #include "corpus.h"
 #include "engine.h"
 #include "options.h"
+#include "record.h"
 #include "util.h"
 
 #define SCRATCH_LEN		65536
 #define REFILL_BUDGET		256	/* connections started per wake-up */
 #define BACKOFF_MS		100	/* pause after a local fault */
-#define LOCAL_GIVE_UP_US	(30ULL * 1000000)	/* no start for this long: stop */
+#define LOCAL_GIVE_UP_US	(30ULL * 1000000)	/* failing this long: stop */
 #define LOCAL_REPORT_US		1000000
+#define HISTORY_MAX		256	/* finished connections remembered */
+#define HISTORY_US		(2ULL * 1000000)	/* ... for this long */
+#define SUSPECTS_MAX		128
+
+/* A finished connection, kept for the suspects of a failed connect. */
+struct history {
+	struct conn_report	 report;
+	struct plan		 plan;		/* owned copy */
+	uint32_t		*gaps;		/* owned copy */
+	uint32_t		 gaps_cap;
+};
 
 struct engine {
 	struct event_base	*base;
+	struct engine_config	 cfg;
 	const struct options	*opt;
-	const struct corpus	*corpus;
 	struct engine_hooks	 hooks;
 	void			*arg;
 	struct conn_env		 env;
@@ -35,15 +47,22 @@ struct engine {
 	struct conn		**idle;		/* stack of idle slots */
 	size_t			 nidle;
 
-	uint64_t		 next_index;	/* index of the next connection */
-	uint64_t		 end_index;	/* no connection at or past this; 0: none */
-	uint64_t		 last_start_ok_us;
+	uint64_t		 first_index;
+	uint64_t		 next_index;	/* index (or job) of the next connection */
+	uint64_t		 end_index;	/* none at or past this; 0: no end */
+	size_t			 nblobs;
 	int			 backing_off;
+	uint64_t		 first_fail_us;	/* local faults since; 0: none */
 
 	uint64_t		 local_count;	/* since the last report */
 	uint64_t		 local_reported_us;
 	const char		*local_what;
 	int			 local_err;
+
+	struct history		*history;	/* ring of finished connections */
+	size_t			 hist_next;
+	size_t			 hist_len;
+	struct conn_report	*suspects;	/* scratch for a finding */
 
 	struct event		*ev_refill;
 	struct event		*ev_backoff;
@@ -56,11 +75,13 @@ static const char *stop_names[ENGINE_STOP__COUNT] = {
 	[ENGINE_RUNNING] = "running",
 	[ENGINE_STOP_SIGNAL] = "signal",
 	[ENGINE_STOP_DURATION] = "duration reached",
-	[ENGINE_STOP_ROUNDS] = "rounds done",
+	[ENGINE_STOP_ROUNDS] = "all connections done",
 	[ENGINE_STOP_FINDING] = "stop-on finding",
 	[ENGINE_STOP_MAX_FINDINGS] = "max-findings reached",
 	[ENGINE_STOP_LOCAL] = "local resources exhausted",
 };
+
+static const struct timeval zero_tv = { 0, 0 };
 
 /* What stopped the run, in words. */
 const char *
@@ -91,6 +112,15 @@ engine_more(const struct engine *e)
 	    (e->end_index == 0 || e->next_index < e->end_index);
 }
 
+/* Asks for a refill on the next loop iteration (a zero timer, never
+ * event_active, so timers and signals keep running). */
+static void
+engine_schedule_refill(struct engine *e)
+{
+	if (!e->backing_off)
+		event_add(e->ev_refill, &zero_tv);
+}
+
 /* Passes the pending local-fault report to the hook. */
 static void
 engine_local_flush(struct engine *e, uint64_t now)
@@ -102,6 +132,41 @@ engine_local_flush(struct engine *e, uint64_t now)
 		    e->local_count);
 	e->local_count = 0;
 	e->local_reported_us = now;
+}
+
+/* Local trouble: pause new connections for a while. */
+static void
+engine_back_off(struct engine *e)
+{
+	struct timeval	tv = ms_tv(BACKOFF_MS);
+
+	if (e->first_fail_us == 0)
+		e->first_fail_us = util_now_us();
+	if (e->backing_off)
+		return;
+	e->backing_off = 1;
+	event_del(e->ev_refill);
+	event_add(e->ev_backoff, &tv);
+}
+
+static void	engine_conn_local(struct conn *, const char *, int, void *);
+
+/* Fills c's plan for the next connection; returns its index and blob. */
+static int
+engine_next(struct engine *e, struct conn *c, uint64_t *index,
+    const struct blob **b)
+{
+	if (e->cfg.jobs != NULL) {
+		const struct engine_job	*job = &e->cfg.jobs[e->next_index];
+
+		*index = job->index;
+		*b = job->blob;
+		return plan_copy(&c->plan, job->plan);
+	}
+	*index = e->next_index;
+	*b = &e->cfg.corpus->blobs[e->next_index % e->nblobs];
+	return plan_make(&c->plan, e->cfg.seed, *index, (*b)->len,
+	    &e->opt->plan);
 }
 
 /* Starts connections in idle slots, a bounded number per wake-up. */
@@ -119,23 +184,25 @@ engine_refill(evutil_socket_t fd, short what, void *arg)
 		uint64_t		 index;
 
 		if (budget-- == 0) {
-			event_active(e->ev_refill, EV_TIMEOUT, 0);
+			engine_schedule_refill(e);
 			return;
 		}
 		c = e->idle[--e->nidle];
-		index = e->next_index;
-		b = &e->corpus->blobs[index % e->corpus->n];
-		if (conn_start(c, index, b) == -1) {
-			struct timeval	tv = ms_tv(BACKOFF_MS);
-
+		if (engine_next(e, c, &index, &b) == -1) {
 			e->idle[e->nidle++] = c;
-			e->backing_off = 1;
-			event_add(e->ev_backoff, &tv);
+			e->stats.local_errors++;
+			engine_conn_local(c, "memory for a plan", ENOMEM, e);
 			return;
 		}
+		if (conn_start(c, index, b) == -1) {
+			/* conn_start reported the fault; it backed us off. */
+			e->idle[e->nidle++] = c;
+			engine_back_off(e);
+			return;
+		}
+		e->first_fail_us = 0;
 		e->next_index++;
-		e->stats.rounds = e->next_index / e->corpus->n;
-		e->last_start_ok_us = util_now_us();
+		e->stats.rounds = (e->next_index - e->first_index) / e->nblobs;
 	}
 }
 
@@ -149,12 +216,42 @@ engine_backoff_done(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	e->backing_off = 0;
-	if (now - e->last_start_ok_us > LOCAL_GIVE_UP_US) {
+	if (e->first_fail_us != 0 && now - e->first_fail_us > LOCAL_GIVE_UP_US) {
 		engine_local_flush(e, now);
 		engine_stop(e, ENGINE_STOP_LOCAL);
 		return;
 	}
 	engine_refill(-1, 0, e);
+}
+
+/* Remembers a finished connection for suspects, and passes it on. */
+static void
+engine_remember(struct engine *e, struct conn *c)
+{
+	struct history	*h;
+
+	if (e->history == NULL)
+		return;
+	h = &e->history[e->hist_next];
+	e->hist_next = (e->hist_next + 1) % HISTORY_MAX;
+	if (e->hist_len < HISTORY_MAX)
+		e->hist_len++;
+	conn_report(c, &h->report);
+	if (plan_copy(&h->plan, &c->plan) == -1 ||
+	    (c->ngaps > h->gaps_cap && (h->gaps = realloc(h->gaps,
+	    (h->gaps_cap = c->ngaps) * sizeof *h->gaps)) == NULL)) {
+		/* Out of memory: forget it rather than keep it half. */
+		h->gaps_cap = 0;
+		h->report.blob = NULL;
+		e->hist_len--;
+		return;
+	}
+	if (c->ngaps > 0)
+		memcpy(h->gaps, c->gaps_us, c->ngaps * sizeof *h->gaps);
+	h->report.plan = &h->plan;
+	h->report.gaps_us = h->gaps;
+	if (e->hooks.conn_done != NULL)
+		e->hooks.conn_done(e->arg, &h->report);
 }
 
 /* A connection ended: its slot is idle again. */
@@ -163,26 +260,76 @@ engine_conn_done(struct conn *c, void *arg)
 {
 	struct engine	*e = arg;
 
+	if (e->cfg.reports)
+		engine_remember(e, c);
 	e->idle[e->nidle++] = c;
-	if (engine_more(e)) {
-		if (!e->backing_off)
-			event_active(e->ev_refill, EV_TIMEOUT, 0);
-	} else if (e->stopped == ENGINE_RUNNING && e->nidle == e->nconns) {
+	if (engine_more(e))
+		engine_schedule_refill(e);
+	else if (e->stopped == ENGINE_RUNNING && e->nidle == e->nconns)
 		engine_stop(e, ENGINE_STOP_ROUNDS);
+}
+
+/* Orders suspects: the most recently active first. */
+static int
+suspect_cmp(const void *a, const void *b)
+{
+	const struct conn_report	*x = a, *y = b;
+	uint64_t			 tx = x->end_us ? x->end_us : UINT64_MAX;
+	uint64_t			 ty = y->end_us ? y->end_us : UINT64_MAX;
+
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return x->start_us < y->start_us ? 1 : x->start_us > y->start_us ?
+	    -1 : 0;
+}
+
+/* The connections that may have killed the server before connection c
+ * failed to connect: in flight, or finished within HISTORY_US. */
+static size_t
+engine_suspects(struct engine *e, const struct conn *culprit, uint64_t at_us)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < e->nconns; i++) {
+		struct conn	*c = e->conns[i];
+
+		if (c == culprit || c->state == CONN_IDLE || c->off == 0)
+			continue;
+		if (n == SUSPECTS_MAX)
+			break;
+		conn_report(c, &e->suspects[n++]);
 	}
+	for (size_t k = 0; k < e->hist_len && n < SUSPECTS_MAX; k++) {
+		size_t		 i = (e->hist_next + HISTORY_MAX - 1 - k) %
+				    HISTORY_MAX;
+		struct history	*h = &e->history[i];
+
+		if (h->report.blob == NULL || h->report.bytes_sent == 0)
+			continue;
+		if (h->report.end_us + HISTORY_US < at_us)
+			break;
+		e->suspects[n++] = h->report;
+	}
+	qsort(e->suspects, n, sizeof *e->suspects, suspect_cmp);
+	return n;
 }
 
 /* A connection found a fault of the target. */
 static void
 engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
 {
-	struct engine	*e = arg;
+	struct engine		*e = arg;
+	struct conn_report	 r;
+	size_t			 n = 0;
 
-	(void)c;
 	if (e->stopped != ENGINE_RUNNING)
 		return;
+	conn_report(c, &r);
+	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
+	    f->kind == FINDING_CONNECT_TIMEOUT))
+		n = engine_suspects(e, c, f->at_us);
 	if (e->hooks.finding != NULL)
-		e->hooks.finding(e->arg, f);
+		e->hooks.finding(e->arg, f, &r, e->suspects, n);
 	if (e->opt->stop_on & FINDING_BIT(f->kind))
 		engine_stop(e, ENGINE_STOP_FINDING);
 	else if (e->opt->max_findings != 0 &&
@@ -190,7 +337,7 @@ engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
 		engine_stop(e, ENGINE_STOP_MAX_FINDINGS);
 }
 
-/* A connection ran into a local limit. */
+/* Something ran out on our side. */
 static void
 engine_conn_local(struct conn *c, const char *what, int err, void *arg)
 {
@@ -203,18 +350,26 @@ engine_conn_local(struct conn *c, const char *what, int err, void *arg)
 	e->local_err = err;
 	if (now - e->local_reported_us >= LOCAL_REPORT_US)
 		engine_local_flush(e, now);
+	engine_back_off(e);
 }
 
-/* Cycle pacing: every --cycle-ms, each waiting connection may send. */
+/* Cycle pacing: every --cycle-ms, each connection that was waiting when
+ * the tick came may send. Only waiting connections are visited. */
 static void
 engine_cycle(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine	*e = arg;
+	struct conn	*c, *next;
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < e->nconns && e->stopped == ENGINE_RUNNING; i++)
-		conn_pace(e->conns[i]);
+	e->env.tick++;
+	for (c = TAILQ_FIRST(&e->env.waitq); c != NULL &&
+	    c->wait_tick < e->env.tick && e->stopped == ENGINE_RUNNING;
+	    c = next) {
+		next = TAILQ_NEXT(c, wait_entry);
+		conn_pace(c);
+	}
 }
 
 /* Statistics tick. */
@@ -244,42 +399,55 @@ engine_duration(evutil_socket_t fd, short what, void *arg)
 	engine_stop(arg, ENGINE_STOP_DURATION);
 }
 
-/* Makes an engine that fuzzes addr with corpus under options o. */
+/* Makes an engine. */
 struct engine *
-engine_new(struct event_base *base, const struct options *o,
-    const struct corpus *corpus, const struct sockaddr *addr,
-    socklen_t addrlen, uint64_t seed, const struct engine_hooks *hooks,
-    void *arg, char **cause)
+engine_new(struct event_base *base, const struct engine_config *cfg,
+    const struct engine_hooks *hooks, void *arg, char **cause)
 {
-	struct engine	*e = xcalloc(1, sizeof *e);
+	struct engine		*e = xcalloc(1, sizeof *e);
+	const struct options	*o = cfg->opt;
 
 	e->base = base;
+	e->cfg = *cfg;
 	e->opt = o;
-	e->corpus = corpus;
 	e->hooks = *hooks;
 	e->arg = arg;
 	e->env = (struct conn_env){
 		.base = base,
 		.opt = o,
-		.addr = addr,
-		.addrlen = addrlen,
-		.seed = seed,
+		.addr = cfg->addr,
+		.addrlen = cfg->addrlen,
+		.seed = cfg->seed,
 		.stats = &e->stats,
 		.scratch = xmalloc(SCRATCH_LEN),
 		.scratch_len = SCRATCH_LEN,
+		.reports = cfg->reports,
+		.force_ack = cfg->force_ack,
 		.done = engine_conn_done,
 		.finding = engine_conn_finding,
 		.local_fault = engine_conn_local,
 		.arg = e,
 	};
-	if (o->only_set) {
-		e->next_index = o->only;
+	TAILQ_INIT(&e->env.waitq);
+	if (cfg->jobs != NULL) {
+		e->nblobs = 1;
+		e->end_index = cfg->njobs;
+		e->nconns = cfg->njobs < o->num_conns ? cfg->njobs :
+		    o->num_conns;
+	} else if (o->only_set) {
+		e->nblobs = cfg->corpus->n;
+		e->first_index = e->next_index = o->only;
 		e->end_index = o->only + 1;
 		e->nconns = 1;
 	} else {
+		e->nblobs = cfg->corpus->n;
 		e->nconns = o->num_conns;
 		if (o->rounds != 0)
-			e->end_index = o->rounds * corpus->n;
+			e->end_index = o->rounds * cfg->corpus->n;
+	}
+	if (e->nconns == 0) {
+		*cause = xasprintf("nothing to run");
+		goto fail;
 	}
 	e->conns = xcalloc(e->nconns, sizeof *e->conns);
 	e->idle = xcalloc(e->nconns, sizeof *e->idle);
@@ -292,7 +460,11 @@ engine_new(struct event_base *base, const struct options *o,
 		e->idle[e->nconns - 1 - i] = e->conns[i];
 	}
 	e->nidle = e->nconns;
-	e->ev_refill = event_new(base, -1, 0, engine_refill, e);
+	if (cfg->reports) {
+		e->history = xcalloc(HISTORY_MAX, sizeof *e->history);
+		e->suspects = xcalloc(SUSPECTS_MAX, sizeof *e->suspects);
+	}
+	e->ev_refill = evtimer_new(base, engine_refill, e);
 	e->ev_backoff = evtimer_new(base, engine_backoff_done, e);
 	e->ev_cycle = event_new(base, -1, EV_PERSIST, engine_cycle, e);
 	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
@@ -318,12 +490,11 @@ engine_start(struct engine *e, char **cause)
 
 	e->env.start_us = util_now_us();
 	e->prev_us = e->env.start_us;
-	e->last_start_ok_us = e->env.start_us;
 	e->local_reported_us = 0;
 	tv = ms_tv(e->opt->stats_interval_ms);
 	if (event_add(e->ev_stats, &tv) == -1)
 		goto fail;
-	if (e->opt->pace == PACE_CYCLE) {
+	if (e->opt->pace == PACE_CYCLE && !e->cfg.force_ack) {
 		tv = ms_tv(e->opt->cycle_ms);
 		if (event_add(e->ev_cycle, &tv) == -1)
 			goto fail;
@@ -333,7 +504,8 @@ engine_start(struct engine *e, char **cause)
 		if (event_add(e->ev_duration, &tv) == -1)
 			goto fail;
 	}
-	event_active(e->ev_refill, EV_TIMEOUT, 0);
+	if (event_add(e->ev_refill, &zero_tv) == -1)
+		goto fail;
 	return 0;
 
 fail:
@@ -377,8 +549,14 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	for (size_t i = 0; i < e->nconns; i++)
+	for (size_t i = 0; i < e->nconns && e->conns != NULL; i++)
 		conn_free(e->conns[i]);
+	if (e->history != NULL) {
+		for (size_t i = 0; i < HISTORY_MAX; i++) {
+			plan_release(&e->history[i].plan);
+			free(e->history[i].gaps);
+		}
+	}
 	if (e->ev_refill != NULL)
 		event_free(e->ev_refill);
 	if (e->ev_backoff != NULL)
@@ -389,6 +567,8 @@ engine_free(struct engine *e)
 		event_free(e->ev_stats);
 	if (e->ev_duration != NULL)
 		event_free(e->ev_duration);
+	free(e->history);
+	free(e->suspects);
 	free(e->conns);
 	free(e->idle);
 	free(e->env.scratch);

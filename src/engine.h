@@ -1,7 +1,11 @@
 /*
- * The engine: one event_base, a pool of --num-conns connection slots kept
- * busy, pacing, stop conditions and the statistics tick. It raises findings
- * and local faults as events through its hooks and never prints.
+ * The engine: one event_base, a pool of connection slots kept busy, pacing,
+ * stop conditions and the statistics tick. It raises findings and local
+ * faults as events through its hooks and never prints.
+ *
+ * It runs either a fuzzing run (connection i sends blob i mod n, cut by the
+ * plan drawn from the seed and i) or a list of jobs, each a blob with a
+ * ready-made plan (replay).
  */
 #ifndef STUTTERFUZZ_ENGINE_H
 #define STUTTERFUZZ_ENGINE_H
@@ -9,29 +13,56 @@
 #include <sys/socket.h>
 
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "finding.h"
 #include "stats.h"
 
+struct blob;
+struct conn_report;
 struct corpus;
 struct engine;
 struct options;
+struct plan;
 
 enum engine_stop {
 	ENGINE_RUNNING,
 	ENGINE_STOP_SIGNAL,	/* SIGINT or SIGTERM */
 	ENGINE_STOP_DURATION,	/* --duration passed */
-	ENGINE_STOP_ROUNDS,	/* --rounds or --only done */
+	ENGINE_STOP_ROUNDS,	/* --rounds, --only or the job list done */
 	ENGINE_STOP_FINDING,	/* a --stop-on finding */
 	ENGINE_STOP_MAX_FINDINGS,
 	ENGINE_STOP_LOCAL,	/* local resources ran out for too long */
 	ENGINE_STOP__COUNT
 };
 
+/* One connection to run as given (replay). */
+struct engine_job {
+	uint64_t		 index;
+	const struct blob	*blob;
+	const struct plan	*plan;
+};
+
+struct engine_config {
+	const struct options	*opt;
+	const struct corpus	*corpus;	/* fuzzing run */
+	const struct engine_job	*jobs;		/* or a job list */
+	size_t			 njobs;
+	const struct sockaddr	*addr;
+	socklen_t		 addrlen;
+	uint64_t		 seed;
+	int			 reports;	/* gaps, ports, suspects, conn_done */
+	int			 force_ack;	/* ack pacing whatever --pace says */
+};
+
 struct engine_hooks {
-	/* Every finding, as it happens. */
-	void	(*finding)(void *arg, const struct finding *f);
+	/* Every finding, as it happens, with the connection's report and,
+	 * for failed connects, the suspects: connections in flight or
+	 * finished just before (only with reports on). */
+	void	(*finding)(void *arg, const struct finding *f,
+		    const struct conn_report *conn,
+		    const struct conn_report *suspects, size_t nsuspects);
 	/* Local trouble (what ran out, errno); at most about once a second,
 	 * with the number of occurrences since the last call. */
 	void	(*local_fault)(void *arg, const char *what, int err,
@@ -39,12 +70,13 @@ struct engine_hooks {
 	/* Every --stats-interval. */
 	void	(*stats)(void *arg, const struct stats *cur,
 		    const struct stats_rates *rates);
+	/* Every finished connection (only with reports on). */
+	void	(*conn_done)(void *arg, const struct conn_report *r);
 };
 
-/* Makes an engine that fuzzes addr with corpus under options o. */
-struct engine	*engine_new(struct event_base *base, const struct options *o,
-		     const struct corpus *corpus, const struct sockaddr *addr,
-		     socklen_t addrlen, uint64_t seed,
+/* Makes an engine. Returns NULL with an allocated *cause. */
+struct engine	*engine_new(struct event_base *base,
+		     const struct engine_config *cfg,
 		     const struct engine_hooks *hooks, void *arg, char **cause);
 
 /* Starts connections and timers; the caller then runs the event loop. */

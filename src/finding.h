@@ -25,6 +25,7 @@ enum finding_kind {
 				 FINDING_BIT(FINDING_CONNECT_TIMEOUT))
 
 struct blob;
+struct conn;
 struct plan;
 
 struct finding {
@@ -38,6 +39,7 @@ struct finding {
 	size_t			 bytes_sent;
 	uint64_t		 at_us;		/* time since the run started */
 	const char		*phase;		/* "connect", "send", "read", "drain" */
+	const struct conn	*conn;		/* the connection, for reports */
 };
 
 /* Short name of a kind ("refused", "connect-timeout", ...). */

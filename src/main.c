@@ -16,8 +16,11 @@
 #include "corpus.h"
 #include "engine.h"
 #include "finding.h"
+#include "json.h"
 #include "net.h"
 #include "options.h"
+#include "record.h"
+#include "replay.h"
 #include "rng.h"
 #include "stats.h"
 #include "util.h"
@@ -37,6 +40,12 @@ struct run {
 	int			 line_open;	/* a live line waits to be overwritten */
 	unsigned		 hinted;	/* kinds whose reproduce line was shown */
 	uint64_t		 printed[FINDING__COUNT];	/* finding lines per kind */
+	struct recorder		*rec;
+	int			 rec_failed;	/* a record could not be written */
+	struct jbuf		 options_json;
+	FILE			*trace;
+	struct jbuf		 trace_line;
+	struct engine		*engine;	/* the one running, for signals */
 };
 
 /* Ends a live line on a terminal before other output. */
@@ -49,39 +58,78 @@ run_break_line(struct run *r)
 	}
 }
 
-/* Prints the command that runs only connection `index` again. */
+/* Prints how to send connection `index` again, or its record. */
 static void
-run_print_hint(struct run *r, uint64_t index)
+run_print_hint(struct run *r, uint64_t index, const char *record)
 {
 	const struct options	*o = r->opt;
+	struct jbuf		 b = { 0 };
 
-	fprintf(stderr, "  reproduce: stutterfuzz --blob-dir=%s --host=%s "
-	    "--port=%s --seed=%" PRIu64 " --only=%" PRIu64, o->blob_dir,
-	    o->host, o->port, r->seed, index);
-	if (o->plan.fastopen_chance != 2)
-		fprintf(stderr, " --fastopen-chance=%" PRIu32,
-		    o->plan.fastopen_chance);
-	if (o->plan.close_chance != 500)
-		fprintf(stderr, " --close-chance=%" PRIu32,
-		    o->plan.close_chance);
-	if (o->plan.max_fragments != 0)
-		fprintf(stderr, " --max-fragments=%" PRIu32,
-		    o->plan.max_fragments);
-	if (o->plan.split != PLAN_SPLIT_UNIFORM)
-		fprintf(stderr, " --split=%s", plan_split_name(o->plan.split));
-	if (o->shard_n > 1)
-		fprintf(stderr, " --shard=%u/%u", o->shard_k, o->shard_n);
-	fputc('\n', stderr);
+	if (record != NULL) {
+		jbuf_printf(&b, "stutterfuzz replay ");
+		options_shell_quote(&b, recorder_dir(r->rec));
+		jbuf_append(&b, "/", 1);
+		jbuf_append(&b, record, strlen(record));
+	} else {
+		jbuf_printf(&b, "stutterfuzz --blob-dir=");
+		options_shell_quote(&b, o->blob_dir);
+		jbuf_printf(&b, " --host=");
+		options_shell_quote(&b, o->host);
+		jbuf_printf(&b, " --port=");
+		options_shell_quote(&b, o->port);
+		jbuf_printf(&b, " --seed=%" PRIu64 " --only=%" PRIu64, r->seed,
+		    index);
+		options_replay_args(o, &b);
+	}
+	fprintf(stderr, "  reproduce: %s\n", b.s);
+	jbuf_free(&b);
+}
+
+/* Writes the record of a finding; returns its file name or NULL. */
+static const char *
+run_record(struct run *r, const struct finding *f,
+    const struct conn_report *conn, const struct conn_report *suspects,
+    size_t nsuspects)
+{
+	struct record_meta	 m = {
+		.kind = finding_kind_name(f->kind),
+		.err = f->err,
+		.phase = f->phase,
+		.at_us = f->at_us,
+		.seed = f->seed,
+		.target = r->target->text,
+		.options_json = r->options_json.s,
+	};
+	const char		*name = NULL;
+	char			*cause = NULL;
+
+	if (r->rec == NULL)
+		return NULL;
+	if (recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
+	    &cause) == -1) {
+		if (!r->rec_failed) {
+			run_break_line(r);
+			fprintf(stderr, "local error (not a finding): cannot "
+			    "write a record: %s\n", cause);
+		}
+		r->rec_failed = 1;
+		free(cause);
+		return NULL;
+	}
+	return name;
 }
 
 /* Hook: a finding happened. */
 static void
-run_finding(void *arg, const struct finding *f)
+run_finding(void *arg, const struct finding *f,
+    const struct conn_report *conn, const struct conn_report *suspects,
+    size_t nsuspects)
 {
 	struct run	*r = arg;
-	const char	*verdict;
+	const char	*verdict, *record;
 	uint64_t	 limit = r->opt->finding_lines;
 
+	record = run_record(r, f, conn, suspects, nsuspects);
 	if (limit != 0 && r->printed[f->kind] >= limit)
 		return;
 	run_break_line(r);
@@ -94,20 +142,42 @@ run_finding(void *arg, const struct finding *f)
 	    (double)f->at_us / 1e6, f->phase, f->frags_sent, f->plan->nfrags,
 	    f->bytes_sent, f->plan->len, f->err ? " error=" : "",
 	    f->err ? strerror(f->err) : "", verdict);
+	if (record != NULL) {
+		fprintf(stderr, "  record: %s/%s", recorder_dir(r->rec), record);
+		if (nsuspects > 0)
+			fprintf(stderr, " (with %zu suspect connection%s in "
+			    "flight or just finished)", nsuspects,
+			    nsuspects == 1 ? "" : "s");
+		fputc('\n', stderr);
+	}
 	if (!(r->hinted & FINDING_BIT(f->kind))) {
 		r->hinted |= FINDING_BIT(f->kind);
-		run_print_hint(r, f->index);
-		if (f->kind == FINDING_REFUSED ||
-		    f->kind == FINDING_CONNECT_TIMEOUT)
+		run_print_hint(r, f->index, record);
+		if ((f->kind == FINDING_REFUSED ||
+		    f->kind == FINDING_CONNECT_TIMEOUT) && record == NULL)
 			fprintf(stderr, "  note: a failed connect means the "
 			    "server died or stopped accepting; the culprit is "
-			    "more likely a connection in flight just before "
-			    "(see the findings above)\n");
+			    "more likely a connection in flight just before; "
+			    "--findings-dir records them all\n");
 	}
 	if (++r->printed[f->kind] == limit)
 		fprintf(stderr, "  (%" PRIu64 " %s findings printed; further "
 		    "ones are only counted, see --finding-lines)\n", limit,
 		    finding_kind_name(f->kind));
+}
+
+/* Hook: a connection finished; one trace line. */
+static void
+run_conn_done(void *arg, const struct conn_report *rep)
+{
+	struct run	*r = arg;
+
+	if (r->trace == NULL)
+		return;
+	r->trace_line.len = 0;
+	record_conn_json(&r->trace_line, rep, 0);
+	jbuf_append(&r->trace_line, "\n", 1);
+	fwrite(r->trace_line.s, 1, r->trace_line.len, r->trace);
 }
 
 /* Hook: local resources ran out. */
@@ -128,9 +198,13 @@ run_local_fault(void *arg, const char *what, int err, uint64_t count)
 		advice = "ephemeral ports are used up (TIME_WAIT); lower "
 		    "--num-conns or widen net.ipv4.ip_local_port_range";
 		break;
-	default:
+	case ENOBUFS:
+	case ENOMEM:
 		advice = "the machine is short of memory or socket buffers; "
 		    "lower --num-conns";
+		break;
+	default:
+		advice = "check the network setup for this target";
 		break;
 	}
 	run_break_line(r);
@@ -146,6 +220,8 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 	struct run	*r = arg;
 	char		 line[512];
 
+	if (r->trace != NULL)
+		fflush(r->trace);
 	if (r->opt->quiet)
 		return;
 	stats_format_line(line, sizeof line, cur, rates);
@@ -162,9 +238,12 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 static void
 run_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct run	*r = arg;
+
 	(void)sig;
 	(void)what;
-	engine_stop(arg, ENGINE_STOP_SIGNAL);
+	if (r->engine != NULL)
+		engine_stop(r->engine, ENGINE_STOP_SIGNAL);
 }
 
 /* Prints the final summary and returns the exit status it implies. */
@@ -189,10 +268,11 @@ run_summary(struct run *r, struct engine *e)
 	fprintf(stderr, "  connections: %" PRIu64 " started, %" PRIu64
 	    " established, %" PRIu64 " sent whole, %" PRIu64 " closed early "
 	    "as planned, %" PRIu64 " closed by the server first, %" PRIu64
-	    " fast open; fragments=%" PRIu64 " bytes=%" PRIu64 "\n",
+	    " not closed by the server in time, %" PRIu64 " fast open; "
+	    "fragments=%" PRIu64 " bytes=%" PRIu64 "\n",
 	    s->conns_started, s->conns_established, s->conns_completed,
-	    s->early_closes, s->peer_closed, s->fastopens, s->fragments,
-	    s->bytes);
+	    s->early_closes, s->peer_closed, s->drain_timeouts, s->fastopens,
+	    s->fragments, s->bytes);
 	fprintf(stderr, "  findings:");
 	for (int k = 0; k < FINDING__COUNT; k++) {
 		fprintf(stderr, " %s=%" PRIu64, finding_kind_name(
@@ -201,6 +281,21 @@ run_summary(struct run *r, struct engine *e)
 			failing += s->findings[k];
 	}
 	fprintf(stderr, "; local errors=%" PRIu64 "\n", s->local_errors);
+	if (r->rec != NULL) {
+		uint64_t	written, dups, over;
+		char		*cause = NULL;
+
+		recorder_totals(r->rec, &written, &dups, &over);
+		fprintf(stderr, "  records: %" PRIu64 " written to %s, %" PRIu64
+		    " repeats counted, %" PRIu64 " over --max-records\n",
+		    written, recorder_dir(r->rec), dups, over);
+		if (recorder_finish(r->rec, r->seed, engine_stop_name(why),
+		    &cause) == -1) {
+			fprintf(stderr, "local error: cannot write the run "
+			    "index: %s\n", cause);
+			free(cause);
+		}
+	}
 
 	if (failing > 0)
 		status = EXIT_FINDINGS;
@@ -232,10 +327,207 @@ usage_error(const char *cause)
 	return EXIT_USAGE;
 }
 
-int
-main(int argc, char **argv)
+/* An event loop that runs reads before timers, with signals going to r. */
+static struct event_base *
+run_base(struct run *r, struct event **ev_int, struct event **ev_term)
 {
-	struct options		 opt;
+	struct event_config	*cfg = event_config_new();
+	struct event_base	*base;
+
+	if (cfg == NULL)
+		return NULL;
+	/* Check for new events after a bounded number of callbacks. */
+	event_config_set_max_dispatch_interval(cfg, NULL, 1024, 0);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (base == NULL || event_base_priority_init(base, 2) == -1)
+		goto fail;
+	*ev_int = evsignal_new(base, SIGINT, run_signal, r);
+	*ev_term = evsignal_new(base, SIGTERM, run_signal, r);
+	if (*ev_int == NULL || *ev_term == NULL ||
+	    event_add(*ev_int, NULL) == -1 || event_add(*ev_term, NULL) == -1)
+		goto fail;
+	return base;
+fail:
+	if (*ev_int != NULL)
+		event_free(*ev_int);
+	if (*ev_term != NULL)
+		event_free(*ev_term);
+	*ev_int = *ev_term = NULL;
+	if (base != NULL)
+		event_base_free(base);
+	return NULL;
+}
+
+/* Splits a record's "host:port" or "[v6]:port" target. */
+static int
+split_target(const char *text, char **host, char **port)
+{
+	const char	*colon;
+
+	if (text[0] == '[') {
+		const char	*end = strchr(text, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		*host = xasprintf("%.*s", (int)(end - text - 1), text + 1);
+		*port = xstrdup(end + 2);
+		return 0;
+	}
+	colon = strrchr(text, ':');
+	if (colon == NULL)
+		return -1;
+	*host = xasprintf("%.*s", (int)(colon - text), text);
+	*port = xstrdup(colon + 1);
+	return 0;
+}
+
+/* Prints one replayed connection's outcome. */
+static void
+replay_print_outcome(const struct replay_outcome *out)
+{
+	if (out->kinds != 0) {
+		fprintf(stderr, "  -> ");
+		for (int k = 0; k < FINDING__COUNT; k++) {
+			if (out->kinds & FINDING_BIT(k))
+				fprintf(stderr, "%s ", finding_kind_name(
+				    (enum finding_kind)k));
+		}
+		fprintf(stderr, "in %s%s%s\n", out->phase,
+		    out->err ? ": " : "", out->err ? strerror(out->err) : "");
+	}
+	fprintf(stderr, "  -> the server %s\n", out->alive ?
+	    "still accepts connections" : "no longer accepts connections");
+}
+
+/* stutterfuzz replay RECORD: send the record's connections again. */
+static int
+run_replay(struct options *o)
+{
+	struct record		*rec;
+	struct net_target	 target = { 0 };
+	struct run		 r = { .opt = o };
+	struct event_base	*base = NULL;
+	struct event		*ev_int = NULL, *ev_term = NULL;
+	const struct record_conn **cand = NULL;
+	struct replay_outcome	 out;
+	enum finding_kind	 kind = FINDING__COUNT;
+	char			*cause = NULL, *host = NULL, *port = NULL;
+	size_t			 ncand = 0;
+	int			 status = EXIT_RUNTIME, found = 0;
+
+	rec = record_load(o->replay_path, &cause);
+	if (rec == NULL) {
+		status = usage_error(cause);
+		goto out;
+	}
+	for (int k = 0; k < FINDING__COUNT; k++) {
+		if (strcmp(rec->kind, finding_kind_name((enum finding_kind)k))
+		    == 0)
+			kind = (enum finding_kind)k;
+	}
+	if (kind == FINDING__COUNT) {
+		cause = xasprintf("%s: unknown finding kind '%s'",
+		    o->replay_path, rec->kind);
+		status = usage_error(cause);
+		goto out;
+	}
+	if (!o->port_set) {
+		if (split_target(rec->target, &host, &port) == -1) {
+			cause = xasprintf("%s: target '%s' is not host:port; "
+			    "give --host and --port", o->replay_path,
+			    rec->target);
+			status = usage_error(cause);
+			goto out;
+		}
+		o->host = host;
+		o->port = port;
+	}
+	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &target,
+	    &cause) == -1) {
+		status = usage_error(cause);
+		goto out;
+	}
+	cand = xcalloc(rec->nconns, sizeof *cand);
+	ncand = replay_candidates(rec, cand);
+	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
+	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
+	    "%zu recorded)\n", rec->kind, rec->phase, rec->seed, rec->target,
+	    rec->tool_version, ncand, ncand == 1 ? "" : "s", rec->nconns);
+	fprintf(stderr, "Target %s%s\n", target.text,
+	    target.loopback ? " (loopback)" : "");
+	signal(SIGPIPE, SIG_IGN);
+	r.target = &target;
+	base = run_base(&r, &ev_int, &ev_term);
+	if (base == NULL) {
+		fprintf(stderr, "stutterfuzz: cannot make an event loop\n");
+		goto out;
+	}
+	if (!net_alive(&target, o->connect_timeout_ms)) {
+		fprintf(stderr, "stutterfuzz: %s does not accept connections; "
+		    "start the server first\n", target.text);
+		goto out;
+	}
+
+	for (size_t i = 0; i < ncand && !found; i++) {
+		size_t	n = o->replay_all ? ncand : 1;
+		const struct record_conn *c = cand[i];
+
+		if (o->replay_all)
+			fprintf(stderr, "Replaying all %zu connections "
+			    "together\n", ncand);
+		else
+			fprintf(stderr, "Replaying connection %" PRIu64
+			    " (blob %s, %zu bytes, %" PRIu32 " fragments, "
+			    "recorded outcome %s)\n", c->index, c->blob.name,
+			    c->blob.len, c->plan.nfrags, c->outcome);
+		if (replay_conns(base, o, &target, cand + i, n, &r.engine,
+		    &out, &cause) == -1) {
+			fprintf(stderr, "stutterfuzz: %s\n", cause);
+			goto out;
+		}
+		if (out.interrupted) {
+			fprintf(stderr, "Interrupted.\n");
+			status = EXIT_CLEAN;
+			goto out;
+		}
+		replay_print_outcome(&out);
+		if (replay_reproduced(&out, kind)) {
+			found = 1;
+			if (o->replay_all)
+				fprintf(stderr, "Result: reproduced (%s) with "
+				    "all connections together; exit 1\n",
+				    rec->kind);
+			else
+				fprintf(stderr, "Result: reproduced (%s) by "
+				    "connection %" PRIu64 " (blob %s); exit 1\n",
+				    rec->kind, c->index, c->blob.name);
+		}
+		if (o->replay_all)
+			break;
+	}
+	if (!found)
+		fprintf(stderr, "Result: not reproduced; exit 0\n");
+	status = found ? EXIT_FINDINGS : EXIT_CLEAN;
+out:
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (base != NULL)
+		event_base_free(base);
+	free(cand);
+	free(host);
+	free(port);
+	free(cause);
+	record_free(rec);
+	return status;
+}
+
+/* A fuzzing run. */
+static int
+run_fuzz(struct options *o)
+{
 	struct corpus		*corpus = NULL;
 	struct net_target	 target = { 0 };
 	struct event_base	*base = NULL;
@@ -245,40 +537,25 @@ main(int argc, char **argv)
 		.finding = run_finding,
 		.local_fault = run_local_fault,
 		.stats = run_stats,
+		.conn_done = run_conn_done,
 	};
+	struct engine_config	 cfg;
 	struct run		 r = { 0 };
 	char			*cause = NULL;
 	uint64_t		 fd_limit, conns;
 	int			 status = EXIT_RUNTIME;
 
-	options_defaults(&opt);
-	if (options_parse(&opt, argc, argv, &cause) == -1) {
-		status = usage_error(cause);
-		goto out;
-	}
-	if (opt.action == OPTIONS_HELP) {
-		fputs(options_usage(), stdout);
-		status = EXIT_CLEAN;
-		goto out;
-	}
-	if (opt.action == OPTIONS_VERSION) {
-		printf("stutterfuzz %s\n", STUTTERFUZZ_VERSION);
-		status = EXIT_CLEAN;
-		goto out;
-	}
-
-	corpus = corpus_load(opt.blob_dir, &cause);
+	corpus = corpus_load(o->blob_dir, &cause);
 	if (corpus == NULL) {
 		status = usage_error(cause);
 		goto out;
 	}
-	if (opt.shard_n > 1 &&
-	    corpus_shard(corpus, opt.shard_k, opt.shard_n, &cause) == -1) {
+	if (o->shard_n > 1 &&
+	    corpus_shard(corpus, o->shard_k, o->shard_n, &cause) == -1) {
 		status = usage_error(cause);
 		goto out;
 	}
-
-	conns = opt.only_set ? 1 : opt.num_conns;
+	conns = o->only_set ? 1 : o->num_conns;
 	fd_limit = net_raise_fd_limit();
 	if (fd_limit < conns + FD_RESERVE) {
 		cause = xasprintf("--num-conns %" PRIu64 " needs %" PRIu64
@@ -288,55 +565,73 @@ main(int argc, char **argv)
 		status = usage_error(cause);
 		goto out;
 	}
-	if (net_resolve(opt.host, opt.port, opt.connect_timeout_ms, &target,
+	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &target,
 	    &cause) == -1) {
 		status = usage_error(cause);
 		goto out;
 	}
+	if (o->findings_dir != NULL) {
+		r.rec = recorder_new(o->findings_dir, o->max_records, &cause);
+		if (r.rec == NULL) {
+			status = usage_error(cause);
+			goto out;
+		}
+	}
+	if (o->trace_path != NULL) {
+		r.trace = fopen(o->trace_path, "we");
+		if (r.trace == NULL) {
+			cause = xasprintf("--trace %s: %s", o->trace_path,
+			    strerror(errno));
+			status = usage_error(cause);
+			goto out;
+		}
+		setvbuf(r.trace, NULL, _IOFBF, 1 << 16);
+	}
 
-	r.opt = &opt;
+	r.opt = o;
 	r.target = &target;
-	r.seed = opt.seed_set ? opt.seed : rng_fresh_seed();
+	r.seed = o->seed_set ? o->seed : rng_fresh_seed();
 	r.tty = isatty(STDERR_FILENO);
+	options_json(o, &r.options_json);
 
 	fprintf(stderr, "Loaded %zu blobs. Bytes: %zu min, %zu mean, %zu max\n",
 	    corpus->n, corpus->min, corpus_mean(corpus), corpus->max);
-	if (opt.shard_n > 1)
-		fprintf(stderr, "Shard %u/%u of the corpus.\n", opt.shard_k,
-		    opt.shard_n);
+	if (o->shard_n > 1)
+		fprintf(stderr, "Shard %u/%u of the corpus.\n", o->shard_k,
+		    o->shard_n);
 	fprintf(stderr, "Target %s%s; seed=%" PRIu64 " conns=%" PRIu64
 	    " pace=%s", target.text, target.loopback ? " (loopback)" : "",
-	    r.seed, conns, options_pace_name(opt.pace));
-	if (opt.pace == PACE_ACK)
-		fprintf(stderr, " gap=%" PRIu32 "us", opt.gap_us);
+	    r.seed, conns, options_pace_name(o->pace));
+	if (o->pace == PACE_ACK)
+		fprintf(stderr, " gap=%" PRIu32 "us", o->gap_us);
 	else
-		fprintf(stderr, " cycle=%" PRIu32 "ms", opt.cycle_ms);
-	fprintf(stderr, " split=%s\n", plan_split_name(opt.plan.split));
+		fprintf(stderr, " cycle=%" PRIu32 "ms", o->cycle_ms);
+	fprintf(stderr, " split=%s\n", plan_split_name(o->plan.split));
 	if (!target.loopback)
 		fprintf(stderr, "warning: %s is not a loopback address; "
 		    "pacing over a real network keeps fewer boundaries\n",
 		    target.text);
 
 	signal(SIGPIPE, SIG_IGN);
-	base = event_base_new();
+	base = run_base(&r, &ev_int, &ev_term);
 	if (base == NULL) {
 		fprintf(stderr, "stutterfuzz: cannot make an event loop\n");
 		goto out;
 	}
-	engine = engine_new(base, &opt, corpus,
-	    (const struct sockaddr *)&target.addr, target.addrlen, r.seed,
-	    &hooks, &r, &cause);
+	cfg = (struct engine_config){
+		.opt = o,
+		.corpus = corpus,
+		.addr = (const struct sockaddr *)&target.addr,
+		.addrlen = target.addrlen,
+		.seed = r.seed,
+		.reports = r.rec != NULL || r.trace != NULL,
+	};
+	engine = engine_new(base, &cfg, &hooks, &r, &cause);
 	if (engine == NULL) {
 		fprintf(stderr, "stutterfuzz: %s\n", cause);
 		goto out;
 	}
-	ev_int = evsignal_new(base, SIGINT, run_signal, engine);
-	ev_term = evsignal_new(base, SIGTERM, run_signal, engine);
-	if (ev_int == NULL || ev_term == NULL || event_add(ev_int, NULL) == -1
-	    || event_add(ev_term, NULL) == -1) {
-		fprintf(stderr, "stutterfuzz: cannot catch signals\n");
-		goto out;
-	}
+	r.engine = engine;
 	if (engine_start(engine, &cause) == -1) {
 		fprintf(stderr, "stutterfuzz: %s\n", cause);
 		goto out;
@@ -346,6 +641,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	status = run_summary(&r, engine);
+	if (r.trace != NULL && (fflush(r.trace) != 0 || ferror(r.trace))) {
+		fprintf(stderr, "stutterfuzz: --trace %s: write failed\n",
+		    o->trace_path);
+		if (status == EXIT_CLEAN)
+			status = EXIT_RUNTIME;
+	}
 
 out:
 	engine_free(engine);
@@ -355,7 +656,40 @@ out:
 		event_free(ev_term);
 	if (base != NULL)
 		event_base_free(base);
+	if (r.trace != NULL)
+		fclose(r.trace);
+	jbuf_free(&r.trace_line);
+	jbuf_free(&r.options_json);
+	recorder_free(r.rec);
 	corpus_free(corpus);
 	free(cause);
 	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options	 opt;
+	char		*cause = NULL;
+	int		 status;
+
+	options_defaults(&opt);
+	if (options_parse(&opt, argc, argv, &cause) == -1) {
+		status = usage_error(cause);
+		free(cause);
+		return status;
+	}
+	switch (opt.action) {
+	case OPTIONS_HELP:
+		fputs(options_usage(), stdout);
+		return EXIT_CLEAN;
+	case OPTIONS_VERSION:
+		printf("stutterfuzz %s\n", STUTTERFUZZ_VERSION);
+		return EXIT_CLEAN;
+	case OPTIONS_REPLAY:
+		return run_replay(&opt);
+	case OPTIONS_RUN:
+	default:
+		return run_fuzz(&opt);
+	}
 }

@@ -55,19 +55,19 @@ net_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-/* Does something accept connections at ai within timeout_ms? */
+/* Does something accept connections at sa within timeout_ms? */
 static int
-net_probe(const struct addrinfo *ai, uint64_t timeout_ms)
+net_probe(const struct sockaddr *sa, socklen_t salen, uint64_t timeout_ms)
 {
 	struct pollfd	pfd;
 	int		fd, err = 0, rc;
 	socklen_t	len = sizeof err;
 
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
 		return 0;
-	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	rc = connect(fd, sa, salen);
 	if (rc == -1 && errno != EINPROGRESS) {
 		close(fd);
 		return 0;
@@ -87,6 +87,14 @@ net_probe(const struct addrinfo *ai, uint64_t timeout_ms)
 	}
 	close(fd);
 	return 1;
+}
+
+/* Does the target accept a connection within timeout_ms? */
+int
+net_alive(const struct net_target *t, uint64_t timeout_ms)
+{
+	return net_probe((const struct sockaddr *)&t->addr, t->addrlen,
+	    timeout_ms);
 }
 
 /* Resolves host and port, choosing the address that answers. */
@@ -123,7 +131,8 @@ net_resolve(const char *host, const char *port, uint64_t timeout_ms,
 			continue;
 		if (pick == NULL)
 			pick = ai;
-		if (n > 1 && net_probe(ai, timeout_ms)) {
+		if (n > 1 && net_probe(ai->ai_addr, ai->ai_addrlen,
+		    timeout_ms)) {
 			pick = ai;
 			t->probed = 1;
 			break;

@@ -21,6 +21,9 @@ struct net_target {
 int	net_resolve(const char *host, const char *port, uint64_t timeout_ms,
 	    struct net_target *t, char **cause);
 
+/* Does the target accept a connection within timeout_ms? */
+int	net_alive(const struct net_target *t, uint64_t timeout_ms);
+
 /* Formats a socket address as "[v6]:port" or "v4:port". */
 void	net_format(const struct sockaddr *sa, char *buf, size_t len);
 

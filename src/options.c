@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "finding.h"
+#include "json.h"
 #include "options.h"
 #include "util.h"
 
@@ -42,6 +43,8 @@ static const struct options option_defaults = {
 	.hang_timeout_ms = 30000,
 	.drain_timeout_ms = 2000,
 	.finding_lines = 100,
+	.max_records = 100,
+	.settle_ms = 500,
 };
 
 enum {
@@ -69,6 +72,12 @@ enum {
 	OPT_DRAIN_TIMEOUT,
 	OPT_SHARD,
 	OPT_FINDING_LINES,
+	OPT_FINDINGS_DIR,
+	OPT_MAX_RECORDS,
+	OPT_TRACE,
+	OPT_REPLAY,
+	OPT_ALL,
+	OPT_SETTLE,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +105,12 @@ static const struct option long_options[] = {
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "finding-lines", required_argument, NULL, OPT_FINDING_LINES },
+	{ "findings-dir", required_argument, NULL, OPT_FINDINGS_DIR },
+	{ "max-records", required_argument, NULL, OPT_MAX_RECORDS },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -104,6 +119,7 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
+"       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
 "\n"
@@ -134,9 +150,19 @@ static const char usage_text[] =
 "                          (connect,hang); KINDS is a comma list of\n"
 "                          refused, connect-timeout, reset, hang, or\n"
 "                          connect, all, none\n"
+"  --findings-dir=DIR      write a record of every finding into DIR\n"
+"  --max-records=N         write at most N records a run (100; 0 no cap)\n"
+"  --trace=FILE            one JSON line per finished connection\n"
 "  --connect-timeout=TIME  a connect slower than this is a finding (5s)\n"
 "  --hang-timeout=TIME     data unacked this long is a hang finding (30s; 0 off)\n"
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
+"Replay (stutterfuzz replay RECORD, or --replay=RECORD):\n"
+"                          send a record's connections again with the same\n"
+"                          bytes, cuts and gaps; host and port default to the\n"
+"                          record's target; exit 1 if the fault came back\n"
+"  --all                   replay all of a record's connections together\n"
+"                          (default: one at a time, naming the culprit)\n"
+"  --settle=TIME           wait before checking the server is alive (500ms)\n"
 "Output:\n"
 "  --stats-interval=TIME   live statistics period (default 1s)\n"
 "  --finding-lines=N       print at most N findings of each kind (100;\n"
@@ -409,6 +435,33 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 	case OPT_FINDING_LINES:
 		return options_parse_uint(arg, 0, UINT64_MAX, &o->finding_lines,
 		    cause);
+	case OPT_FINDINGS_DIR:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty path");
+			return -1;
+		}
+		o->findings_dir = arg;
+		return 0;
+	case OPT_MAX_RECORDS:
+		return options_parse_uint(arg, 0, UINT32_MAX, &o->max_records,
+		    cause);
+	case OPT_TRACE:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty path");
+			return -1;
+		}
+		o->trace_path = arg;
+		return 0;
+	case OPT_REPLAY:
+		o->replay_path = arg;
+		o->action = OPTIONS_REPLAY;
+		return 0;
+	case OPT_ALL:
+		o->replay_all = 1;
+		return 0;
+	case OPT_SETTLE:
+		return options_parse_duration(arg, 0, 60000, &o->settle_ms,
+		    cause);
 	}
 	*cause = xasprintf("internal error: option %d not handled", opt);
 	return -1;
@@ -466,10 +519,23 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 			return -1;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "replay") == 0 &&
+	    o->action != OPTIONS_REPLAY) {
+		if (optind + 1 >= argc) {
+			*cause = xasprintf("replay needs a record file");
+			return -1;
+		}
+		o->replay_path = argv[optind + 1];
+		o->action = OPTIONS_REPLAY;
+		optind += 2;
+	}
 	if (optind < argc) {
 		*cause = xasprintf("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	o->port_set = o->port != NULL;
+	if (o->action == OPTIONS_REPLAY)
+		return 0;	/* the record holds the blobs and the target */
 	if (o->blob_dir == NULL) {
 		*cause = xasprintf("--blob-dir is required");
 		return -1;
@@ -479,4 +545,91 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+/* Appends the options that shape cuts and pacing as a JSON object. */
+void
+options_json(const struct options *o, struct jbuf *b)
+{
+	jbuf_printf(b, "{\"pace\":\"%s\",\"gap_us\":%" PRIu32 ",\"cycle_ms\":%"
+	    PRIu32 ",\"split\":\"%s\",\"max_fragments\":%" PRIu32
+	    ",\"fastopen_chance\":%" PRIu32 ",\"close_chance\":%" PRIu32
+	    ",\"num_conns\":%" PRIu32 ",\"connect_timeout_ms\":%" PRIu64
+	    ",\"hang_timeout_ms\":%" PRIu64 ",\"drain_timeout_ms\":%" PRIu64
+	    ",\"shard\":\"%u/%u\"}", pace_names[o->pace], o->gap_us,
+	    o->cycle_ms, plan_split_name(o->plan.split), o->plan.max_fragments,
+	    o->plan.fastopen_chance, o->plan.close_chance, o->num_conns,
+	    o->connect_timeout_ms, o->hang_timeout_ms, o->drain_timeout_ms,
+	    o->shard_k, o->shard_n ? o->shard_n : 1);
+}
+
+/* Appends s to b quoted for a POSIX shell (only when it needs quoting). */
+void
+options_shell_quote(struct jbuf *b, const char *s)
+{
+	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,") == strlen(s)) {
+		jbuf_append(b, s, strlen(s));
+		return;
+	}
+	jbuf_append(b, "'", 1);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			jbuf_append(b, "'\\''", 4);
+		else
+			jbuf_append(b, s, 1);
+	}
+	jbuf_append(b, "'", 1);
+}
+
+/* Appends " --name=value" for one differing option, quoted. */
+static void
+replay_arg(struct jbuf *b, const char *name, const char *value)
+{
+	char	*arg = xasprintf("--%s=%s", name, value);
+
+	jbuf_append(b, " ", 1);
+	options_shell_quote(b, arg);
+	free(arg);
+}
+
+/* Appends every option that changes cuts or pacing and is not default. */
+void
+options_replay_args(const struct options *o, struct jbuf *b)
+{
+	const struct options	*d = &option_defaults;
+	char			 v[64];
+
+#define DIFF_U(field, name) do {					\
+	if (o->field != d->field) {					\
+		snprintf(v, sizeof v, "%" PRIu64, (uint64_t)o->field);	\
+		replay_arg(b, name, v);					\
+	}								\
+} while (0)
+	if (o->pace != d->pace)
+		replay_arg(b, "pace", pace_names[o->pace]);
+	DIFF_U(gap_us, "gap-us");
+	DIFF_U(cycle_ms, "cycle-ms");
+	if (o->plan.split != d->plan.split)
+		replay_arg(b, "split", plan_split_name(o->plan.split));
+	DIFF_U(plan.max_fragments, "max-fragments");
+	DIFF_U(plan.fastopen_chance, "fastopen-chance");
+	DIFF_U(plan.close_chance, "close-chance");
+	if (o->connect_timeout_ms != d->connect_timeout_ms) {
+		snprintf(v, sizeof v, "%" PRIu64 "ms", o->connect_timeout_ms);
+		replay_arg(b, "connect-timeout", v);
+	}
+	if (o->hang_timeout_ms != d->hang_timeout_ms) {
+		snprintf(v, sizeof v, "%" PRIu64 "ms", o->hang_timeout_ms);
+		replay_arg(b, "hang-timeout", v);
+	}
+	if (o->drain_timeout_ms != d->drain_timeout_ms) {
+		snprintf(v, sizeof v, "%" PRIu64 "ms", o->drain_timeout_ms);
+		replay_arg(b, "drain-timeout", v);
+	}
+	if (o->shard_n > 1) {
+		snprintf(v, sizeof v, "%u/%u", o->shard_k, o->shard_n);
+		replay_arg(b, "shard", v);
+	}
+#undef DIFF_U
 }

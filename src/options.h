@@ -16,6 +16,7 @@ enum options_action {
 	OPTIONS_RUN,
 	OPTIONS_HELP,
 	OPTIONS_VERSION,
+	OPTIONS_REPLAY,		/* stutterfuzz replay RECORD */
 };
 
 struct options {
@@ -43,6 +44,13 @@ struct options {
 	uint64_t		 drain_timeout_ms;
 	int			 quiet;
 	uint64_t		 finding_lines;	/* lines printed per kind; 0: all */
+	const char		*findings_dir;	/* records go here; NULL: none */
+	uint64_t		 max_records;	/* records written per run; 0: no cap */
+	const char		*trace_path;	/* one JSON line per connection */
+	const char		*replay_path;	/* the record to replay */
+	int			 replay_all;	/* replay every connection together */
+	uint64_t		 settle_ms;	/* replay: wait before the liveness check */
+	int			 port_set;	/* --port or --host given (replay) */
 	unsigned		 shard_k;
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 };
@@ -69,5 +77,16 @@ const char	*options_pace_name(enum pace_mode m);
 
 /* The --help text. */
 const char	*options_usage(void);
+
+/* Appends the options that shape cuts and pacing as a JSON object. */
+struct jbuf;
+void		 options_json(const struct options *o, struct jbuf *b);
+
+/* Appends, shell-quoted, every option that changes how a connection is
+ * cut or paced and differs from its default (for reproduce lines). */
+void		 options_replay_args(const struct options *o, struct jbuf *b);
+
+/* Appends s to b quoted for a POSIX shell (only when it needs quoting). */
+void		 options_shell_quote(struct jbuf *b, const char *s);
 
 #endif

@@ -76,6 +76,8 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, size_t len,
 		return -1;
 	}
 	rng_seed(&r, seed, index);
+	free(p->gaps_us);
+	p->gaps_us = NULL;
 	p->seed = seed;
 	p->index = index;
 	p->len = len;
@@ -100,13 +102,43 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, size_t len,
 	return 0;
 }
 
-/* Frees the buffer of p (not p itself); accepts NULL. */
+/* Makes dst a copy of src (sizes and gaps included). */
+int
+plan_copy(struct plan *dst, const struct plan *src)
+{
+	uint32_t	*sizes = dst->sizes, cap = dst->cap, *gaps = dst->gaps_us;
+
+	*dst = *src;
+	dst->sizes = sizes;
+	dst->cap = cap;
+	dst->gaps_us = NULL;
+	dst->nfrags = 0;
+	free(gaps);
+	if (plan_reserve(dst, src->nfrags) == -1)
+		return -1;
+	if (src->nfrags > 0)
+		memcpy(dst->sizes, src->sizes, src->nfrags * sizeof *src->sizes);
+	dst->nfrags = src->nfrags;
+	if (src->gaps_us != NULL) {
+		dst->gaps_us = calloc(src->nfrags ? src->nfrags : 1,
+		    sizeof *dst->gaps_us);
+		if (dst->gaps_us == NULL)
+			return -1;
+		memcpy(dst->gaps_us, src->gaps_us,
+		    src->nfrags * sizeof *src->gaps_us);
+	}
+	return 0;
+}
+
+/* Frees the buffers of p (not p itself); accepts NULL. */
 void
 plan_release(struct plan *p)
 {
 	if (p == NULL)
 		return;
 	free(p->sizes);
+	free(p->gaps_us);
+	p->gaps_us = NULL;
 	p->sizes = NULL;
 	p->cap = 0;
 	p->nfrags = 0;

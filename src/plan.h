@@ -33,6 +33,8 @@ struct plan {
 	uint32_t	close_after;	/* fragments sent before closing; == nfrags: no early close */
 	uint32_t	*sizes;		/* nfrags sizes, each >= 1, summing to len */
 	uint32_t	cap;		/* allocated entries of sizes */
+	uint32_t	*gaps_us;	/* replay: least wait before each fragment
+					 * (nfrags entries); NULL: --gap-us */
 };
 
 /* Builds the plan for connection `index` of the run seeded `seed`, reusing
@@ -40,7 +42,10 @@ struct plan {
 int		 plan_make(struct plan *p, uint64_t seed, uint64_t index,
 		     size_t len, const struct plan_params *params);
 
-/* Frees the buffer of p (not p itself); accepts NULL. */
+/* Makes dst a copy of src (sizes and gaps included). Returns 0 or -1. */
+int		 plan_copy(struct plan *dst, const struct plan *src);
+
+/* Frees the buffers of p (not p itself); accepts NULL. */
 void		 plan_release(struct plan *p);
 
 /* Bytes covered by the first n fragments. */

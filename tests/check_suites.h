@@ -9,5 +9,6 @@ Suite	*corpus_suite(void);
 Suite	*plan_suite(void);
 Suite	*stats_suite(void);
 Suite	*finding_suite(void);
+Suite	*record_suite(void);
 
 #endif

@@ -91,7 +91,7 @@ t_record() {
 	stop_server
 	expect_rc "$name" 0 || return
 	expect_err "$name" "Loaded 4 blobs\. Bytes: 0 min, [0-9]+ mean, 2000 max" || return
-	expect_err "$name" "stopped: rounds done" || return
+	expect_err "$name" "stopped: all connections done" || return
 	local want=() b
 	for b in get set random zero; do want+=("$(hex "$CORPUS/$b")"); done
 	want[3]=-
@@ -383,6 +383,185 @@ t_memcheck() {
 	pass "$name"
 }
 
+# --- records: find a crash, replay it, name the culprit ------------------------
+SPLIT=$TMP/split
+mkdir -p "$SPLIT"
+printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$SPLIT/crash"
+printf 'PING\r\n' >"$SPLIT/ping"
+printf 'GET / HTTP/1.1\r\n\r\n' >"$SPLIT/get"
+
+t_record_replay() {
+	local name="a crash on a split token: a record with suspects, written at once"
+	local fd=$TMP/findings rec
+	rm -rf "$fd"
+	start_server crash-split --token=CRASH
+	local t0=$SECONDS
+	sf --blob-dir="$SPLIT" --host=127.0.0.1 --port="$PORT" --seed=1 --findings-dir="$fd" -q
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name" 1 || return
+	rec=$(ls "$fd"/refused-*.json 2>/dev/null | head -1)
+	if [ -z "$rec" ]; then fail "$name" "no refused record in $fd: $(ls "$fd")"; return; fi
+	expect_err "$name" "record: .*/refused-.*\.json \(with [0-9]+ suspect connections" || return
+	expect_err "$name" "reproduce: stutterfuzz replay .*refused-" || return
+	if ls -a "$fd" | grep -q '^\.tmp-'; then fail "$name" "temporary files left"; return; fi
+	grep -q '"suspects":\[' "$rec" && grep -q '"blob_base64":"R0VUIC9DUkFTSCBIVFRQLzEuMQ0KSG9zdDogeA0KDQo="' "$rec" ||
+		{ fail "$name" "record lacks the crashing blob among its suspects"; return; }
+	ls "$fd"/run-*.json >/dev/null 2>&1 || { fail "$name" "no run index"; return; }
+	pass "$name ($((SECONDS - t0))s)"
+
+	name="replay against the same server: reproduced, culprit named, exit 1"
+	start_server crash-split --token=CRASH
+	sf replay "$rec" --host=127.0.0.1 --port="$PORT" --settle=100ms
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^Result: reproduced \(refused\) by connection [0-9]+ \(blob crash\); exit 1" || return
+	pass "$name"
+
+	name="replay against a fixed build: not reproduced, exit 0"
+	start_server crash-split --token=CRASH --fixed
+	sf replay "$rec" --host=127.0.0.1 --port="$PORT" --settle=50ms
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_err "$name" "^Result: not reproduced; exit 0" || return
+	local splits
+	splits=$(sed -n 's/.* split \([0-9]*\)$/\1/p' "$TMP/server.log")
+	if [ -z "$splits" ] || [ "$splits" -lt 1 ]; then
+		fail "$name" "the fixed server never saw the token split (split=$splits)"
+		return
+	fi
+	pass "$name (the fixed server saw the token split $splits times)"
+
+	name="replay --all: every suspect together reproduces"
+	start_server crash-split --token=CRASH
+	sf replay "$rec" --all --host=127.0.0.1 --port="$PORT" --settle=100ms
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name" 1 && expect_err "$name" "reproduced \(refused\) with all connections together" &&
+		pass "$name"
+
+	name="replay of a corrupt or truncated record: one line, exit 2"
+	head -c 500 "$rec" >"$TMP/truncated.json"
+	sf replay "$TMP/truncated.json" --port=1
+	expect_rc "$name" 2 && expect_err "$name" "^stutterfuzz: .*truncated.json: not a complete JSON record" || return
+	sed 's/"blob_sha256":"[0-9a-f]/"blob_sha256":"x/' "$rec" >"$TMP/corrupt.json"
+	sf replay "$TMP/corrupt.json" --port=1
+	expect_rc "$name" 2 && expect_err "$name" "do not match their SHA-256" || return
+	sf replay "$TMP/nope.json" --port=1
+	expect_rc "$name" 2 && expect_err "$name" "nope.json: No such file" && pass "$name"
+}
+
+# --- replay keeps the recorded boundaries -------------------------------------
+t_replay_fidelity() {
+	local name="replay delivers the recorded fragments as separate reads"
+	local fd=$TMP/findings-fid big=$TMP/fid-corpus rec frags sizes
+	rm -rf "$fd"; mkdir -p "$big"
+	head -c 3000 /dev/urandom >"$big/blob"
+	# Every connection is reset after its first read: records of many cuts.
+	start_server reset
+	sf --blob-dir="$big" --host=127.0.0.1 --port="$PORT" --seed=11 --findings-dir="$fd" \
+		--rounds=60 --num-conns=4 --close-chance=0 --fastopen-chance=0 -q
+	stop_server
+	local tried=0 ok=0
+	for rec in "$fd"/reset-*.json; do
+		frags=$(grep -o '"connection":{[^}]*' "$rec" | grep -o '"fragments":\[[0-9,]*\]' | tr -dc '0-9,')
+		case "$frags" in *,*,*) ;; *) continue ;; esac
+		tried=$((tried + 1))
+		start_server record --no-data
+		sf replay "$rec" --host=127.0.0.1 --port="$PORT" --settle=0ms
+		stop_server
+		sizes=$(awk '/^conn / && $4 > 0 {print $8; exit}' "$TMP/server.log")
+		if [ "$RC" = 0 ] && [ "$sizes" = "$frags" ]; then ok=$((ok + 1)); else
+			fail "$name" "record $rec: fragments $frags, server read $sizes (exit $RC)"; return
+		fi
+		[ "$tried" -ge 5 ] && break
+	done
+	if [ "$tried" -lt 3 ]; then fail "$name" "only $tried records with 3+ fragments"; return; fi
+	pass "$name ($ok of $tried replays read exactly as recorded)"
+}
+
+# --- deduplication and the cap ------------------------------------------------
+t_dedup_cap() {
+	local name="a resetting server: one record per distinct cut; repeats counted"
+	local fd=$TMP/findings-dedup tiny=$TMP/tiny
+	rm -rf "$fd"; mkdir -p "$tiny"
+	printf 'abc' >"$tiny/abc"
+	start_server reset
+	sf --blob-dir="$tiny" --host=127.0.0.1 --port="$PORT" --seed=2 --findings-dir="$fd" \
+		--duration=2s --num-conns=10 --max-records=0 -q
+	local files resets counted
+	files=$(ls "$fd"/reset-*.json 2>/dev/null | wc -l)
+	resets=$(summary_field reset)
+	counted=$(grep -o '"count":[0-9]*' "$fd"/run-*.json | cut -d: -f2 | paste -sd+ | bc)
+	if [ "$files" -lt 1 ] || [ "$files" -gt 16 ] || [ "$resets" -lt 100 ] || [ "$counted" != "$resets" ]; then
+		stop_server
+		fail "$name" "$files records for $resets resets (run index counts $counted)"
+		return
+	fi
+	pass "$name ($files records, counts add up to $resets resets)"
+
+	name="--max-records caps the records; findings past it are still counted"
+	rm -rf "$fd"
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=2 --findings-dir="$fd" \
+		--duration=2s --num-conns=10 --max-records=3 -q
+	stop_server
+	files=$(ls "$fd"/reset-*.json 2>/dev/null | wc -l)
+	resets=$(summary_field reset)
+	if [ "$files" -ne 3 ]; then fail "$name" "$files records with --max-records=3"; return; fi
+	expect_err "$name" "records: 3 written to .*, [0-9]+ repeats counted, [1-9][0-9]* over --max-records" &&
+		pass "$name ($resets resets, 3 records)"
+}
+
+# --- the trace: one JSON line per finished connection --------------------------
+t_trace() {
+	local name="--trace writes one JSON line per finished connection"
+	start_server record --no-data
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=4 --rounds=25 \
+		--trace="$TMP/trace.jsonl" -q
+	stop_server
+	expect_rc "$name" 0 || return
+	local lines good
+	lines=$(wc -l <"$TMP/trace.jsonl")
+	good=$(grep -c '^{"index":[0-9]*,"blob":"[a-z]*","blob_size":[0-9]*,"split":"uniform",.*"fragments":\[[0-9,]*\],"sent_fragments":[0-9]*,.*"gaps_us":\[[0-9,]*\],"local_port":[1-9][0-9]*,.*"outcome":"[a-z-]*"' "$TMP/trace.jsonl")
+	if [ "$lines" -ne 100 ] || [ "$good" -ne 100 ]; then
+		fail "$name" "$lines lines, $good well-formed, wanted 100" "$(head -2 "$TMP/trace.jsonl")"
+		return
+	fi
+	pass "$name ($lines lines)"
+}
+
+# --- the loop never spins: refusals and local faults still let timers run -------
+t_no_spin() {
+	local name="refused connects with --stop-on=none: --duration still stops the run"
+	start_server record
+	local p=$PORT t0=$SECONDS
+	stop_server
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" --duration=2s --stop-on=none \
+		--fail-on=none --num-conns=50 -q
+	if expect_rc "$name" 0 && expect_err "$name" "stopped: duration reached"; then
+		local refused
+		refused=$(summary_field refused)
+		if [ "$((SECONDS - t0))" -gt 10 ] || [ "${refused:-0}" -lt 100 ]; then
+			fail "$name" "took $((SECONDS - t0))s, refused=$refused"
+		else
+			pass "$name (refused=$refused)"
+		fi
+	fi
+
+	name="out of file descriptors: a local error, never a finding"
+	start_server record --no-data
+	(
+		ulimit -n 80
+		for fd in $(seq 10 45); do eval "exec $fd>/dev/null"; done
+		sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=2s --num-conns=48 -q
+		echo "$RC" >"$TMP/rc"
+	)
+	stop_server
+	RC=$(cat "$TMP/rc")
+	expect_rc "$name" 0 || return
+	expect_err "$name" "^local error \(not a finding\): file descriptors: Too many open files" || return
+	if grep -q '^finding:' "$TMP/err"; then fail "$name" "reported as a finding"; return; fi
+	pass "$name"
+}
+
 t_help() {
 	local name="--help and --version exit 0; help documents exit codes"
 	"$SF" --help >"$TMP/out" 2>&1 || { fail "$name" "--help failed"; return; }
@@ -392,7 +571,8 @@ t_help() {
 }
 
 for t in ${TESTS:-t_help t_record t_only_repeats t_server_exits t_wrong_port t_reset t_no_accept \
-	t_no_read t_bad_input t_stopping t_addresses t_cycle t_memcheck}; do
+	t_no_read t_bad_input t_stopping t_addresses t_cycle t_record_replay t_replay_fidelity \
+	t_dedup_cap t_trace t_no_spin t_memcheck}; do
 	$t
 done
 echo "$PASSED passed, $FAILED failed"

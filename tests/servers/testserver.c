@@ -10,6 +10,9 @@
  *   no-accept   accept --count connections, then never accept again
  *   no-read     never read (tiny receive buffer), never close
  *   slow        like record, sleeping --delay-us before every read
+ *   crash-split like record, but exit(42) when --token arrives split across
+ *               two reads (whole in one read is harmless); with --fixed it
+ *               only counts such splits ("split N" in the log at exit)
  *
  * It exits on SIGTERM or SIGINT, or after --max-seconds (default 120), and
  * then writes "total conns C reads R bytes B" to the log.
@@ -29,7 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW };
+enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW,
+    M_CRASH_SPLIT };
 
 struct client {
 	int		 fd;
@@ -46,7 +50,9 @@ static enum mode mode = M_RECORD;
 static FILE *logfp;
 static int log_data = 1;
 static unsigned long count = 1, delay_us;
-static unsigned long total_conns, total_reads, total_bytes;
+static unsigned long total_conns, total_reads, total_bytes, total_splits;
+static const char *token = "TOKEN";
+static int fixed;
 
 static void
 on_signal(int sig)
@@ -109,6 +115,20 @@ client_close(struct client *c, int log)
 	free(c);
 }
 
+/* Did the read that just ended at c->bytes (n bytes long) complete an
+ * occurrence of the token that began in an earlier read? */
+static int
+split_token(const struct client *c, size_t n)
+{
+	size_t	tl = strlen(token), start = c->bytes - n;
+
+	for (size_t i = start > tl ? start - tl + 1 : 0; i < start; i++) {
+		if (i + tl <= c->bytes && memcmp(c->data + i, token, tl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 client_read(int ep, struct client *c)
 {
@@ -152,6 +172,14 @@ client_read(int ep, struct client *c)
 		memcpy(c->data + len2, buf, (size_t)n);
 	}
 	c->bytes += (size_t)n;
+	if (mode == M_CRASH_SPLIT && split_token(c, (size_t)n)) {
+		total_splits++;
+		if (!fixed) {
+			if (logfp != NULL)
+				fflush(logfp);
+			_exit(42);
+		}
+	}
 	if (mode == M_RESET) {
 		struct linger	l = { 1, 0 };
 
@@ -172,6 +200,8 @@ main(int argc, char **argv)
 		{ "delay-us", required_argument, NULL, 'd' },
 		{ "max-seconds", required_argument, NULL, 's' },
 		{ "no-data", no_argument, NULL, 'n' },
+		{ "token", required_argument, NULL, 't' },
+		{ "fixed", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
@@ -192,6 +222,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "no-accept") == 0) mode = M_NO_ACCEPT;
 			else if (strcmp(optarg, "no-read") == 0) mode = M_NO_READ;
 			else if (strcmp(optarg, "slow") == 0) mode = M_SLOW;
+			else if (strcmp(optarg, "crash-split") == 0) mode = M_CRASH_SPLIT;
 			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
 			break;
 		case 'p': port_file = optarg; break;
@@ -205,6 +236,8 @@ main(int argc, char **argv)
 		case 'd': delay_us = strtoul(optarg, NULL, 10); break;
 		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'n': log_data = 0; break;
+		case 't': token = optarg; break;
+		case 'F': fixed = 1; break;
 		default: return 2;
 		}
 	}
@@ -313,8 +346,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu bytes %lu\n",
-		    total_conns, total_reads, total_bytes);
+		fprintf(logfp, "total conns %lu reads %lu bytes %lu split %lu\n",
+		    total_conns, total_reads, total_bytes, total_splits);
 		fclose(logfp);
 	}
 	return 0;
