@@ -175,8 +175,14 @@ client_read(int ep, struct client *c)
 	if (mode == M_CRASH_SPLIT && split_token(c, (size_t)n)) {
 		total_splits++;
 		if (!fixed) {
-			if (logfp != NULL)
+			struct timespec	ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			if (logfp != NULL) {
+				fprintf(logfp, "crash_at %lld.%09ld\n",
+				    (long long)ts.tv_sec, ts.tv_nsec);
 				fflush(logfp);
+			}
 			_exit(42);
 		}
 	}
