@@ -22,6 +22,7 @@
 
 #include "conn.h"
 #include "corpus.h"
+#include "coverage.h"
 #include "record.h"
 #include "stats.h"
 #include "util.h"
@@ -380,10 +381,14 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 	return 0;
 }
 
-/* Moves to the next fragment once the current one was fully taken. */
+/* Moves to the next fragment once the current one was fully taken; the
+ * boundary it leaves (if not the blob's end) counts for coverage. */
 static void
 conn_fragment_done(struct conn *c)
 {
+	if (c->env->coverage != NULL && c->off < c->blob->len &&
+	    coverage_mark(c->env->coverage, c->blob->id, c->off))
+		c->env->stats->cuts_used++;
 	c->frag++;
 	c->frag_off = 0;
 	c->polls = 0;

@@ -22,6 +22,7 @@
 struct blob;
 struct conn;
 struct conn_report;
+struct coverage;
 struct stats;
 
 TAILQ_HEAD(conn_list, conn);
@@ -47,6 +48,7 @@ struct conn_env {
 	unsigned char		*scratch;	/* where responses are read to and dropped */
 	size_t			 scratch_len;
 	int			 reports;	/* log gaps and ports for records, traces */
+	struct coverage		*coverage;	/* cut positions sent; NULL: none */
 	int			 force_ack;	/* replay: ack pacing whatever --pace says */
 	struct conn_list	 waitq;		/* cycle pacing: waiting, in arrival order */
 	uint64_t		 tick;		/* cycle pacing: current cycle number */

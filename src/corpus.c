@@ -85,10 +85,12 @@ fail:
 	return -1;
 }
 
-/* Recomputes the size figures of c from its blobs. */
+/* Recomputes the size figures and ids of c from its blobs. */
 static void
 corpus_measure(struct corpus *c)
 {
+	for (size_t i = 0; i < c->n; i++)
+		c->blobs[i].id = i;
 	c->total = 0;
 	c->min = c->n ? SIZE_MAX : 0;
 	c->max = 0;

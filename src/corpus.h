@@ -12,6 +12,7 @@ struct blob {
 	char		*name;		/* file name inside the blob directory */
 	unsigned char	*data;
 	size_t		 len;
+	size_t		 id;		/* position in the corpus (coverage) */
 };
 
 struct corpus {

@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "corpus.h"
+#include "coverage.h"
 #include "engine.h"
 #include "options.h"
 #include "record.h"
@@ -165,8 +166,8 @@ engine_next(struct engine *e, struct conn *c, uint64_t *index,
 	}
 	*index = e->next_index;
 	*b = &e->cfg.corpus->blobs[e->next_index % e->nblobs];
-	return plan_make(&c->plan, e->cfg.seed, *index, (*b)->len,
-	    &e->opt->plan);
+	return plan_make(&c->plan, e->cfg.seed, *index, *index / e->nblobs,
+	    (*b)->data, (*b)->len, &e->opt->plan);
 }
 
 /* Starts connections in idle slots, a bounded number per wake-up. */
@@ -436,15 +437,19 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		    o->num_conns;
 	} else if (o->only_set) {
 		e->nblobs = cfg->corpus->n;
+		e->env.coverage = coverage_new(cfg->corpus);
 		e->first_index = e->next_index = o->only;
 		e->end_index = o->only + 1;
 		e->nconns = 1;
 	} else {
 		e->nblobs = cfg->corpus->n;
+		e->env.coverage = coverage_new(cfg->corpus);
 		e->nconns = o->num_conns;
 		if (o->rounds != 0)
 			e->end_index = o->rounds * cfg->corpus->n;
 	}
+	if (e->env.coverage != NULL)
+		e->stats.cuts_possible = e->env.coverage->possible;
 	if (e->nconns == 0) {
 		*cause = xasprintf("nothing to run");
 		goto fail;
@@ -567,6 +572,7 @@ engine_free(struct engine *e)
 		event_free(e->ev_stats);
 	if (e->ev_duration != NULL)
 		event_free(e->ev_duration);
+	coverage_free(e->env.coverage);
 	free(e->history);
 	free(e->suspects);
 	free(e->conns);

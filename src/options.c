@@ -29,10 +29,10 @@ static const struct options option_defaults = {
 	.pace = PACE_ACK,
 	.gap_us = 1000,
 	.plan = {
-		.split = PLAN_SPLIT_UNIFORM,
+		.split = PLAN_SPLIT_MIX,
 		.fastopen_chance = 2,
 		.close_chance = 500,
-		.max_fragments = 0,
+		.max_fragments = 256,
 	},
 	/* A server that stops accepting or reading is dead or wedged; resets
 	 * also come from correct servers rejecting input, so only count them. */
@@ -135,8 +135,9 @@ static const char usage_text[] =
 "                          cycle: one fragment per connection per --cycle-ms\n"
 "  --gap-us=US             least time between fragments in ack mode (1000)\n"
 "  --cycle-ms=MS           cycle length in cycle mode (default 150)\n"
-"  --split=STRATEGY        how blobs are cut: uniform (default)\n"
-"  --max-fragments=N       at most N fragments per blob (default 0, no bound)\n"
+"  --split=STRATEGY        how blobs are cut: mix (default), uniform, small,\n"
+"                          bytewise, delimiter, sweep; see stutterfuzz(1)\n"
+"  --max-fragments=N       at most N fragments per blob (256; 0 no bound)\n"
 "  --fastopen-chance=N     1 in N connections use TCP Fast Open (2; 0 never)\n"
 "  --close-chance=N        1 in N fragments is an early close (500; 0 never)\n"
 "Reproducing and stopping:\n"
@@ -380,7 +381,8 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 	case OPT_SPLIT:
 		if (plan_split_parse(arg, &o->plan.split) == -1) {
 			*cause = xasprintf("'%s' is not a split strategy (use "
-			    "uniform)", arg);
+			    "mix, uniform, small, bytewise, delimiter or sweep)",
+			    arg);
 			return -1;
 		}
 		return 0;

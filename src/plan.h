@@ -13,8 +13,18 @@
 
 enum plan_split {
 	PLAN_SPLIT_UNIFORM,	/* sizes uniform over 1..len, clipped to what remains */
+	PLAN_SPLIT_SMALL,	/* sizes log-uniform over 1..len: tiny pieces common */
+	PLAN_SPLIT_BYTEWISE,	/* one byte per fragment (a window of them if capped) */
+	PLAN_SPLIT_DELIMITER,	/* cuts at, before and after the blob's structure */
+	PLAN_SPLIT_SWEEP,	/* every single cut in turn, then pairs in a window */
+	PLAN_SPLIT_MIX,		/* one of the above per connection, by weight */
 	PLAN_SPLIT__COUNT
 };
+
+/* Pairs of cuts the sweep tries are at most this far apart. */
+#define PLAN_SWEEP_WINDOW	8
+/* Mix: slots of each strategy in a cycle of 16 visits of a blob. */
+#define PLAN_MIX_SLOTS		16
 
 struct plan_params {
 	enum plan_split	split;
@@ -37,10 +47,30 @@ struct plan {
 					 * (nfrags entries); NULL: --gap-us */
 };
 
-/* Builds the plan for connection `index` of the run seeded `seed`, reusing
- * p's buffer. Returns 0, or -1 with errno ENOMEM or EINVAL. */
+/* Builds the plan for connection `index` of the run seeded `seed`, which
+ * sends `data` (len bytes) for the `visit`-th time (index / blobs in the
+ * corpus), reusing p's buffer. Returns 0, or -1 with errno ENOMEM or EINVAL. */
 int		 plan_make(struct plan *p, uint64_t seed, uint64_t index,
-		     size_t len, const struct plan_params *params);
+		     uint64_t visit, const unsigned char *data, size_t len,
+		     const struct plan_params *params);
+
+/* Mix: the strategy of the visit-th visit of a blob in the run seeded seed. */
+enum plan_split	 plan_mix_pick(uint64_t seed, uint64_t visit);
+
+/* The weight of each strategy in the mix, out of PLAN_MIX_SLOTS. */
+unsigned	 plan_mix_weight(enum plan_split s);
+
+/* Sweep: the cuts (1 or 2, positions 1..len-1) of pattern m for a blob of
+ * len bytes; patterns are every single cut in order, then every pair of
+ * cuts at most PLAN_SWEEP_WINDOW apart, then again from the start. Returns
+ * the number of cuts (0 when len < 2). */
+unsigned	 plan_sweep_cuts(size_t len, uint64_t m, size_t cuts[2]);
+
+/* Whether the cut before byte i (1 <= i < len) sits at the blob's structure:
+ * next to CR, LF, space, ':', NUL, at a UTF-8 lead byte, or in its first
+ * bytes (where length and type headers live). */
+int		 plan_is_structure(const unsigned char *data, size_t len,
+		     size_t i);
 
 /* Makes dst a copy of src (sizes and gaps included). Returns 0 or -1. */
 int		 plan_copy(struct plan *dst, const struct plan *src);

@@ -33,6 +33,9 @@ stats_rates(const struct stats *cur, const struct stats *prev, double seconds,
 		    (double)cur->conns_established;
 	out->ready_to_send = checks ? (double)(cur->ready - prev->ready) /
 	    (double)checks : 1.0;
+	if (cur->cuts_possible > 0)
+		out->coverage = (double)cur->cuts_used /
+		    (double)cur->cuts_possible;
 	if (ended > 0)
 		out->fragments_per_conn = (double)(cur->fragments -
 		    prev->fragments) / (double)ended;
@@ -63,6 +66,7 @@ stats_visit(const struct stats *cur, const struct stats_rates *r,
 	emit(arg, "frags/s", STATS_RATE, r->fragments_per_s);
 	emit(arg, "bytes/s", STATS_RATE, r->bytes_per_s);
 	emit(arg, "frags/conn", STATS_RATIO, r->fragments_per_conn);
+	emit(arg, "coverage", STATS_RATIO, r->coverage);
 	for (int k = 0; k < FINDING__COUNT; k++)
 		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
 		    (double)cur->findings[k]);

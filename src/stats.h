@@ -27,6 +27,8 @@ struct stats {
 	uint64_t	ready;		/* pacing checks that found nothing unacked */
 	uint64_t	not_ready;	/* pacing checks that found unacked data */
 	uint64_t	local_errors;	/* EMFILE, EADDRNOTAVAIL, ... */
+	uint64_t	cuts_possible;	/* tracked cut positions of the corpus */
+	uint64_t	cuts_used;	/* ... of them sent at least once */
 	uint64_t	findings[FINDING__COUNT];
 };
 
@@ -39,6 +41,7 @@ struct stats_rates {
 	double	mean_cycles_to_connect;	/* NaN-free: 0 when nothing connected */
 	double	ready_to_send;		/* 1 when nothing was checked */
 	double	fragments_per_conn;
+	double	coverage;		/* cuts_used / cuts_possible */
 };
 
 /* Value types a visitor gets. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check_suites.h"
+#include "coverage.h"
 #include "plan.h"
 #include "rng.h"
 
@@ -13,6 +14,27 @@ static const struct plan_params defaults = {
 	.fastopen_chance = 2,
 	.close_chance = 500,
 };
+
+/* A blob of len bytes: an HTTP-like text, repeated. */
+static unsigned char text[70000];
+
+/* Fills text once. */
+static void
+text_init(void)
+{
+	static const char	line[] = "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = (unsigned char)line[i % (sizeof line - 1)];
+}
+
+/* plan_make for connection i of a blob of len bytes of text. */
+static int
+make(struct plan *p, uint64_t seed, uint64_t i, size_t len,
+    const struct plan_params *pp)
+{
+	return plan_make(p, seed, i, i, text, len, pp);
+}
 
 START_TEST(test_rng_repeatable)
 {
@@ -102,7 +124,7 @@ START_TEST(test_plan_invariants)
 
 	for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
 		for (uint64_t i = 0; i < 500; i++) {
-			ck_assert_int_eq(plan_make(&p, 99, i, lens[l],
+			ck_assert_int_eq(make(&p, 99, i, lens[l],
 			    &defaults), 0);
 			check_plan(&p, lens[l]);
 		}
@@ -117,9 +139,9 @@ START_TEST(test_plan_repeatable)
 	int		differ = 0;
 
 	for (uint64_t i = 0; i < 200; i++) {
-		ck_assert_int_eq(plan_make(&a, 5, i, 1000, &defaults), 0);
-		ck_assert_int_eq(plan_make(&b, 5, i, 1000, &defaults), 0);
-		ck_assert_int_eq(plan_make(&c, 6, i, 1000, &defaults), 0);
+		ck_assert_int_eq(make(&a, 5, i, 1000, &defaults), 0);
+		ck_assert_int_eq(make(&b, 5, i, 1000, &defaults), 0);
+		ck_assert_int_eq(make(&c, 6, i, 1000, &defaults), 0);
 		ck_assert_uint_eq(a.nfrags, b.nfrags);
 		ck_assert_int_eq(a.fastopen, b.fastopen);
 		ck_assert_uint_eq(a.close_after, b.close_after);
@@ -144,7 +166,7 @@ START_TEST(test_plan_covers_range)
 	unsigned	frags = 0, conns = 2000, fastopen = 0;
 
 	for (uint64_t i = 0; i < conns; i++) {
-		ck_assert_int_eq(plan_make(&p, 11, i, LEN, &defaults), 0);
+		ck_assert_int_eq(make(&p, 11, i, LEN, &defaults), 0);
 		/* First fragment: uniform over 1..LEN. */
 		seen[p.sizes[0]]++;
 		frags += p.nfrags;
@@ -170,17 +192,17 @@ START_TEST(test_plan_close_and_edges)
 	unsigned		early = 0;
 
 	/* Zero-byte blob: nothing to send, no fast open. */
-	ck_assert_int_eq(plan_make(&p, 1, 0, 0, &defaults), 0);
+	ck_assert_int_eq(make(&p, 1, 0, 0, &defaults), 0);
 	ck_assert_uint_eq(p.nfrags, 0);
 	ck_assert_uint_eq(p.close_after, 0);
 	ck_assert_int_eq(p.fastopen, 0);
 
 	always.close_chance = 1;
-	ck_assert_int_eq(plan_make(&p, 1, 0, 50, &always), 0);
+	ck_assert_int_eq(make(&p, 1, 0, 50, &always), 0);
 	ck_assert_uint_eq(p.close_after, 0);
 
 	for (uint64_t i = 0; i < 5000; i++) {
-		ck_assert_int_eq(plan_make(&p, 2, i, 10000, &defaults), 0);
+		ck_assert_int_eq(make(&p, 2, i, 10000, &defaults), 0);
 		early += p.close_after < p.nfrags;
 	}
 	/* 1 in 500 per fragment, about 2.7 fragments: about 27 in 5000. */
@@ -189,7 +211,7 @@ START_TEST(test_plan_close_and_edges)
 
 	bounded.max_fragments = 2;
 	for (uint64_t i = 0; i < 200; i++) {
-		ck_assert_int_eq(plan_make(&p, 3, i, 1000, &bounded), 0);
+		ck_assert_int_eq(make(&p, 3, i, 1000, &bounded), 0);
 		ck_assert_uint_le(p.nfrags, 2);
 		check_plan(&p, 1000);
 	}
@@ -210,6 +232,220 @@ START_TEST(test_split_names)
 }
 END_TEST
 
+static const enum plan_split all_splits[] = {
+	PLAN_SPLIT_UNIFORM, PLAN_SPLIT_SMALL, PLAN_SPLIT_BYTEWISE,
+	PLAN_SPLIT_DELIMITER, PLAN_SPLIT_SWEEP, PLAN_SPLIT_MIX,
+};
+
+START_TEST(test_strategy_invariants)
+{
+	static const size_t	lens[] = { 1, 2, 3, 5, 17, 100, 4096, 65537 };
+	struct plan_params	pp = defaults;
+	struct plan		p = { 0 }, q = { 0 };
+
+	text_init();
+	pp.split = all_splits[_i];
+	for (uint32_t max = 0; max <= 256; max += 256) {
+		pp.max_fragments = max;
+		for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+			/* Unbounded plans of long blobs are long: fewer. */
+			uint64_t n = max == 0 && lens[l] > 5000 ? 3 : 60;
+
+			for (uint64_t i = 0; i < n; i++) {
+				ck_assert_int_eq(make(&p, 9, i, lens[l], &pp), 0);
+				check_plan(&p, lens[l]);
+				if (max != 0)
+					ck_assert_uint_le(p.nfrags, max);
+				ck_assert_int_ne(p.split, PLAN_SPLIT_MIX);
+				/* Same seed and index: the same plan. */
+				ck_assert_int_eq(make(&q, 9, i, lens[l], &pp), 0);
+				ck_assert_uint_eq(p.nfrags, q.nfrags);
+				ck_assert_int_eq(memcmp(p.sizes, q.sizes,
+				    p.nfrags * sizeof *p.sizes), 0);
+			}
+		}
+	}
+	plan_release(&p);
+	plan_release(&q);
+}
+END_TEST
+
+/* Share (percent) of fragments of 1 to 4 bytes over 500 plans. */
+static unsigned
+tiny_share(enum plan_split split, size_t len)
+{
+	struct plan_params	pp = defaults;
+	struct plan		p = { 0 };
+	unsigned		tiny = 0, all = 0;
+
+	pp.split = split;
+	for (uint64_t i = 0; i < 500; i++) {
+		ck_assert_int_eq(make(&p, 4, i, len, &pp), 0);
+		for (uint32_t k = 0; k < p.nfrags; k++) {
+			tiny += p.sizes[k] <= 4;
+			all++;
+		}
+	}
+	plan_release(&p);
+	return tiny * 100 / all;
+}
+
+START_TEST(test_small_is_small)
+{
+	text_init();
+	/* Log-uniform over 10 bit lengths: 1-3 bytes 1/5, 4 bytes 1/40. */
+	ck_assert_uint_ge(tiny_share(PLAN_SPLIT_SMALL, 1000), 18);
+	ck_assert_uint_le(tiny_share(PLAN_SPLIT_UNIFORM, 1000), 5);
+}
+END_TEST
+
+START_TEST(test_bytewise)
+{
+	struct plan_params	pp = defaults;
+	struct plan		p = { 0 };
+	uint32_t		ones = 0;
+
+	text_init();
+	pp.split = PLAN_SPLIT_BYTEWISE;
+	ck_assert_int_eq(make(&p, 1, 0, 50, &pp), 0);
+	ck_assert_uint_eq(p.nfrags, 50);
+	pp.max_fragments = 256;
+	ck_assert_int_eq(make(&p, 1, 3, 1000, &pp), 0);
+	ck_assert_uint_le(p.nfrags, 256);
+	for (uint32_t k = 0; k < p.nfrags; k++)
+		ones += p.sizes[k] == 1;
+	ck_assert_uint_ge(ones, 254);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(test_delimiter_cuts_at_structure)
+{
+	struct plan_params	pp = defaults;
+	struct plan		p = { 0 };
+	unsigned		at = 0, all = 0;
+	unsigned char		blob[200];
+
+	/* A blob with few structure bytes: random cuts would seldom hit. */
+	memset(blob, 'a', sizeof blob);
+	memcpy(blob + 60, "\r\n", 2);
+	memcpy(blob + 120, "key: v", 6);
+	pp.split = PLAN_SPLIT_DELIMITER;
+	for (uint64_t i = 0; i < 500; i++) {
+		size_t	pos = 0;
+
+		ck_assert_int_eq(plan_make(&p, 8, i, i, blob, sizeof blob, &pp),
+		    0);
+		check_plan(&p, sizeof blob);
+		for (uint32_t k = 0; k + 1 < p.nfrags; k++) {
+			pos += p.sizes[k];
+			at += (unsigned)plan_is_structure(blob, sizeof blob,
+			    pos);
+			all++;
+		}
+	}
+	/* About 4 structural cuts to 1 random one. */
+	ck_assert_msg(at * 100 / all >= 65, "%u of %u cuts at structure", at,
+	    all);
+	ck_assert_int_eq(plan_is_structure(blob, sizeof blob, 3), 1);
+	ck_assert_int_eq(plan_is_structure(blob, sizeof blob, 61), 1);
+	ck_assert_int_eq(plan_is_structure(blob, sizeof blob, 30), 0);
+	ck_assert_int_eq(plan_is_structure((const unsigned char *)
+	    "aaaaaaaaaa\xc3\xa9", 12, 11), 1);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(test_sweep_order)
+{
+	struct plan_params	pp = defaults;
+	struct plan		p = { 0 };
+	static const uint32_t	want[][3] = {
+		{ 1, 4, 0 }, { 2, 3, 0 }, { 3, 2, 0 }, { 4, 1, 0 },
+		{ 1, 1, 3 }, { 1, 2, 2 }, { 1, 3, 1 }, { 2, 1, 2 },
+		{ 2, 2, 1 }, { 3, 1, 1 }, { 1, 4, 0 },
+	};
+	size_t			cuts[2], seen = 0;
+
+	text_init();
+	pp.split = PLAN_SPLIT_SWEEP;
+	pp.close_chance = 0;
+	for (uint64_t v = 0; v < sizeof want / sizeof want[0]; v++) {
+		ck_assert_int_eq(plan_make(&p, 1, v, v, text, 5, &pp), 0);
+		for (uint32_t k = 0; k < 3; k++)
+			ck_assert_uint_eq(k < p.nfrags ? p.sizes[k] : 0,
+			    want[v][k]);
+	}
+	/* A longer blob: every single cut, then pairs at most 8 apart. */
+	for (uint64_t m = 0; m < 19; m++) {
+		ck_assert_uint_eq(plan_sweep_cuts(20, m, cuts), 1);
+		ck_assert_uint_eq(cuts[0], m + 1);
+	}
+	for (uint64_t m = 19;; m++) {
+		if (plan_sweep_cuts(20, m, cuts) == 1) {
+			ck_assert_uint_eq(cuts[0], 1);	/* wrapped */
+			break;
+		}
+		ck_assert_uint_lt(cuts[0], cuts[1]);
+		ck_assert_uint_le(cuts[1] - cuts[0], PLAN_SWEEP_WINDOW);
+		ck_assert_uint_le(cuts[1], 19);
+		seen++;
+	}
+	/* Pairs (i, j), 1 <= i < j <= 19, j - i <= 8: 11 * 8 + 28. */
+	ck_assert_uint_eq(seen, 116);
+	ck_assert_uint_eq(plan_sweep_cuts(1, 0, cuts), 0);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(test_mix)
+{
+	struct plan_params	pp = defaults;
+	struct plan		p = { 0 };
+	unsigned		count[PLAN_SPLIT__COUNT] = { 0 };
+	uint64_t		sweeps = 0;
+
+	text_init();
+	pp.split = PLAN_SPLIT_MIX;
+	for (uint64_t v = 0; v < 16 * 20; v++) {
+		ck_assert_int_eq(plan_make(&p, 77, v * 3, v, text, 40, &pp), 0);
+		count[p.split]++;
+		ck_assert_int_eq(p.split, plan_mix_pick(77, v));
+		if (p.split == PLAN_SPLIT_SWEEP) {
+			size_t		cuts[2];
+			unsigned	n = plan_sweep_cuts(40, sweeps++, cuts);
+
+			/* The sweep walks on across the other strategies. */
+			ck_assert_uint_eq(p.nfrags, n + 1);
+			ck_assert_uint_eq(p.sizes[0], cuts[0]);
+		}
+	}
+	for (int s = 0; s < PLAN_SPLIT_MIX; s++)
+		ck_assert_uint_eq(count[s], plan_mix_weight((enum plan_split)s) *
+		    20);
+	ck_assert_uint_eq(count[PLAN_SPLIT_MIX], 0);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(test_coverage)
+{
+	ck_assert_uint_eq(coverage_tracked(0), 0);
+	ck_assert_uint_eq(coverage_tracked(1), 0);
+	ck_assert_uint_eq(coverage_tracked(10), 9);
+	ck_assert_uint_eq(coverage_tracked(1000000), 2 * COVERAGE_EDGE);
+	ck_assert_uint_eq(coverage_slot(10, 0), SIZE_MAX);
+	ck_assert_uint_eq(coverage_slot(10, 1), 0);
+	ck_assert_uint_eq(coverage_slot(10, 9), 8);
+	ck_assert_uint_eq(coverage_slot(10, 10), SIZE_MAX);
+	ck_assert_uint_eq(coverage_slot(1000000, COVERAGE_EDGE), COVERAGE_EDGE - 1);
+	ck_assert_uint_eq(coverage_slot(1000000, COVERAGE_EDGE + 1), SIZE_MAX);
+	ck_assert_uint_eq(coverage_slot(1000000, 1000000 - COVERAGE_EDGE),
+	    COVERAGE_EDGE);
+	ck_assert_uint_eq(coverage_slot(1000000, 999999), 2 * COVERAGE_EDGE - 1);
+}
+END_TEST
+
 Suite *
 plan_suite(void)
 {
@@ -226,6 +462,14 @@ plan_suite(void)
 	tcase_add_test(plan, test_plan_covers_range);
 	tcase_add_test(plan, test_plan_close_and_edges);
 	tcase_add_test(plan, test_split_names);
+	tcase_add_loop_test(plan, test_strategy_invariants, 0,
+	    (int)(sizeof all_splits / sizeof all_splits[0]));
+	tcase_add_test(plan, test_small_is_small);
+	tcase_add_test(plan, test_bytewise);
+	tcase_add_test(plan, test_delimiter_cuts_at_structure);
+	tcase_add_test(plan, test_sweep_order);
+	tcase_add_test(plan, test_mix);
+	tcase_add_test(plan, test_coverage);
 	suite_add_tcase(s, rng);
 	suite_add_tcase(s, plan);
 	return s;

@@ -520,7 +520,7 @@ t_trace() {
 	expect_rc "$name" 0 || return
 	local lines good
 	lines=$(wc -l <"$TMP/trace.jsonl")
-	good=$(grep -c '^{"index":[0-9]*,"blob":"[a-z]*","blob_size":[0-9]*,"split":"uniform",.*"fragments":\[[0-9,]*\],"sent_fragments":[0-9]*,.*"gaps_us":\[[0-9,]*\],"local_port":[1-9][0-9]*,.*"outcome":"[a-z-]*"' "$TMP/trace.jsonl")
+	good=$(grep -c '^{"index":[0-9]*,"blob":"[a-z]*","blob_size":[0-9]*,"split":"[a-z]*",.*"fragments":\[[0-9,]*\],"sent_fragments":[0-9]*,.*"gaps_us":\[[0-9,]*\],"local_port":[1-9][0-9]*,.*"outcome":"[a-z-]*"' "$TMP/trace.jsonl")
 	if [ "$lines" -ne 100 ] || [ "$good" -ne 100 ]; then
 		fail "$name" "$lines lines, $good well-formed, wanted 100" "$(head -2 "$TMP/trace.jsonl")"
 		return
@@ -562,6 +562,46 @@ t_no_spin() {
 	pass "$name"
 }
 
+# --- cut strategies: bugs that need tiny pieces ---------------------------------
+# Connections a run needs to crash a server (its log counts them), or all it
+# started in $2 if it never did.
+conns_to_crash() {
+	local mode=$1 split=$2 seed=$3 n
+	start_server "$mode" --no-data
+	sf --blob-dir="$HDR" --host=127.0.0.1 --port="$PORT" --seed="$seed" --split="$split" \
+		--num-conns=10 --duration=15s -q
+	kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	n=$(sed -n 's/^crash after \([0-9]*\) connections$/\1/p' "$TMP/server.log")
+	[ -n "$n" ] || n=$(summary_field conns)
+	echo "${n:-0}"
+}
+
+HDR=$TMP/hdr
+mkdir -p "$HDR"
+{ printf '\x00\xc8\x01\x02\x03'; head -c 195 /dev/zero | tr '\0' 'p'; } >"$HDR/frame"
+
+t_split_strategies() {
+	local mode label mix uni s m u
+	for mode in crash-header crash-first1; do
+		case $mode in
+		crash-header) label="two cuts inside a 5-byte header" ;;
+		*) label="a first read of exactly 1 byte" ;;
+		esac
+		mix=0 uni=0
+		for s in 1 2 3; do
+			m=$(conns_to_crash "$mode" mix "$s")
+			u=$(conns_to_crash "$mode" uniform "$s")
+			mix=$((mix + m)) uni=$((uni + u))
+		done
+		local name="--split=mix finds $label with fewer connections than uniform"
+		if [ "$mix" -lt 1 ] || [ $((uni / mix)) -lt 3 ]; then
+			fail "$name" "connections over 3 seeds: mix $mix, uniform $uni"
+			continue
+		fi
+		pass "$name (3 seeds: mix $mix, uniform $uni connections; ratio $((uni / mix)))"
+	done
+}
+
 t_help() {
 	local name="--help and --version exit 0; help documents exit codes"
 	"$SF" --help >"$TMP/out" 2>&1 || { fail "$name" "--help failed"; return; }
@@ -572,7 +612,7 @@ t_help() {
 
 for t in ${TESTS:-t_help t_record t_only_repeats t_server_exits t_wrong_port t_reset t_no_accept \
 	t_no_read t_bad_input t_stopping t_addresses t_cycle t_record_replay t_replay_fidelity \
-	t_dedup_cap t_trace t_no_spin t_memcheck}; do
+	t_dedup_cap t_trace t_no_spin t_split_strategies t_memcheck}; do
 	$t
 done
 echo "$PASSED passed, $FAILED failed"

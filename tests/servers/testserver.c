@@ -10,6 +10,10 @@
  *   no-accept   accept --count connections, then never accept again
  *   no-read     never read (tiny receive buffer), never close
  *   slow        like record, sleeping --delay-us before every read
+ *   crash-header like record, but exit(42) when the first 5 bytes of a
+ *               connection arrive in 3 or more reads (two cuts in a header)
+ *   crash-first1 like record, but exit(42) when a connection's first read
+ *               is exactly 1 byte
  *   crash-split like record, but exit(42) when --token arrives split across
  *               two reads (whole in one read is harmless); with --fixed it
  *               only counts such splits ("split N" in the log at exit)
@@ -33,7 +37,7 @@
 #include <unistd.h>
 
 enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW,
-    M_CRASH_SPLIT };
+    M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1 };
 
 struct client {
 	int		 fd;
@@ -172,6 +176,15 @@ client_read(int ep, struct client *c)
 		memcpy(c->data + len2, buf, (size_t)n);
 	}
 	c->bytes += (size_t)n;
+	if ((mode == M_CRASH_HEADER && c->reads == 3 && c->bytes - (size_t)n < 5) ||
+	    (mode == M_CRASH_FIRST1 && c->reads == 1 && n == 1)) {
+		if (logfp != NULL) {
+			fprintf(logfp, "crash after %lu connections\n",
+			    total_conns);
+			fflush(logfp);
+		}
+		_exit(42);
+	}
 	if (mode == M_CRASH_SPLIT && split_token(c, (size_t)n)) {
 		total_splits++;
 		if (!fixed) {
@@ -229,6 +242,8 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "no-read") == 0) mode = M_NO_READ;
 			else if (strcmp(optarg, "slow") == 0) mode = M_SLOW;
 			else if (strcmp(optarg, "crash-split") == 0) mode = M_CRASH_SPLIT;
+			else if (strcmp(optarg, "crash-header") == 0) mode = M_CRASH_HEADER;
+			else if (strcmp(optarg, "crash-first1") == 0) mode = M_CRASH_FIRST1;
 			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
 			break;
 		case 'p': port_file = optarg; break;
