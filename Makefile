@@ -81,6 +81,10 @@ $(BUILD)/examples/%: examples/%.c | $(BUILD)/examples
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
+# plancost measures the real planning code: it links the library objects.
+$(BUILD)/bench/plancost: bench/plancost.c $(LIB_OBJS) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS)
+
 $(BUILD) $(BUILD)/tests $(BUILD)/servers $(BUILD)/examples $(BUILD)/bench:
 	mkdir -p $@
 

@@ -10,7 +10,8 @@ TRIALS=${TRIALS:-10}
 SF=$BUILD/stutterfuzz
 SERVER=$BUILD/servers/testserver
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stutterfuzz-bench-replay.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+srv=
+trap 'kill $srv 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/blobs"
 printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$tmp/blobs/crash"
 printf 'PING\r\n' >"$tmp/blobs/ping"
@@ -30,7 +31,7 @@ for seed in $(seq 1 "$TRIALS"); do
 	start
 	timeout 30 "$SF" --blob-dir="$tmp/blobs" --host=127.0.0.1 --port="$(cat "$tmp/port")" \
 		--seed="$seed" --findings-dir="$tmp/fd" -q 2>/dev/null
-	wait
+	wait "$srv" 2>/dev/null
 	rec=$(ls "$tmp"/fd/refused-*.json 2>/dev/null | head -1)
 	crash=$(sed -n 's/^crash_at //p' "$tmp/log")
 	if [ -z "$rec" ] || [ -z "$crash" ]; then
@@ -44,7 +45,7 @@ for seed in $(seq 1 "$TRIALS"); do
 	out=$(timeout 120 "$SF" replay "$rec" --host=127.0.0.1 --port="$(cat "$tmp/port")" \
 		--settle=200ms 2>&1)
 	rc=$?
-	kill %1 2>/dev/null; wait
+	kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
 	culprit=$(echo "$out" | sed -n 's/^Result: reproduced (refused) by \(connection [0-9]*\).*/\1/p')
 	[ "$rc" = 1 ] && reproduced=$((reproduced + 1))
 	printf '%-6s %-10s %-12.2f %-10s %s\n' "$seed" yes "$lat" \
