@@ -53,6 +53,7 @@ struct engine {
 	uint64_t		 end_index;	/* none at or past this; 0: no end */
 	size_t			 nblobs;
 	int			 backing_off;
+	int			 paused;	/* the target is down */
 	uint64_t		 first_fail_us;	/* local faults since; 0: none */
 
 	uint64_t		 local_count;	/* since the last report */
@@ -70,6 +71,7 @@ struct engine {
 	struct event		*ev_cycle;
 	struct event		*ev_stats;
 	struct event		*ev_duration;
+	struct event		*ev_drop;	/* drops connections after a pause */
 };
 
 static const char *stop_names[ENGINE_STOP__COUNT] = {
@@ -80,6 +82,7 @@ static const char *stop_names[ENGINE_STOP__COUNT] = {
 	[ENGINE_STOP_FINDING] = "stop-on finding",
 	[ENGINE_STOP_MAX_FINDINGS] = "max-findings reached",
 	[ENGINE_STOP_LOCAL] = "local resources exhausted",
+	[ENGINE_STOP_TARGET] = "target could not be restarted",
 };
 
 static const struct timeval zero_tv = { 0, 0 };
@@ -109,7 +112,7 @@ ms_tv(uint64_t ms)
 static int
 engine_more(const struct engine *e)
 {
-	return e->stopped == ENGINE_RUNNING &&
+	return e->stopped == ENGINE_RUNNING && !e->paused &&
 	    (e->end_index == 0 || e->next_index < e->end_index);
 }
 
@@ -266,7 +269,8 @@ engine_conn_done(struct conn *c, void *arg)
 	e->idle[e->nidle++] = c;
 	if (engine_more(e))
 		engine_schedule_refill(e);
-	else if (e->stopped == ENGINE_RUNNING && e->nidle == e->nconns)
+	else if (e->stopped == ENGINE_RUNNING && !e->paused &&
+	    e->nidle == e->nconns)
 		engine_stop(e, ENGINE_STOP_ROUNDS);
 }
 
@@ -285,7 +289,8 @@ suspect_cmp(const void *a, const void *b)
 }
 
 /* The connections that may have killed the server before connection c
- * failed to connect: in flight, or finished within HISTORY_US. */
+ * failed to connect (or before the target died, c NULL): in flight, or
+ * finished within HISTORY_US. */
 static size_t
 engine_suspects(struct engine *e, const struct conn *culprit, uint64_t at_us)
 {
@@ -315,6 +320,17 @@ engine_suspects(struct engine *e, const struct conn *culprit, uint64_t at_us)
 	return n;
 }
 
+/* --stop-on and --max-findings after a finding of this kind. */
+static void
+engine_apply_stop(struct engine *e, enum finding_kind kind)
+{
+	if (e->opt->stop_on & FINDING_BIT(kind))
+		engine_stop(e, ENGINE_STOP_FINDING);
+	else if (e->opt->max_findings != 0 &&
+	    stats_findings(&e->stats) >= e->opt->max_findings)
+		engine_stop(e, ENGINE_STOP_MAX_FINDINGS);
+}
+
 /* A connection found a fault of the target. */
 static void
 engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
@@ -323,19 +339,80 @@ engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
 	struct conn_report	 r;
 	size_t			 n = 0;
 
-	if (e->stopped != ENGINE_RUNNING)
+	if (e->stopped != ENGINE_RUNNING || e->paused)
 		return;
 	conn_report(c, &r);
 	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
 	    f->kind == FINDING_CONNECT_TIMEOUT))
 		n = engine_suspects(e, c, f->at_us);
-	if (e->hooks.finding != NULL)
-		e->hooks.finding(e->arg, f, &r, e->suspects, n);
-	if (e->opt->stop_on & FINDING_BIT(f->kind))
-		engine_stop(e, ENGINE_STOP_FINDING);
-	else if (e->opt->max_findings != 0 &&
-	    stats_findings(&e->stats) >= e->opt->max_findings)
-		engine_stop(e, ENGINE_STOP_MAX_FINDINGS);
+	if (e->hooks.finding != NULL &&
+	    e->hooks.finding(e->arg, f, &r, e->suspects, n))
+		return;
+	engine_apply_stop(e, f->kind);
+}
+
+/* Raises a finding of the target itself. */
+void
+engine_raise(struct engine *e, enum finding_kind kind, const char *detail,
+    int apply_stop)
+{
+	struct finding	f = {
+		.kind = kind,
+		.seed = e->cfg.seed,
+		.at_us = util_now_us() - e->env.start_us,
+		.phase = "target",
+		.detail = detail,
+	};
+	size_t		n = 0;
+
+	if (e->stopped != ENGINE_RUNNING)
+		return;
+	e->stats.findings[kind]++;
+	if (e->cfg.reports)
+		n = engine_suspects(e, NULL, f.at_us);
+	if (e->hooks.finding != NULL &&
+	    e->hooks.finding(e->arg, &f, NULL, e->suspects, n))
+		return;
+	if (apply_stop)
+		engine_apply_stop(e, kind);
+}
+
+/* Drops the connections in flight after a pause (from the loop). */
+static void
+engine_drop(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine	*e = arg;
+
+	(void)fd;
+	(void)what;
+	if (!e->paused)
+		return;
+	for (size_t i = 0; i < e->nconns; i++) {
+		struct conn	*c = e->conns[i];
+
+		if (c->state == CONN_IDLE)
+			continue;
+		conn_abort(c);
+		e->idle[e->nidle++] = c;
+	}
+}
+
+/* Stops starting connections and drops those in flight. */
+void
+engine_pause(struct engine *e)
+{
+	e->paused = 1;
+	event_del(e->ev_refill);
+	event_add(e->ev_drop, &zero_tv);
+}
+
+/* Starts connections again after engine_pause. */
+void
+engine_resume(struct engine *e)
+{
+	e->paused = 0;
+	engine_drop(-1, 0, e);	/* anything the pause left running */
+	engine_schedule_refill(e);
 }
 
 /* Something ran out on our side. */
@@ -474,9 +551,10 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 	e->ev_cycle = event_new(base, -1, EV_PERSIST, engine_cycle, e);
 	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
 	e->ev_duration = evtimer_new(base, engine_duration, e);
+	e->ev_drop = evtimer_new(base, engine_drop, e);
 	if (e->ev_refill == NULL || e->ev_backoff == NULL ||
 	    e->ev_cycle == NULL || e->ev_stats == NULL ||
-	    e->ev_duration == NULL) {
+	    e->ev_duration == NULL || e->ev_drop == NULL) {
 		*cause = xasprintf("cannot make engine events");
 		goto fail;
 	}
@@ -572,6 +650,8 @@ engine_free(struct engine *e)
 		event_free(e->ev_stats);
 	if (e->ev_duration != NULL)
 		event_free(e->ev_duration);
+	if (e->ev_drop != NULL)
+		event_free(e->ev_drop);
 	coverage_free(e->env.coverage);
 	free(e->history);
 	free(e->suspects);

@@ -34,6 +34,7 @@ enum engine_stop {
 	ENGINE_STOP_FINDING,	/* a --stop-on finding */
 	ENGINE_STOP_MAX_FINDINGS,
 	ENGINE_STOP_LOCAL,	/* local resources ran out for too long */
+	ENGINE_STOP_TARGET,	/* the target could not be (re)started */
 	ENGINE_STOP__COUNT
 };
 
@@ -57,10 +58,12 @@ struct engine_config {
 };
 
 struct engine_hooks {
-	/* Every finding, as it happens, with the connection's report and,
-	 * for failed connects, the suspects: connections in flight or
-	 * finished just before (only with reports on). */
-	void	(*finding)(void *arg, const struct finding *f,
+	/* Every finding, as it happens, with the connection's report (NULL
+	 * for a finding of the target) and, for failed connects and target
+	 * findings, the suspects: connections in flight or finished just
+	 * before (only with reports on). Returns nonzero if the caller takes
+	 * over what happens next (the engine then does not stop on it). */
+	int	(*finding)(void *arg, const struct finding *f,
 		    const struct conn_report *conn,
 		    const struct conn_report *suspects, size_t nsuspects);
 	/* Local trouble (what ran out, errno); at most about once a second,
@@ -96,6 +99,20 @@ const struct stats *engine_stats(const struct engine *e);
 
 /* Microseconds since engine_start. */
 uint64_t	 engine_elapsed_us(const struct engine *e);
+
+/* Stops starting connections and drops those in flight (silently, from
+ * the loop, never from inside a connection's callback): the target is
+ * gone. */
+void		 engine_pause(struct engine *e);
+
+/* Starts connections again after engine_pause. */
+void		 engine_resume(struct engine *e);
+
+/* Raises a finding of the target itself (no connection of its own): the
+ * hook gets every connection in flight or just finished as suspects. With
+ * apply_stop, --stop-on and --max-findings apply as for any finding. */
+void		 engine_raise(struct engine *e, enum finding_kind kind,
+		     const char *detail, int apply_stop);
 
 /* Closes every connection and frees the engine; accepts NULL. */
 void		 engine_free(struct engine *e);

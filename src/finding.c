@@ -11,6 +11,8 @@ static const char *kind_names[FINDING__COUNT] = {
 	[FINDING_CONNECT_TIMEOUT] = "connect-timeout",
 	[FINDING_RESET] = "reset",
 	[FINDING_HANG] = "hang",
+	[FINDING_TARGET_EXIT] = "target-exit",
+	[FINDING_TARGET_REPORT] = "target-report",
 };
 
 /* Short name of a kind. */
@@ -31,6 +33,7 @@ finding_word_mask(const char *word, size_t len)
 		unsigned	 mask;
 	} groups[] = {
 		{ "connect", FINDING_MASK_CONNECT },
+		{ "target", FINDING_MASK_TARGET },
 		{ "all", FINDING_MASK_ALL },
 	};
 
@@ -64,8 +67,8 @@ finding_parse_kinds(const char *list, unsigned *mask, char **cause)
 
 		if (bits == 0) {
 			*cause = xasprintf("'%.*s' is not a finding kind (use "
-			    "refused, connect-timeout, reset, hang, connect, "
-			    "all or none)", (int)len, p);
+			    "refused, connect-timeout, reset, hang, target-exit, "
+			    "target-report, connect, target, all or none)", (int)len, p);
 			return -1;
 		}
 		m |= bits;

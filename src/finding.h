@@ -15,6 +15,8 @@ enum finding_kind {
 	FINDING_CONNECT_TIMEOUT,	/* connect() did not complete in time */
 	FINDING_RESET,			/* ECONNRESET or EPIPE while sending or reading */
 	FINDING_HANG,			/* sent data stayed unacked for the hang timeout */
+	FINDING_TARGET_EXIT,		/* the supervised target exited or was killed */
+	FINDING_TARGET_REPORT,		/* valgrind or a sanitizer reported an error */
 	FINDING__COUNT
 };
 
@@ -23,6 +25,8 @@ enum finding_kind {
 #define FINDING_MASK_ALL	((1U << FINDING__COUNT) - 1)
 #define FINDING_MASK_CONNECT	(FINDING_BIT(FINDING_REFUSED) | \
 				 FINDING_BIT(FINDING_CONNECT_TIMEOUT))
+#define FINDING_MASK_TARGET	(FINDING_BIT(FINDING_TARGET_EXIT) | \
+				 FINDING_BIT(FINDING_TARGET_REPORT))
 
 struct blob;
 struct conn;
@@ -39,14 +43,17 @@ struct finding {
 	size_t			 bytes_sent;
 	uint64_t		 at_us;		/* time since the run started */
 	const char		*phase;		/* "connect", "send", "read", "drain" */
-	const struct conn	*conn;		/* the connection, for reports */
+	const struct conn	*conn;		/* the connection, for reports; NULL
+						 * for a finding of the target */
+	const char		*detail;	/* target findings: status or report */
 };
 
 /* Short name of a kind ("refused", "connect-timeout", ...). */
 const char	*finding_kind_name(enum finding_kind k);
 
 /* Parses a comma-separated list of kinds into a mask. Besides the kind names
- * it takes "connect" (refused and connect-timeout), "all" and "none".
+ * it takes "connect" (refused and connect-timeout), "target" (target-exit
+ * and target-report), "all" and "none".
  * Returns 0, or -1 with an allocated *cause. */
 int		 finding_parse_kinds(const char *list, unsigned *mask,
 		     char **cause);

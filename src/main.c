@@ -23,6 +23,7 @@
 #include "replay.h"
 #include "rng.h"
 #include "stats.h"
+#include "target.h"
 #include "util.h"
 
 #define EXIT_CLEAN	0
@@ -46,6 +47,16 @@ struct run {
 	FILE			*trace;
 	struct jbuf		 trace_line;
 	struct engine		*engine;	/* the one running, for signals */
+	struct event_base	*base;
+	struct engine_config	 cfg;		/* the engine to make when ready */
+	struct engine_hooks	 hooks;
+	struct net_target	*addr;		/* where the target answered */
+	struct target		*proc;		/* supervised server, or NULL */
+	char			*target_log;
+	char			*startup_why;	/* the target never got ready */
+	int			 interrupted;	/* a signal before the engine ran */
+	uint64_t		 restarts;
+	uint64_t		 restart_us[64];	/* recent restart times (ring) */
 };
 
 /* Ends a live line on a terminal before other output. */
@@ -102,11 +113,30 @@ run_record(struct run *r, const struct finding *f,
 	};
 	const char		*name = NULL;
 	char			*cause = NULL;
+	struct jbuf		 tj = { 0 };
+	int			 rc;
 
 	if (r->rec == NULL)
 		return NULL;
-	if (recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
-	    &cause) == -1) {
+	m.detail = f->detail;
+	if (r->proc != NULL && f->conn == NULL) {
+		const char	*tail = target_tail(r->proc);
+
+		jbuf_append(&tj, "{\"command\":[", 12);
+		for (char **a = r->opt->target_argv; *a != NULL; a++) {
+			if (a != r->opt->target_argv)
+				jbuf_append(&tj, ",", 1);
+			jbuf_string(&tj, *a, strlen(*a));
+		}
+		jbuf_printf(&tj, "],\"output_tail\":");
+		jbuf_string(&tj, tail, strlen(tail));
+		jbuf_append(&tj, "}", 1);
+		m.target_json = tj.s;
+	}
+	rc = recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
+	    &cause);
+	jbuf_free(&tj);
+	if (rc == -1) {
 		if (!r->rec_failed) {
 			run_break_line(r);
 			fprintf(stderr, "local error (not a finding): cannot "
@@ -119,8 +149,37 @@ run_record(struct run *r, const struct finding *f,
 	return name;
 }
 
-/* Hook: a finding happened. */
+/* Prints the last lines of the target's output, indented. */
 static void
+run_print_tail(struct run *r, int lines)
+{
+	const char	*tail = target_tail(r->proc), *p;
+	size_t		 len = strlen(tail);
+
+	p = tail + len;
+	if (p > tail && p[-1] == '\n')
+		p--;
+	while (p > tail && lines > 0) {
+		p--;
+		if (*p == '\n')
+			lines--;
+	}
+	if (*p == '\n')
+		p++;
+	if (*p == '\0')
+		return;
+	fprintf(stderr, "  target output (last lines):\n");
+	while (*p != '\0') {
+		const char	*nl = strchr(p, '\n');
+		int		 n = nl ? (int)(nl - p) : (int)strlen(p);
+
+		fprintf(stderr, "    | %.*s\n", n, p);
+		p += n + (nl != NULL);
+	}
+}
+
+/* Hook: a finding happened. */
+static int
 run_finding(void *arg, const struct finding *f,
     const struct conn_report *conn, const struct conn_report *suspects,
     size_t nsuspects)
@@ -129,19 +188,33 @@ run_finding(void *arg, const struct finding *f,
 	const char	*verdict, *record;
 	uint64_t	 limit = r->opt->finding_lines;
 
+	/* With a supervised target, a failed connection is usually the
+	 * target dying: look before blaming the connection. */
+	if (r->proc != NULL && f->conn != NULL &&
+	    target_check(r->proc))
+		return 1;
 	record = run_record(r, f, conn, suspects, nsuspects);
 	if (limit != 0 && r->printed[f->kind] >= limit)
-		return;
+		return 0;
 	run_break_line(r);
 	verdict = (r->opt->fail_on & FINDING_BIT(f->kind)) ? "fails the run" :
 	    "counted";
-	fprintf(stderr, "finding: %s blob=%s conn=%" PRIu64 " seed=%" PRIu64
-	    " at=%.3fs phase=%s fragments=%" PRIu32 "/%" PRIu32
-	    " bytes=%zu/%zu%s%s (%s)\n",
-	    finding_kind_name(f->kind), f->blob->name, f->index, f->seed,
-	    (double)f->at_us / 1e6, f->phase, f->frags_sent, f->plan->nfrags,
-	    f->bytes_sent, f->plan->len, f->err ? " error=" : "",
-	    f->err ? strerror(f->err) : "", verdict);
+	if (f->conn == NULL) {
+		fprintf(stderr, "finding: %s seed=%" PRIu64 " at=%.3fs: %s (%s)\n",
+		    finding_kind_name(f->kind), f->seed, (double)f->at_us / 1e6,
+		    f->detail ? f->detail : "?", verdict);
+		if (r->proc != NULL)
+			run_print_tail(r, 6);
+	} else {
+		fprintf(stderr, "finding: %s blob=%s conn=%" PRIu64 " seed=%"
+		    PRIu64 " at=%.3fs phase=%s fragments=%" PRIu32 "/%" PRIu32
+		    " bytes=%zu/%zu%s%s (%s)\n",
+		    finding_kind_name(f->kind), f->blob->name, f->index,
+		    f->seed, (double)f->at_us / 1e6, f->phase, f->frags_sent,
+		    f->plan->nfrags, f->bytes_sent, f->plan->len,
+		    f->err ? " error=" : "", f->err ? strerror(f->err) : "",
+		    verdict);
+	}
 	if (record != NULL) {
 		fprintf(stderr, "  record: %s/%s", recorder_dir(r->rec), record);
 		if (nsuspects > 0)
@@ -150,7 +223,8 @@ run_finding(void *arg, const struct finding *f,
 			    nsuspects == 1 ? "" : "s");
 		fputc('\n', stderr);
 	}
-	if (!(r->hinted & FINDING_BIT(f->kind))) {
+	if (!(r->hinted & FINDING_BIT(f->kind)) &&
+	    (f->conn != NULL || record != NULL)) {
 		r->hinted |= FINDING_BIT(f->kind);
 		run_print_hint(r, f->index, record);
 		if ((f->kind == FINDING_REFUSED ||
@@ -164,6 +238,7 @@ run_finding(void *arg, const struct finding *f,
 		fprintf(stderr, "  (%" PRIu64 " %s findings printed; further "
 		    "ones are only counted, see --finding-lines)\n", limit,
 		    finding_kind_name(f->kind));
+	return 0;
 }
 
 /* Hook: a connection finished; one trace line. */
@@ -242,8 +317,136 @@ run_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (r->engine != NULL)
+	if (r->engine != NULL) {
 		engine_stop(r->engine, ENGINE_STOP_SIGNAL);
+	} else {
+		r->interrupted = 1;
+		if (r->base != NULL)
+			event_base_loopbreak(r->base);
+	}
+}
+
+/* Target probe: does it accept connections at one of the host's
+ * addresses? Remembers which. */
+static int
+run_probe(void *arg)
+{
+	struct run		*r = arg;
+	struct net_target	 t = { 0 };
+	char			*cause = NULL;
+
+	if (net_resolve(r->opt->host, r->opt->port, 200, &t, &cause) == -1) {
+		free(cause);
+		return 0;
+	}
+	if (!t.probed && !net_alive(&t, 200))
+		return 0;
+	*r->addr = t;
+	return 1;
+}
+
+/* Hook: the target accepts connections: fuzz (again). */
+static void
+run_target_ready(void *arg)
+{
+	struct run	*r = arg;
+	char		*cause = NULL;
+
+	if (r->engine != NULL) {
+		run_break_line(r);
+		fprintf(stderr, "Target restarted (pid %d), fuzzing again\n",
+		    target_pid(r->proc));
+		engine_resume(r->engine);
+		return;
+	}
+	fprintf(stderr, "Target ready at %s (pid %d, process group %d)\n",
+	    r->addr->text, target_pid(r->proc), target_pid(r->proc));
+	r->cfg.addr = (const struct sockaddr *)&r->addr->addr;
+	r->cfg.addrlen = r->addr->addrlen;
+	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, &cause);
+	if (r->engine == NULL || engine_start(r->engine, &cause) == -1) {
+		r->startup_why = cause;
+		event_base_loopbreak(r->base);
+	}
+}
+
+/* Hook: the target never got ready, or could not be restarted. */
+static void
+run_target_failed(void *arg, const char *why)
+{
+	struct run	*r = arg;
+
+	run_break_line(r);
+	if (r->engine == NULL) {
+		r->startup_why = xstrdup(why);
+		event_base_loopbreak(r->base);
+		return;
+	}
+	fprintf(stderr, "stutterfuzz: restarting the target failed: %s\n",
+	    why);
+	run_print_tail(r, 10);
+	engine_stop(r->engine, ENGINE_STOP_TARGET);
+}
+
+/* May the target be restarted once more (--max-restarts a minute)? */
+static int
+run_may_restart(struct run *r)
+{
+	size_t		ring = sizeof r->restart_us / sizeof r->restart_us[0];
+	uint64_t	now = util_now_us(), n = 0;
+
+	for (size_t i = 0; i < ring && i < r->restarts; i++)
+		n += now - r->restart_us[i] < 60ULL * 1000000;
+	if (n >= r->opt->max_restarts)
+		return 0;
+	r->restart_us[r->restarts++ % ring] = now;
+	return 1;
+}
+
+/* Hook: the running target exited or was killed: a finding. */
+static void
+run_target_exited(void *arg, int status)
+{
+	struct run	*r = arg;
+	char		 desc[128], *cause = NULL;
+
+	target_describe_status(status, desc, sizeof desc);
+	engine_raise(r->engine, FINDING_TARGET_EXIT, desc, !r->opt->restart);
+	if (!r->opt->restart ||
+	    engine_stop_reason(r->engine) != ENGINE_RUNNING)
+		return;
+	if (!run_may_restart(r)) {
+		run_break_line(r);
+		fprintf(stderr, "stutterfuzz: the target died %" PRIu64 " times "
+		    "within a minute (--max-restarts); stopping\n",
+		    r->opt->max_restarts);
+		engine_stop(r->engine, ENGINE_STOP_TARGET);
+		return;
+	}
+	engine_pause(r->engine);
+	if (target_start(r->proc, &cause) == -1) {
+		run_target_failed(r, cause);
+		free(cause);
+	}
+}
+
+/* Hook: valgrind or a sanitizer reported an error: a finding. */
+static void
+run_target_report(void *arg, const char *line)
+{
+	struct run	*r = arg;
+
+	/* "==1234== Invalid read of size 4": the pid prefix would make
+	 * every report of a new process look new. */
+	if (line[0] == '=' && line[1] == '=') {
+		const char	*p = strstr(line + 2, "== ");
+
+		if (p != NULL)
+			line = p + 3;
+	}
+	if (r->engine != NULL)
+		engine_raise(r->engine, FINDING_TARGET_REPORT, line,
+		    !r->opt->restart);
 }
 
 /* Prints the final summary and returns the exit status it implies. */
@@ -281,11 +484,16 @@ run_summary(struct run *r, struct engine *e)
 			failing += s->findings[k];
 	}
 	fprintf(stderr, "; local errors=%" PRIu64 "\n", s->local_errors);
+	if (r->proc != NULL)
+		fprintf(stderr, "  target: %" PRIu64 " restart%s\n", r->restarts,
+		    r->restarts == 1 ? "" : "s");
 	if (r->rec != NULL) {
 		uint64_t	written, dups, over;
 		char		*cause = NULL;
 
 		recorder_totals(r->rec, &written, &dups, &over);
+		if (r->proc != NULL && r->target_log != NULL)
+			fprintf(stderr, "  target output: %s\n", r->target_log);
 		fprintf(stderr, "  records: %" PRIu64 " written to %s, %" PRIu64
 		    " repeats counted, %" PRIu64 " over --max-records\n",
 		    written, recorder_dir(r->rec), dups, over);
@@ -532,7 +740,6 @@ run_fuzz(struct options *o)
 	struct net_target	 target = { 0 };
 	struct event_base	*base = NULL;
 	struct event		*ev_int = NULL, *ev_term = NULL;
-	struct engine		*engine = NULL;
 	struct engine_hooks	 hooks = {
 		.finding = run_finding,
 		.local_fault = run_local_fault,
@@ -540,6 +747,12 @@ run_fuzz(struct options *o)
 		.conn_done = run_conn_done,
 	};
 	struct engine_config	 cfg;
+	struct target_hooks	 th = {
+		.ready = run_target_ready,
+		.failed = run_target_failed,
+		.exited = run_target_exited,
+		.report = run_target_report,
+	};
 	struct run		 r = { 0 };
 	char			*cause = NULL;
 	uint64_t		 fd_limit, conns;
@@ -624,23 +837,69 @@ run_fuzz(struct options *o)
 		.addr = (const struct sockaddr *)&target.addr,
 		.addrlen = target.addrlen,
 		.seed = r.seed,
-		.reports = r.rec != NULL || r.trace != NULL,
+		.reports = r.rec != NULL || r.trace != NULL ||
+		    o->target_argv != NULL,
 	};
-	engine = engine_new(base, &cfg, &hooks, &r, &cause);
-	if (engine == NULL) {
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		goto out;
-	}
-	r.engine = engine;
-	if (engine_start(engine, &cause) == -1) {
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		goto out;
+	r.base = base;
+	r.cfg = cfg;
+	r.hooks = hooks;
+	r.addr = &target;
+	if (o->target_argv != NULL) {
+		struct target_config	tc = {
+			.argv = o->target_argv,
+			.startup_timeout_ms = o->startup_timeout_ms,
+			.grace_ms = o->grace_ms,
+		};
+		struct jbuf		cmd = { 0 };
+
+		if (o->findings_dir != NULL)
+			r.target_log = xasprintf("%s/target.log",
+			    o->findings_dir);
+		tc.log_path = r.target_log;
+		r.proc = target_new(base, &tc, &th, &r, &cause);
+		if (r.proc == NULL) {
+			fprintf(stderr, "stutterfuzz: %s\n", cause);
+			goto out;
+		}
+		target_set_probe(r.proc, run_probe);
+		for (char **a = o->target_argv; *a != NULL; a++) {
+			jbuf_append(&cmd, " ", 1);
+			options_shell_quote(&cmd, *a);
+		}
+		fprintf(stderr, "Starting target:%s%s%s\n", cmd.s,
+		    r.target_log ? "; its output goes to " : "",
+		    r.target_log ? r.target_log : "");
+		jbuf_free(&cmd);
+		if (target_start(r.proc, &cause) == -1) {
+			fprintf(stderr, "stutterfuzz: %s\n", cause);
+			goto out;
+		}
+	} else {
+		r.engine = engine_new(base, &cfg, &hooks, &r, &cause);
+		if (r.engine == NULL ||
+		    engine_start(r.engine, &cause) == -1) {
+			fprintf(stderr, "stutterfuzz: %s\n", cause);
+			goto out;
+		}
 	}
 	if (event_base_dispatch(base) == -1) {
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
 		goto out;
 	}
-	status = run_summary(&r, engine);
+	if (r.engine == NULL || engine_stop_reason(r.engine) == ENGINE_RUNNING) {
+		if (r.interrupted) {
+			fprintf(stderr, "Interrupted before the target was "
+			    "ready.\n");
+			status = EXIT_CLEAN;
+		} else {
+			fprintf(stderr, "stutterfuzz: %s\n", r.startup_why ?
+			    r.startup_why : "the target did not start");
+			if (r.proc != NULL)
+				run_print_tail(&r, 20);
+		}
+		goto out;
+	}
+	status = run_summary(&r, r.engine);
 	if (r.trace != NULL && (fflush(r.trace) != 0 || ferror(r.trace))) {
 		fprintf(stderr, "stutterfuzz: --trace %s: write failed\n",
 		    o->trace_path);
@@ -649,7 +908,15 @@ run_fuzz(struct options *o)
 	}
 
 out:
-	engine_free(engine);
+	engine_free(r.engine);
+	if (r.proc != NULL && o->keep_target) {
+		fprintf(stderr, "Leaving the target running (pid %d).\n",
+		    target_pid(r.proc));
+		target_release(r.proc);
+	}
+	target_free(r.proc);
+	free(r.target_log);
+	free(r.startup_why);
 	if (ev_int != NULL)
 		event_free(ev_int);
 	if (ev_term != NULL)

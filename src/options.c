@@ -36,8 +36,10 @@ static const struct options option_defaults = {
 	},
 	/* A server that stops accepting or reading is dead or wedged; resets
 	 * also come from correct servers rejecting input, so only count them. */
-	.stop_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG),
-	.fail_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG),
+	.stop_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG) |
+	    FINDING_MASK_TARGET,
+	.fail_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG) |
+	    FINDING_MASK_TARGET,
 	.stats_interval_ms = 1000,
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
@@ -45,6 +47,9 @@ static const struct options option_defaults = {
 	.finding_lines = 100,
 	.max_records = 100,
 	.settle_ms = 500,
+	.startup_timeout_ms = 10000,
+	.grace_ms = 5000,
+	.max_restarts = 10,
 };
 
 enum {
@@ -78,6 +83,11 @@ enum {
 	OPT_REPLAY,
 	OPT_ALL,
 	OPT_SETTLE,
+	OPT_STARTUP_TIMEOUT,
+	OPT_GRACE,
+	OPT_RESTART,
+	OPT_MAX_RESTARTS,
+	OPT_KEEP_TARGET,
 };
 
 static const struct option long_options[] = {
@@ -111,6 +121,11 @@ static const struct option long_options[] = {
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "settle", required_argument, NULL, OPT_SETTLE },
+	{ "startup-timeout", required_argument, NULL, OPT_STARTUP_TIMEOUT },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "restart", no_argument, NULL, OPT_RESTART },
+	{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
+	{ "keep-target", no_argument, NULL, OPT_KEEP_TARGET },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -119,6 +134,7 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
+"                   [-- SERVER-COMMAND...]\n"
 "       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
@@ -146,17 +162,24 @@ static const char usage_text[] =
 "  --duration=TIME         stop after TIME (30s, 10m, 2h; a bare number is s)\n"
 "  --rounds=N              stop after N passes over the corpus\n"
 "  --max-findings=N        stop after N findings of any kind\n"
-"  --stop-on=KINDS         finding kinds that stop the run (connect,hang)\n"
+"  --stop-on=KINDS         kinds that stop the run (connect,hang,target)\n"
 "  --fail-on=KINDS         finding kinds that make the exit status 1\n"
-"                          (connect,hang); KINDS is a comma list of\n"
-"                          refused, connect-timeout, reset, hang, or\n"
-"                          connect, all, none\n"
+"                          (connect,hang,target); KINDS is a comma list\n"
+"                          of refused, connect-timeout, reset, hang,\n"
+"                          target-exit, target-report, or connect,\n"
+"                          target, all, none\n"
 "  --findings-dir=DIR      write a record of every finding into DIR\n"
 "  --max-records=N         write at most N records a run (100; 0 no cap)\n"
 "  --trace=FILE            one JSON line per finished connection\n"
 "  --connect-timeout=TIME  a connect slower than this is a finding (5s)\n"
 "  --hang-timeout=TIME     data unacked this long is a hang finding (30s; 0 off)\n"
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
+"Supervised target (a server command after --):\n"
+"  --startup-timeout=TIME  wait this long for it to accept connections (10s)\n"
+"  --restart               start it again after a target finding\n"
+"  --max-restarts=N        at most N restarts a minute (10)\n"
+"  --grace=TIME            SIGTERM, then SIGKILL after TIME at the end (5s)\n"
+"  --keep-target           leave it running when stutterfuzz ends\n"
 "Replay (stutterfuzz replay RECORD, or --replay=RECORD):\n"
 "                          send a record's connections again with the same\n"
 "                          bytes, cuts and gaps; host and port default to the\n"
@@ -464,6 +487,21 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 	case OPT_SETTLE:
 		return options_parse_duration(arg, 0, 60000, &o->settle_ms,
 		    cause);
+	case OPT_STARTUP_TIMEOUT:
+		return options_parse_duration(arg, 100, 3600000,
+		    &o->startup_timeout_ms, cause);
+	case OPT_GRACE:
+		return options_parse_duration(arg, 0, 600000, &o->grace_ms,
+		    cause);
+	case OPT_RESTART:
+		o->restart = 1;
+		return 0;
+	case OPT_MAX_RESTARTS:
+		return options_parse_uint(arg, 1, 100000, &o->max_restarts,
+		    cause);
+	case OPT_KEEP_TARGET:
+		o->keep_target = 1;
+		return 0;
 	}
 	*cause = xasprintf("internal error: option %d not handled", opt);
 	return -1;
@@ -520,6 +558,15 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 			free(why);
 			return -1;
 		}
+	}
+	if (optind > 1 && optind <= argc &&
+	    strcmp(argv[optind - 1], "--") == 0) {
+		if (optind == argc) {
+			*cause = xasprintf("-- needs a server command after it");
+			return -1;
+		}
+		o->target_argv = &argv[optind];
+		optind = argc;
 	}
 	if (optind < argc && strcmp(argv[optind], "replay") == 0 &&
 	    o->action != OPTIONS_REPLAY) {

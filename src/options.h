@@ -51,6 +51,12 @@ struct options {
 	int			 replay_all;	/* replay every connection together */
 	uint64_t		 settle_ms;	/* replay: wait before the liveness check */
 	int			 port_set;	/* --port or --host given (replay) */
+	char			**target_argv;	/* the command after "--"; NULL: none */
+	uint64_t		 startup_timeout_ms;
+	uint64_t		 grace_ms;	/* SIGTERM to SIGKILL at the end */
+	int			 restart;	/* restart the target after a finding */
+	uint64_t		 max_restarts;	/* per minute */
+	int			 keep_target;	/* leave it running at the end */
 	unsigned		 shard_k;
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 };

@@ -261,8 +261,16 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 	struct tm		 tm;
 	time_t			 now = time(NULL);
 	char			 stamp[32], *name;
-	uint64_t		 key = record_key(m->kind, culprit);
+	uint64_t		 key;
 	size_t			 slot = 0;
+
+	if (culprit != NULL) {
+		key = record_key(m->kind, culprit);
+	} else {
+		key = fnv(0xcbf29ce484222325ULL, m->kind, strlen(m->kind) + 1);
+		if (m->detail != NULL)
+			key = fnv(key, m->detail, strlen(m->detail));
+	}
 
 	e = recorder_find(r, key, &slot);
 	if (e != NULL) {
@@ -295,10 +303,19 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 	    "\"seed\":\"%" PRIu64 "\",\n\"target\":", stamp,
 	    (double)m->at_us / 1e6, m->seed);
 	jbuf_string(&b, m->target, strlen(m->target));
+	if (m->detail != NULL) {
+		jbuf_append(&b, ",\n\"detail\":", 11);
+		jbuf_string(&b, m->detail, strlen(m->detail));
+	}
+	if (m->target_json != NULL)
+		jbuf_printf(&b, ",\n\"target_process\":%s", m->target_json);
 	jbuf_printf(&b, ",\n\"options\":%s,\n\"socket\":{\"tcp_nodelay\":true,"
 	    "\"msg_nosignal\":true,\"one_send_per_fragment\":true},\n"
 	    "\"connection\":", m->options_json);
-	record_conn_json(&b, culprit, 1);
+	if (culprit != NULL)
+		record_conn_json(&b, culprit, 1);
+	else
+		jbuf_append(&b, "null", 4);
 	jbuf_append(&b, ",\n\"suspects\":[", 14);
 	for (size_t i = 0; i < nsuspects; i++) {
 		jbuf_append(&b, i ? ",\n" : "\n", i ? 2 : 1);
@@ -561,7 +578,8 @@ record_load(const char *path, char **cause)
 	conn = json_get(j, "connection");
 	sus = json_get(j, "suspects");
 	if (get_str(j, "kind") == NULL || get_str(j, "seed") == NULL ||
-	    conn == NULL || conn->type != JSON_OBJECT || sus == NULL ||
+	    conn == NULL || (conn->type != JSON_OBJECT &&
+	    conn->type != JSON_NULL) || sus == NULL ||
 	    sus->type != JSON_ARRAY) {
 		*cause = xasprintf("%s: record lacks kind, seed, connection or "
 		    "suspects", path);
@@ -575,13 +593,21 @@ record_load(const char *path, char **cause)
 	r->seed = strtoull(get_str(j, "seed"), NULL, 10);
 	v = json_get(j, "errno");
 	r->err = v != NULL && v->type == JSON_NUMBER ? (int)v->number : 0;
+	if (get_str(j, "detail") != NULL)
+		r->detail = xstrdup(get_str(j, "detail"));
+	r->has_culprit = conn->type == JSON_OBJECT;
+	if (!r->has_culprit && sus->n == 0) {
+		*cause = xasprintf("%s: record holds no connection to replay",
+		    path);
+		goto fail;
+	}
 	r->conns = xcalloc(1 + sus->n, sizeof *r->conns);
-	for (size_t i = 0; i <= sus->n; i++) {
+	for (size_t i = r->has_culprit ? 0 : 1; i <= sus->n; i++) {
 		const struct json	*o = i == 0 ? conn : &sus->items[i - 1];
 
 		r->nconns++;
-		if (o->type != JSON_OBJECT ||
-		    record_conn_load(o, &r->conns[i], &why) == -1) {
+		if (o->type != JSON_OBJECT || record_conn_load(o,
+		    &r->conns[r->nconns - 1], &why) == -1) {
 			*cause = xasprintf("%s: %s", path, why ? why :
 			    "a suspect is not an object");
 			free(why);
@@ -610,6 +636,7 @@ record_free(struct record *r)
 		plan_release(&r->conns[i].plan);
 	}
 	free(r->conns);
+	free(r->detail);
 	free(r->kind);
 	free(r->phase);
 	free(r->target);

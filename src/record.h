@@ -44,6 +44,8 @@ struct record_meta {
 	uint64_t	 seed;
 	const char	*target;
 	const char	*options_json;	/* an object, already formatted */
+	const char	*detail;	/* target findings: status or report line */
+	const char	*target_json;	/* target findings: an object, or NULL */
 };
 
 /* Where records go, with deduplication and a cap. */
@@ -53,8 +55,9 @@ struct recorder	*recorder_new(const char *dir, uint64_t cap, char **cause);
 void		 recorder_free(struct recorder *r);
 
 /* Writes the record of a finding unless an identical one (same kind, blob,
- * cut) was written already, in which case it is only counted, or the cap is
- * reached. Returns 1 written (*path set, owned by the recorder), 0 counted
+ * cut; for a target finding, same kind and detail) was written already, in
+ * which case it is only counted, or the cap is reached. culprit is NULL for
+ * a finding of the target itself. Returns 1 written (*path set, owned by the recorder), 0 counted
  * as a duplicate, 2 over the cap, -1 on an I/O error (*cause). */
 int		 recorder_add(struct recorder *r, const struct record_meta *m,
 		     const struct conn_report *culprit,
@@ -93,8 +96,10 @@ struct record {
 	uint64_t		 seed;
 	char			*target;
 	char			*tool_version;
-	struct record_conn	*conns;	/* conns[0] is the finding's own */
+	struct record_conn	*conns;	/* the finding's own first, if it has one */
 	size_t			 nconns;
+	int			 has_culprit;	/* conns[0] is the finding's own */
+	char			*detail;	/* target findings */
 };
 
 /* Reads and checks a record. Returns NULL with *cause naming the file and

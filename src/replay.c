@@ -15,7 +15,7 @@ struct replay_run {
 };
 
 /* Hook: a replayed connection ran into a fault again. */
-static void
+static int
 replay_finding(void *arg, const struct finding *f,
     const struct conn_report *conn, const struct conn_report *suspects,
     size_t nsuspects)
@@ -30,6 +30,7 @@ replay_finding(void *arg, const struct finding *f,
 		rr->out->phase = f->phase;
 	}
 	rr->out->kinds |= FINDING_BIT(f->kind);
+	return 0;
 }
 
 /* Replays conns (all at once) against t. */

@@ -14,7 +14,7 @@
 static int
 parse(struct options *o, char **cause, const char *const *args)
 {
-	char	*argv[MAXARGS];
+	static char	*argv[MAXARGS];	/* options keep pointers into it */
 	int	 argc = 0;
 
 	argv[argc++] = (char *)"stutterfuzz";
@@ -41,9 +41,10 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(o.plan.fastopen_chance, 2);
 	ck_assert_uint_eq(o.plan.close_chance, 500);
 	ck_assert_uint_eq(o.stop_on, FINDING_MASK_CONNECT |
-	    FINDING_BIT(FINDING_HANG));
+	    FINDING_BIT(FINDING_HANG) | FINDING_MASK_TARGET);
 	ck_assert_uint_eq(o.fail_on, FINDING_MASK_CONNECT |
-	    FINDING_BIT(FINDING_HANG));
+	    FINDING_BIT(FINDING_HANG) | FINDING_MASK_TARGET);
+	ck_assert_ptr_null(o.target_argv);
 	ck_assert_int_eq(o.seed_set, 0);
 	ck_assert_uint_eq(o.duration_ms, 0);
 	ck_assert_int_eq(o.action, OPTIONS_RUN);
@@ -92,6 +93,29 @@ START_TEST(test_run_limits)
 	ck_assert_uint_eq(o.shard_k, 1);
 	ck_assert_uint_eq(o.shard_n, 4);
 	ck_assert_int_eq(o.quiet, 1);
+}
+END_TEST
+
+START_TEST(test_target_command)
+{
+	struct options	 o;
+	char		*cause;
+	const char	*args[] = { "--blob-dir=d", "--port=1", "--restart",
+	    "--startup-timeout=3s", "--", "valgrind", "--error-exitcode=99",
+	    "./srv", "--port", "1", NULL };
+	const char	*none[] = { "--blob-dir=d", "--port=1", "--", NULL };
+
+	ck_assert_int_eq(parse(&o, &cause, args), 0);
+	ck_assert_ptr_nonnull(o.target_argv);
+	ck_assert_str_eq(o.target_argv[0], "valgrind");
+	ck_assert_str_eq(o.target_argv[1], "--error-exitcode=99");
+	ck_assert_str_eq(o.target_argv[4], "1");
+	ck_assert_ptr_null(o.target_argv[5]);
+	ck_assert_int_eq(o.restart, 1);
+	ck_assert_uint_eq(o.startup_timeout_ms, 3000);
+	ck_assert_int_eq(parse(&o, &cause, none), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "-- needs a server command"));
+	free(cause);
 }
 END_TEST
 
@@ -216,6 +240,7 @@ options_suite(void)
 	tcase_add_test(tc, test_separate_values);
 	tcase_add_test(tc, test_run_limits);
 	tcase_add_test(tc, test_help_version);
+	tcase_add_test(tc, test_target_command);
 	tcase_add_loop_test(tc, test_bad_inputs, 0,
 	    (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_loop_test(tc, test_durations, 0,

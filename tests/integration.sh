@@ -602,6 +602,111 @@ t_split_strategies() {
 	done
 }
 
+# --- a supervised target: stutterfuzz starts the server after -- ---------------
+# free_port: a port nothing listens on now.
+free_port() {
+	start_server record --no-data
+	local p=$PORT
+	stop_server
+	echo "$p"
+}
+
+# sf_target NAME ARGS... -- CMD...: runs stutterfuzz in the background, waits.
+t_supervise() {
+	local name p rec
+	name="supervised target killed by a signal: target-exit finding with suspects, exit 1"
+	p=$(free_port)
+	rm -rf "$TMP/sup"
+	sf --blob-dir="$SPLIT" --host=127.0.0.1 --port="$p" --seed=1 --findings-dir="$TMP/sup" -q \
+		-- "$SERVER" --mode=crash-split --token=CRASH --abort --port="$p" --max-seconds=60
+	if expect_rc "$name" 1 && expect_err "$name" "^Target ready at 127\.0\.0\.1:$p \(pid [0-9]+" &&
+		expect_err "$name" "^finding: target-exit seed=1 at=[0-9.]+s: killed by SIGABRT" &&
+		expect_err "$name" "record: .*/target-exit-.*\(with [0-9]+ suspect connections"; then
+		rec=$(ls "$TMP"/sup/target-exit-*.json | head -1)
+		if grep -q '"detail":"killed by SIGABRT' "$rec" && grep -q '"output_tail":' "$rec" &&
+			grep -q 'R0VUIC9DUkFTSCBIVFRQLzEuMQ0KSG9zdDogeA0KDQo=' "$rec"; then
+			pass "$name"
+		else
+			fail "$name" "record lacks status, output tail or the culprit blob"
+		fi
+	fi
+
+	name="a memory error only valgrind sees: target-report finding, exit 1"
+	if ! command -v valgrind >/dev/null 2>&1; then
+		echo "SKIP: $name (valgrind not installed)"
+	else
+		p=$(free_port)
+		sf --blob-dir="$SPLIT" --host=127.0.0.1 --port="$p" --seed=1 -q --startup-timeout=20s \
+			-- valgrind -q --error-exitcode=99 "$SERVER" --mode=overread --token=CRASH \
+			--port="$p" --max-seconds=60
+		expect_rc "$name" 1 && expect_err "$name" "^finding: target-report .*: Invalid read of size 1" &&
+			pass "$name"
+	fi
+
+	name="a target that stops reading: hang finding, exit 1"
+	p=$(free_port)
+	local big=$TMP/big2
+	mkdir -p "$big"; head -c 4000000 /dev/zero >"$big/large"
+	sf --blob-dir="$big" --host=127.0.0.1 --port="$p" --num-conns=2 --hang-timeout=2s \
+		--max-fragments=4 -q -- "$SERVER" --mode=no-read --port="$p" --max-seconds=60
+	expect_rc "$name" 1 && expect_err "$name" "^finding: hang blob=large" && pass "$name"
+
+	name="a target that never listens: start-up error, exit 3"
+	p=$(free_port)
+	local t0=$SECONDS
+	sf --blob-dir="$CORPUS" --port="$p" --startup-timeout=1s -- sleep 30
+	expect_rc "$name" 3 && expect_err "$name" "did not accept connections within 1\.0s" &&
+		pass "$name ($((SECONDS - t0))s)"
+
+	name="a target that exits during start-up: exit 3 with its last output"
+	sf --blob-dir="$CORPUS" --port="$p" -- sh -c 'echo "cannot bind: boom" >&2; exit 3'
+	expect_rc "$name" 3 && expect_err "$name" "target exited with status 3 during start-up" &&
+		expect_err "$name" "\| cannot bind: boom" && pass "$name"
+
+	name="a target command that does not exist: exit 3"
+	sf --blob-dir="$CORPUS" --port="$p" -- /nonexistent/server
+	expect_rc "$name" 3 && expect_err "$name" "cannot run /nonexistent/server: No such file" &&
+		pass "$name"
+
+	name="--restart: the target is restarted and fuzzed again; findings add up"
+	p=$(free_port)
+	sf --blob-dir="$SPLIT" --host=127.0.0.1 --port="$p" --seed=1 -q --restart --duration=4s \
+		-- "$SERVER" --mode=crash-split --token=CRASH --port="$p" --max-seconds=60
+	local exits
+	exits=$(summary_field target-exit)
+	if expect_rc "$name" 1 && expect_err "$name" "^Target restarted \(pid [0-9]+\), fuzzing again" &&
+		[ "${exits:-0}" -ge 2 ]; then
+		pass "$name (target-exit=$exits)"
+	elif [ "$RC" = 1 ]; then
+		fail "$name" "target-exit=$exits"
+	fi
+
+	local sig
+	for sig in INT TERM; do
+		name="SIG$sig: the target's process group is gone afterwards"
+		p=$(free_port)
+		timeout -k 5 60 "$SF" --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" \
+			-- "$SERVER" --mode=record --no-data --port="$p" --max-seconds=60 2>"$TMP/err" &
+		local pid=$! pg=""
+		for _ in $(seq 100); do
+			pg=$(sed -n 's/^Target ready .*process group \([0-9]*\)).*/\1/p' "$TMP/err")
+			[ -n "$pg" ] && break
+			sleep 0.05
+		done
+		sleep 0.5
+		kill -"$sig" "$pid"
+		wait "$pid"
+		RC=$?
+		if [ -z "$pg" ]; then fail "$name" "target never ready"; continue; fi
+		if kill -0 -- "-$pg" 2>/dev/null; then
+			fail "$name" "process group $pg still has processes"
+			kill -KILL -- "-$pg" 2>/dev/null
+			continue
+		fi
+		expect_rc "$name" 0 && expect_err "$name" "stopped: signal" && pass "$name"
+	done
+}
+
 t_help() {
 	local name="--help and --version exit 0; help documents exit codes"
 	"$SF" --help >"$TMP/out" 2>&1 || { fail "$name" "--help failed"; return; }
@@ -612,7 +717,7 @@ t_help() {
 
 for t in ${TESTS:-t_help t_record t_only_repeats t_server_exits t_wrong_port t_reset t_no_accept \
 	t_no_read t_bad_input t_stopping t_addresses t_cycle t_record_replay t_replay_fidelity \
-	t_dedup_cap t_trace t_no_spin t_split_strategies t_memcheck}; do
+	t_dedup_cap t_trace t_no_spin t_split_strategies t_supervise t_memcheck}; do
 	$t
 done
 echo "$PASSED passed, $FAILED failed"

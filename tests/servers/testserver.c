@@ -1,7 +1,8 @@
 /*
  * testserver: a small single-threaded epoll TCP server for stutterfuzz's
- * integration tests and benchmarks. It binds a free port on loopback, writes
- * the port number to --port-file, and behaves as --mode says:
+ * integration tests and benchmarks. It binds --port (default: a free one) on
+ * loopback, writes the port number to --port-file, and behaves as --mode
+ * says:
  *
  *   record      read everything; at EOF log one line per connection:
  *               "conn N bytes B reads R sizes s1,s2,... data HEX"
@@ -14,7 +15,11 @@
  *               connection arrive in 3 or more reads (two cuts in a header)
  *   crash-first1 like record, but exit(42) when a connection's first read
  *               is exactly 1 byte
- *   crash-split like record, but exit(42) when --token arrives split across
+ *   overread    like record, but when --token arrives split across two
+ *               reads, read one byte past a heap buffer (only valgrind or
+ *               ASan see it; the server goes on)
+ *   crash-split like record, but exit(42) (or abort() with --abort) when
+ *               --token arrives split across
  *               two reads (whole in one read is harmless); with --fixed it
  *               only counts such splits ("split N" in the log at exit)
  *
@@ -37,7 +42,7 @@
 #include <unistd.h>
 
 enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW,
-    M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1 };
+    M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1, M_OVERREAD };
 
 struct client {
 	int		 fd;
@@ -56,7 +61,8 @@ static int log_data = 1;
 static unsigned long count = 1, delay_us;
 static unsigned long total_conns, total_reads, total_bytes, total_splits;
 static const char *token = "TOKEN";
-static int fixed;
+static int fixed, abort_crash;
+static volatile unsigned char sink;
 
 static void
 on_signal(int sig)
@@ -185,6 +191,16 @@ client_read(int ep, struct client *c)
 		}
 		_exit(42);
 	}
+	if (mode == M_OVERREAD && split_token(c, (size_t)n)) {
+		unsigned char	*small = malloc(8);
+		volatile size_t	 past = 8;	/* hidden from the compiler */
+
+		if (small != NULL) {
+			memset(small, 0, 8);
+			sink = small[past];	/* the planted bug */
+			free(small);
+		}
+	}
 	if (mode == M_CRASH_SPLIT && split_token(c, (size_t)n)) {
 		total_splits++;
 		if (!fixed) {
@@ -196,6 +212,8 @@ client_read(int ep, struct client *c)
 				    (long long)ts.tv_sec, ts.tv_nsec);
 				fflush(logfp);
 			}
+			if (abort_crash)
+				abort();
 			_exit(42);
 		}
 	}
@@ -213,6 +231,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "port-file", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "count", required_argument, NULL, 'c' },
@@ -221,10 +240,11 @@ main(int argc, char **argv)
 		{ "no-data", no_argument, NULL, 'n' },
 		{ "token", required_argument, NULL, 't' },
 		{ "fixed", no_argument, NULL, 'F' },
+		{ "abort", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
-	unsigned		 max_seconds = 120;
+	unsigned		 max_seconds = 120, port = 0;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	int			 opt, lfd, ep, one = 1, accepting = 1;
@@ -244,9 +264,11 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "crash-split") == 0) mode = M_CRASH_SPLIT;
 			else if (strcmp(optarg, "crash-header") == 0) mode = M_CRASH_HEADER;
 			else if (strcmp(optarg, "crash-first1") == 0) mode = M_CRASH_FIRST1;
+			else if (strcmp(optarg, "overread") == 0) mode = M_OVERREAD;
 			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
 			break;
 		case 'p': port_file = optarg; break;
+		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'l':
 			logfp = fopen(optarg, "w");
 			if (logfp == NULL)
@@ -259,6 +281,7 @@ main(int argc, char **argv)
 		case 'n': log_data = 0; break;
 		case 't': token = optarg; break;
 		case 'F': fixed = 1; break;
+		case 'A': abort_crash = 1; break;
 		default: return 2;
 		}
 	}
@@ -276,6 +299,7 @@ main(int argc, char **argv)
 		struct sockaddr_in6	*s6 = (void *)&ss;
 
 		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET6, bind_addr, &s6->sin6_addr) != 1)
 			die("bad --bind");
 		sslen = sizeof *s6;
@@ -283,6 +307,7 @@ main(int argc, char **argv)
 		struct sockaddr_in	*s4 = (void *)&ss;
 
 		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET, bind_addr, &s4->sin_addr) != 1)
 			die("bad --bind");
 		sslen = sizeof *s4;
@@ -305,7 +330,7 @@ main(int argc, char **argv)
 	if (port_file != NULL) {
 		char	 tmp[4096];
 		FILE	*f;
-		unsigned port = ss.ss_family == AF_INET6 ?
+		unsigned bound = ss.ss_family == AF_INET6 ?
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
 		    ntohs(((struct sockaddr_in *)&ss)->sin_port);
 
@@ -313,7 +338,7 @@ main(int argc, char **argv)
 		f = fopen(tmp, "w");
 		if (f == NULL)
 			die(tmp);
-		fprintf(f, "%u\n", port);
+		fprintf(f, "%u\n", bound);
 		fclose(f);
 		if (rename(tmp, port_file) < 0)
 			die("rename");
