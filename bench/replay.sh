@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records and replay, measured: for TRIALS seeds, fuzz the test server that
 # crashes on a split token with --findings-dir, measure the time from the
-# crash (logged by the server) to the refused record on disk (its mtime),
+# crash (logged by the server) to the refused record (its time_unix),
 # then restart the server and replay the record. Prints one line per trial
 # and a summary. Loopback only; every step bounded by timeout.
 set -u
@@ -39,7 +39,7 @@ for seed in $(seq 1 "$TRIALS"); do
 		continue
 	fi
 	found=$((found + 1))
-	lat=$(echo "($(stat -c %.9Y "$rec") - $crash) * 1000" | bc -l)
+	lat=$(echo "($(sed -n 's/^"time_unix":\([0-9.]*\),$/\1/p' "$rec") - $crash) * 1000" | bc -l)
 	lat_sum=$(echo "$lat_sum + $lat" | bc -l)
 	start
 	out=$(timeout 120 "$SF" replay "$rec" --host=127.0.0.1 --port="$(cat "$tmp/port")" \

@@ -259,6 +259,7 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 	struct record_entry	*e;
 	struct jbuf		 b = { 0 };
 	struct tm		 tm;
+	struct timespec		 ts;
 	time_t			 now = time(NULL);
 	char			 stamp[32], *name;
 	uint64_t		 key;
@@ -299,8 +300,10 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 	} else {
 		jbuf_append(&b, "null", 4);
 	}
-	jbuf_printf(&b, ",\n\"time\":\"%s\",\n\"since_start_s\":%.6f,\n"
-	    "\"seed\":\"%" PRIu64 "\",\n\"target\":", stamp,
+	clock_gettime(CLOCK_REALTIME, &ts);
+	jbuf_printf(&b, ",\n\"time\":\"%s\",\n\"time_unix\":%lld.%06ld,\n"
+	    "\"since_start_s\":%.6f,\n\"seed\":\"%" PRIu64 "\",\n"
+	    "\"target\":", stamp, (long long)ts.tv_sec, ts.tv_nsec / 1000,
 	    (double)m->at_us / 1e6, m->seed);
 	jbuf_string(&b, m->target, strlen(m->target));
 	if (m->detail != NULL) {
