@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "corpus.h"
 #include "coverage.h"
+#include "diag.h"
 #include "record.h"
 #include "stats.h"
 #include "util.h"
@@ -30,6 +31,12 @@
 #define POLL_MIN_US	200	/* first recheck of an unacked fragment */
 #define POLL_MAX_US	20000	/* rechecks back off to this */
 #define READ_BUDGET	8	/* reads per wake-up, so one talker cannot starve the rest */
+#define READ_POLL_MIN_US 50	/* read pacing: first re-ask after an unread reply */
+#define LOOKUP_LOST_US	20000	/* a lookup with no reply by then is asked again */
+#define VERIFY_EVERY	8	/* ack and cycle: one fragment in 8 is verified */
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24	/* <linux/in.h>; clashes with netinet/in.h */
+#endif
 
 static const char *state_names[CONN__COUNT] = {
 	[CONN_IDLE] = "idle",
@@ -43,6 +50,7 @@ static void	conn_io_read(evutil_socket_t, short, void *);
 static void	conn_io_write(evutil_socket_t, short, void *);
 static void	conn_io_timer(evutil_socket_t, short, void *);
 static void	conn_send(struct conn *c);
+static void	conn_lookup(struct conn *c);
 
 /* Name of a state, for traces. */
 const char *
@@ -57,7 +65,7 @@ conn_state_name(enum conn_state s)
 static int
 conn_cycled(const struct conn *c)
 {
-	return c->env->opt->pace == PACE_CYCLE && !c->env->force_ack;
+	return c->env->pace == PACE_CYCLE;
 }
 
 /* The one place a connection changes state. It also keeps the cycle
@@ -311,6 +319,10 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 	c->local_port = 0;
 	c->outcome = NULL;
 	c->t_end_us = 0;
+	c->gen++;
+	c->cookie_known = 0;
+	c->diag_waiting = 0;
+	c->diag_verify = 0;
 	fd = socket(env->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -327,6 +339,24 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 		return -1;
 	}
 	c->fd = fd;
+	if (env->src_count > 1) {
+		/* Spread over 127.0.0.2 and up: each source address has its
+		 * own ephemeral ports, so TIME_WAIT never runs them out.
+		 * The port is still chosen at connect() time. */
+		struct sockaddr_in	src = { .sin_family = AF_INET };
+
+		src.sin_addr.s_addr = htonl(0x7f000002U +
+		    (uint32_t)(index % env->src_count));
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof one);
+		if (bind(fd, (struct sockaddr *)&src, sizeof src) == -1) {
+			env->stats->local_errors++;
+			env->local_fault(c, "a loopback source address", errno,
+			    env->arg);
+			conn_abort(c);
+			return -1;
+		}
+	}
 	event_assign(c->ev_read, env->base, fd, EV_READ | EV_PERSIST,
 	    conn_io_read, c);
 	/* Reads first: a server's close is seen before the pacer sends into
@@ -436,7 +466,7 @@ conn_gap(const struct conn *c, uint32_t k)
 {
 	if (c->plan.gaps_us != NULL && k < c->plan.nfrags)
 		return c->plan.gaps_us[k];
-	return c->env->opt->gap_us;
+	return c->env->gap_us;
 }
 
 /* The previous fragment went out (or the connection was established):
@@ -514,22 +544,116 @@ conn_send(struct conn *c)
 		return;
 	}
 	conn_fragment_done(c);
+	if (env->diag != NULL && env->pace != PACE_READ && c->frag >= 2 &&
+	    env->stats->fragments % VERIFY_EVERY == 0 && !c->diag_verify) {
+		c->diag_verify = 1;
+		c->verify_size = (uint32_t)size;
+		conn_lookup(c);
+	}
 	conn_wait(c);
 }
 
-/* Pacing check for a waiting connection: send the next fragment if all
- * sent so far is acknowledged (nothing unacked, nothing unsent: a server
- * that stops reading closes its window and data stays unsent), else count
- * it and maybe call it a hang. */
+/* Queues a sock_diag lookup of this connection's server end. */
+static void
+conn_lookup(struct conn *c)
+{
+	struct conn_env		*env = c->env;
+	static const struct timeval zero = { 0, 0 };
+
+	diag_query(env->diag, c->slot, c->gen,
+	    (const struct sockaddr *)&c->local, env->addr,
+	    c->cookie_known ? c->cookie : NULL);
+	if (!event_pending(env->ev_diag, EV_TIMEOUT, NULL))
+		event_add(env->ev_diag, &zero);
+}
+
+/* Still no sign the server read everything: count it, maybe call it a
+ * hang, else check again after a backoff. */
+static void
+conn_not_ready(struct conn *c, uint64_t first_us)
+{
+	struct conn_env	*env = c->env;
+	uint64_t	 now = util_now_us(), wait = first_us;
+
+	env->stats->not_ready++;
+	if (env->opt->hang_timeout_ms != 0 &&
+	    now - c->t_last_send_us >= env->opt->hang_timeout_ms * 1000) {
+		conn_fault(c, FINDING_HANG, 0, "send");
+		return;
+	}
+	if (conn_cycled(c))
+		return;
+	for (unsigned i = 0; i < c->polls && wait < POLL_MAX_US; i++)
+		wait *= 2;
+	if (wait > POLL_MAX_US)
+		wait = POLL_MAX_US;
+	c->polls++;
+	conn_timer(c, wait);
+}
+
+/* A sock_diag reply about this connection's server end. */
+void
+conn_diag(struct conn *c, const struct diag_reply *r)
+{
+	struct conn_env	*env = c->env;
+
+	if (r->found && !c->cookie_known) {
+		c->cookie[0] = r->cookie[0];
+		c->cookie[1] = r->cookie[1];
+		c->cookie_known = 1;
+	}
+	if (c->diag_verify) {
+		/* Fidelity sample: right after fragment k went out, only k
+		 * (or nothing) may wait unread if k-1 was read on its own. */
+		c->diag_verify = 0;
+		if (r->found) {
+			env->stats->fid_checked++;
+			env->stats->fid_ok += r->rqueue <= c->verify_size;
+		}
+		return;
+	}
+	if (!c->diag_waiting || c->state != CONN_WAITING)
+		return;
+	c->diag_waiting = 0;
+	if (!r->found) {
+		/* The server's end is gone: what we send next will tell
+		 * (a reset, or its close). */
+		env->stats->fid_checked++;
+		conn_send(c);
+		return;
+	}
+	/* Read means: everything sent has arrived, and none waits unread. */
+	if (r->received >= c->off && r->rqueue == 0) {
+		env->stats->ready++;
+		env->stats->fid_checked++;
+		env->stats->fid_ok++;
+		conn_send(c);
+		return;
+	}
+	conn_not_ready(c, READ_POLL_MIN_US);
+}
+
+/* Pacing check for a waiting connection. In read pacing: ask sock_diag
+ * whether the server has read everything. Otherwise: send the next
+ * fragment if all sent so far is acknowledged (nothing unacked, nothing
+ * unsent: a server that stops reading closes its window and data stays
+ * unsent), else count it and maybe call it a hang. */
 void
 conn_pace(struct conn *c)
 {
 	struct conn_env	*env = c->env;
 	int		 err = 0, outq;
-	uint64_t	 now;
 
 	if (c->state != CONN_WAITING)
 		return;
+	if (env->pace == PACE_READ && env->diag != NULL) {
+		/* A reply comes within this loop iteration; the timer only
+		 * covers a reply the kernel dropped. */
+		c->diag_waiting = 1;
+		conn_lookup(c);
+		conn_timer(c, LOOKUP_LOST_US);
+		return;
+	}
 	outq = conn_outq(c, &err);
 	if (outq == -1) {
 		conn_io_failed(c, err, "send");
@@ -540,23 +664,7 @@ conn_pace(struct conn *c)
 		conn_send(c);
 		return;
 	}
-	env->stats->not_ready++;
-	now = util_now_us();
-	if (env->opt->hang_timeout_ms != 0 &&
-	    now - c->t_last_send_us >= env->opt->hang_timeout_ms * 1000) {
-		conn_fault(c, FINDING_HANG, 0, "send");
-		return;
-	}
-	if (!conn_cycled(c)) {
-		uint64_t	wait = POLL_MIN_US;
-
-		for (unsigned i = 0; i < c->polls && wait < POLL_MAX_US; i++)
-			wait *= 2;
-		if (wait > POLL_MAX_US)
-			wait = POLL_MAX_US;
-		c->polls++;
-		conn_timer(c, wait);
-	}
+	conn_not_ready(c, POLL_MIN_US);
 }
 
 /* Fast open took only part of fragment 0: make the part it took a fragment
@@ -623,14 +731,13 @@ conn_connected(struct conn *c)
 	dt = c->t_established_us - c->t_start_us;
 	cycles = (dt + cycle_us - 1) / cycle_us;
 	env->stats->cycles_to_connect += cycles ? cycles : 1;
-	if (env->reports) {
-		struct sockaddr_storage	ss;
-		socklen_t		sl = sizeof ss;
+	if (env->reports || env->diag != NULL) {
+		socklen_t	sl = sizeof c->local;
 
-		if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
-			c->local_port = ntohs(ss.ss_family == AF_INET6 ?
-			    ((struct sockaddr_in6 *)&ss)->sin6_port :
-			    ((struct sockaddr_in *)&ss)->sin_port);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local, &sl) == 0)
+			c->local_port = ntohs(c->local.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&c->local)->sin6_port :
+			    ((struct sockaddr_in *)&c->local)->sin_port);
 	}
 	event_add(c->ev_read, NULL);
 

@@ -23,6 +23,8 @@ struct blob;
 struct conn;
 struct conn_report;
 struct coverage;
+struct diag;
+struct diag_reply;
 struct stats;
 
 TAILQ_HEAD(conn_list, conn);
@@ -49,7 +51,11 @@ struct conn_env {
 	size_t			 scratch_len;
 	int			 reports;	/* log gaps and ports for records, traces */
 	struct coverage		*coverage;	/* cut positions sent; NULL: none */
-	int			 force_ack;	/* replay: ack pacing whatever --pace says */
+	enum pace_mode		 pace;		/* in effect: cycle, ack or read */
+	uint32_t		 src_count;	/* IPv4 loopback sources; <= 1: none */
+	uint32_t		 gap_us;	/* least gap between fragments */
+	struct diag		*diag;		/* sock_diag lookups; NULL: none */
+	struct event		*ev_diag;	/* flushes queued lookups */
 	struct conn_list	 waitq;		/* cycle pacing: waiting, in arrival order */
 	uint64_t		 tick;		/* cycle pacing: current cycle number */
 	void			(*done)(struct conn *, void *);
@@ -82,6 +88,14 @@ struct conn {
 	unsigned		 local_port;
 	const char		*outcome;	/* how it ended (reports) */
 	uint64_t		 wait_tick;	/* cycle pacing: tick it joined waitq */
+	uint32_t		 slot;		/* position in the pool (lookups) */
+	uint32_t		 gen;		/* connections started in this slot */
+	struct sockaddr_storage	 local;		/* our end, for lookups */
+	uint32_t		 cookie[2];	/* the server socket's, once known */
+	int			 cookie_known;
+	int			 diag_waiting;	/* a pacing lookup is out */
+	int			 diag_verify;	/* a fidelity lookup is out */
+	uint32_t		 verify_size;	/* size of the fragment it checks */
 	TAILQ_ENTRY(conn)	 wait_entry;
 	struct event		*ev_read;
 	struct event		*ev_write;
@@ -101,6 +115,9 @@ int		 conn_start(struct conn *c, uint64_t index, const struct blob *b);
 
 /* Cycle pacing: called once per cycle for a waiting connection. */
 void		 conn_pace(struct conn *c);
+
+/* A sock_diag reply about this connection's server end. */
+void		 conn_diag(struct conn *c, const struct diag_reply *r);
 
 /* Describes what c did so far (or did, once ended), times relative to the
  * run's start. Valid until the slot starts its next connection. */

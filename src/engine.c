@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "corpus.h"
 #include "coverage.h"
+#include "diag.h"
 #include "engine.h"
 #include "options.h"
 #include "record.h"
@@ -22,6 +23,7 @@
 #define HISTORY_MAX		256	/* finished connections remembered */
 #define HISTORY_US		(2ULL * 1000000)	/* ... for this long */
 #define SUSPECTS_MAX		128
+#define DIAG_BLIND_REPLIES	64	/* all "not found": sock_diag is blind */
 
 /* A finished connection, kept for the suspects of a failed connect. */
 struct history {
@@ -72,6 +74,11 @@ struct engine {
 	struct event		*ev_stats;
 	struct event		*ev_duration;
 	struct event		*ev_drop;	/* drops connections after a pause */
+	struct diag		*diag;
+	struct event		*ev_diag;
+	uint64_t		 diag_replies;
+	uint64_t		 diag_found;
+	char			*pace_why;	/* why the pace differs from --pace */
 };
 
 static const char *stop_names[ENGINE_STOP__COUNT] = {
@@ -477,6 +484,103 @@ engine_duration(evutil_socket_t fd, short what, void *arg)
 	engine_stop(arg, ENGINE_STOP_DURATION);
 }
 
+/* Pacing falls back to acks: tell why, once. */
+static void
+engine_pace_fallback(struct engine *e, char *why)
+{
+	e->env.pace = PACE_ACK;
+	e->env.gap_us = e->opt->gap_us;
+	if (e->pace_why == NULL) {
+		e->pace_why = why;
+		if (e->hooks.notice != NULL)
+			e->hooks.notice(e->arg, why);
+	} else {
+		free(why);
+	}
+}
+
+/* A sock_diag reply: hand it to its connection, if still the same one. */
+static void
+engine_diag_reply(void *arg, const struct diag_reply *r)
+{
+	struct engine	*e = arg;
+	struct conn	*c;
+
+	e->diag_replies++;
+	e->diag_found += (uint64_t)r->found;
+	if (r->slot < e->nconns) {
+		c = e->conns[r->slot];
+		if ((c->gen & 4095) == r->gen)
+			conn_diag(c, r);
+	}
+	if (e->env.pace == PACE_READ && e->diag_found == 0 &&
+	    e->diag_replies >= DIAG_BLIND_REPLIES)
+		engine_pace_fallback(e, xasprintf("sock_diag finds none of "
+		    "the server's sockets (another network namespace?); "
+		    "pacing by acks instead"));
+}
+
+/* Sends the lookups queued in this loop iteration, all at once. */
+static void
+engine_diag_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine	*e = arg;
+
+	(void)fd;
+	(void)what;
+	if (diag_flush(e->diag) == -1) {
+		if (e->env.pace == PACE_READ)
+			engine_pace_fallback(e, xasprintf("sock_diag failed "
+			    "(%s); pacing by acks instead", strerror(errno)));
+		e->env.diag = NULL;	/* no more lookups, paced or sampled */
+	}
+}
+
+/* The pacing in effect and why it differs from --pace. */
+enum pace_mode
+engine_pace(const struct engine *e, const char **why)
+{
+	*why = e->pace_why;
+	return e->env.pace;
+}
+
+/* Opens sock_diag and decides the pacing in effect. */
+static void
+engine_choose_pace(struct engine *e)
+{
+	const struct options	*o = e->opt;
+	char			*cause = NULL;
+
+	e->env.pace = o->pace == PACE_AUTO ? PACE_READ : o->pace;
+	if (e->cfg.force_ack)
+		e->env.pace = PACE_ACK;
+	if (!e->cfg.force_ack && e->cfg.loopback) {
+		e->diag = diag_new(e->nconns, engine_diag_reply, e, &cause);
+		if (e->diag != NULL)
+			e->ev_diag = evtimer_new(e->base, engine_diag_flush, e);
+		if (e->diag != NULL && e->ev_diag != NULL) {
+			/* After the I/O of an iteration, so one send()
+			 * carries every lookup it queued. */
+			event_priority_set(e->ev_diag, 1);
+			e->env.diag = e->diag;
+			e->env.ev_diag = e->ev_diag;
+		}
+	}
+	if (e->env.pace == PACE_READ && e->env.diag == NULL) {
+		if (o->pace == PACE_AUTO || cause != NULL || !e->cfg.loopback)
+			e->pace_why = xasprintf("read pacing needs sock_diag "
+			    "on a loopback target (%s); pacing by acks",
+			    cause ? cause : "the target is not on loopback");
+		e->env.pace = PACE_ACK;
+	}
+	free(cause);
+	e->env.gap_us = e->env.pace == PACE_READ && !o->gap_set ? 0 :
+	    o->gap_us;
+	if (e->cfg.loopback && e->cfg.addr->sa_family == AF_INET &&
+	    !e->cfg.force_ack)
+		e->env.src_count = o->source_addrs;
+}
+
 /* Makes an engine. */
 struct engine *
 engine_new(struct event_base *base, const struct engine_config *cfg,
@@ -500,7 +604,6 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		.scratch = xmalloc(SCRATCH_LEN),
 		.scratch_len = SCRATCH_LEN,
 		.reports = cfg->reports,
-		.force_ack = cfg->force_ack,
 		.done = engine_conn_done,
 		.finding = engine_conn_finding,
 		.local_fault = engine_conn_local,
@@ -539,8 +642,10 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 			*cause = xasprintf("cannot make connection events");
 			goto fail;
 		}
+		e->conns[i]->slot = (uint32_t)i;
 		e->idle[e->nconns - 1 - i] = e->conns[i];
 	}
+	engine_choose_pace(e);
 	e->nidle = e->nconns;
 	if (cfg->reports) {
 		e->history = xcalloc(HISTORY_MAX, sizeof *e->history);
@@ -577,7 +682,7 @@ engine_start(struct engine *e, char **cause)
 	tv = ms_tv(e->opt->stats_interval_ms);
 	if (event_add(e->ev_stats, &tv) == -1)
 		goto fail;
-	if (e->opt->pace == PACE_CYCLE && !e->cfg.force_ack) {
+	if (e->env.pace == PACE_CYCLE) {
 		tv = ms_tv(e->opt->cycle_ms);
 		if (event_add(e->ev_cycle, &tv) == -1)
 			goto fail;
@@ -652,6 +757,10 @@ engine_free(struct engine *e)
 		event_free(e->ev_duration);
 	if (e->ev_drop != NULL)
 		event_free(e->ev_drop);
+	if (e->ev_diag != NULL)
+		event_free(e->ev_diag);
+	diag_free(e->diag);
+	free(e->pace_why);
 	coverage_free(e->env.coverage);
 	free(e->history);
 	free(e->suspects);

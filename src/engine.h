@@ -55,6 +55,7 @@ struct engine_config {
 	uint64_t		 seed;
 	int			 reports;	/* gaps, ports, suspects, conn_done */
 	int			 force_ack;	/* ack pacing whatever --pace says */
+	int			 loopback;	/* the target is on this machine */
 };
 
 struct engine_hooks {
@@ -75,6 +76,8 @@ struct engine_hooks {
 		    const struct stats_rates *rates);
 	/* Every finished connection (only with reports on). */
 	void	(*conn_done)(void *arg, const struct conn_report *r);
+	/* Something the user should know, not a fault (a pacing fallback). */
+	void	(*notice)(void *arg, const char *text);
 };
 
 /* Makes an engine. Returns NULL with an allocated *cause. */
@@ -93,6 +96,10 @@ enum engine_stop engine_stop_reason(const struct engine *e);
 
 /* What stopped the run, in words. */
 const char	*engine_stop_name(enum engine_stop why);
+
+/* The pacing in effect (cycle, ack or read) and, if it is not what was
+ * asked for, why (else NULL). */
+enum pace_mode	 engine_pace(const struct engine *e, const char **why);
 
 /* Counters so far. */
 const struct stats *engine_stats(const struct engine *e);

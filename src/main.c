@@ -57,6 +57,9 @@ struct run {
 	int			 interrupted;	/* a signal before the engine ran */
 	uint64_t		 restarts;
 	uint64_t		 restart_us[64];	/* recent restart times (ring) */
+	FILE			*stats_out;	/* --stats-file, or stderr */
+	struct jbuf		 stats_line;
+	uint64_t		 start_us;
 };
 
 /* Ends a live line on a terminal before other output. */
@@ -288,6 +291,43 @@ run_local_fault(void *arg, const char *what, int err, uint64_t count)
 	    advice);
 }
 
+/* Hook: something to know that is not a fault. */
+static void
+run_notice(void *arg, const char *text)
+{
+	struct run	*r = arg;
+
+	run_break_line(r);
+	fprintf(stderr, "note: %s\n", text);
+}
+
+/* Says which pacing is in effect, once the engine chose it. */
+static void
+run_print_pace(struct run *r)
+{
+	const char	*why = NULL;
+	enum pace_mode	 p = engine_pace(r->engine, &why);
+
+	fprintf(stderr, "Pacing: %s", options_pace_name(p));
+	switch (p) {
+	case PACE_READ:
+		fprintf(stderr, " (sock_diag confirms the server read each "
+		    "fragment before the next)");
+		break;
+	case PACE_CYCLE:
+		fprintf(stderr, ", one fragment per connection per %" PRIu32
+		    " ms", r->opt->cycle_ms);
+		break;
+	default:
+		fprintf(stderr, " (next fragment once acknowledged and %" PRIu32
+		    " us passed)", r->opt->gap_us);
+		break;
+	}
+	fputc('\n', stderr);
+	if (why != NULL)
+		fprintf(stderr, "note: %s\n", why);
+}
+
 /* Hook: live statistics. */
 static void
 run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
@@ -297,9 +337,21 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 
 	if (r->trace != NULL)
 		fflush(r->trace);
-	if (r->opt->quiet)
+	if (r->opt->stats_json) {
+		r->stats_line.len = 0;
+		stats_format_json(&r->stats_line, cur, rates);
+		fprintf(r->stats_out, "%s\n", r->stats_line.s);
+		fflush(r->stats_out);
+		return;
+	}
+	if (r->opt->quiet && r->stats_out == stderr)
 		return;
 	stats_format_line(line, sizeof line, cur, rates);
+	if (r->stats_out != stderr) {
+		fprintf(r->stats_out, "Stats: %s\n", line);
+		fflush(r->stats_out);
+		return;
+	}
 	if (r->tty) {
 		fprintf(stderr, "\rStats: %s\033[K", line);
 		r->line_open = 1;
@@ -367,7 +419,9 @@ run_target_ready(void *arg)
 	if (r->engine == NULL || engine_start(r->engine, &cause) == -1) {
 		r->startup_why = cause;
 		event_base_loopbreak(r->base);
+		return;
 	}
+	run_print_pace(r);
 }
 
 /* Hook: the target never got ready, or could not be restarted. */
@@ -449,6 +503,44 @@ run_target_report(void *arg, const char *line)
 		    !r->opt->restart);
 }
 
+/* Writes the final JSON summary (--summary). */
+static void
+run_write_summary(struct run *r, struct engine *e, int status)
+{
+	const struct stats	*s = engine_stats(e);
+	struct stats		 zero = { 0 };
+	struct stats_rates	 rates;
+	struct jbuf		 b = { 0 };
+	const char		*why = NULL;
+	FILE			*f;
+
+	stats_rates(s, &zero, (double)engine_elapsed_us(e) / 1e6, &rates);
+	jbuf_printf(&b, "{\"format\":\"stutterfuzz-summary\",\"format_version\""
+	    ":1,\"tool_version\":\"%s\",\"seed\":\"%" PRIu64 "\",\"target\":",
+	    STUTTERFUZZ_VERSION, r->seed);
+	jbuf_string(&b, r->target->text, strlen(r->target->text));
+	jbuf_printf(&b, ",\"pace\":\"%s\",\"stopped\":\"%s\",\"exit_code\":%d,"
+	    "\"totals\":", options_pace_name(engine_pace(e, &why)),
+	    engine_stop_name(engine_stop_reason(e)), status);
+	stats_format_json(&b, s, &rates);
+	jbuf_append(&b, ",\"findings\":{", 13);
+	for (int k = 0; k < FINDING__COUNT; k++)
+		jbuf_printf(&b, "%s\"%s\":%" PRIu64, k ? "," : "",
+		    finding_kind_name((enum finding_kind)k), s->findings[k]);
+	jbuf_append(&b, "}", 1);
+	if (r->rec != NULL) {
+		jbuf_append(&b, ",\"findings_dir\":", 16);
+		jbuf_string(&b, recorder_dir(r->rec),
+		    strlen(recorder_dir(r->rec)));
+	}
+	jbuf_printf(&b, ",\"target_restarts\":%" PRIu64 "}\n", r->restarts);
+	f = fopen(r->opt->summary_path, "we");
+	if (f == NULL || fwrite(b.s, 1, b.len, f) != b.len || fclose(f) != 0)
+		fprintf(stderr, "stutterfuzz: --summary %s: %s\n",
+		    r->opt->summary_path, strerror(errno));
+	jbuf_free(&b);
+}
+
 /* Prints the final summary and returns the exit status it implies. */
 static int
 run_summary(struct run *r, struct engine *e)
@@ -524,6 +616,8 @@ run_summary(struct run *r, struct engine *e)
 		fprintf(stderr, "Result: clean; exit 0\n");
 		break;
 	}
+	if (r->opt->summary_path != NULL)
+		run_write_summary(r, e, status);
 	return status;
 }
 
@@ -745,6 +839,7 @@ run_fuzz(struct options *o)
 		.local_fault = run_local_fault,
 		.stats = run_stats,
 		.conn_done = run_conn_done,
+		.notice = run_notice,
 	};
 	struct engine_config	 cfg;
 	struct target_hooks	 th = {
@@ -790,6 +885,17 @@ run_fuzz(struct options *o)
 			goto out;
 		}
 	}
+	r.stats_out = stderr;
+	if (o->stats_path != NULL) {
+		r.stats_out = fopen(o->stats_path, "we");
+		if (r.stats_out == NULL) {
+			cause = xasprintf("--stats-file %s: %s", o->stats_path,
+			    strerror(errno));
+			r.stats_out = stderr;
+			status = usage_error(cause);
+			goto out;
+		}
+	}
 	if (o->trace_path != NULL) {
 		r.trace = fopen(o->trace_path, "we");
 		if (r.trace == NULL) {
@@ -813,13 +919,8 @@ run_fuzz(struct options *o)
 		fprintf(stderr, "Shard %u/%u of the corpus.\n", o->shard_k,
 		    o->shard_n);
 	fprintf(stderr, "Target %s%s; seed=%" PRIu64 " conns=%" PRIu64
-	    " pace=%s", target.text, target.loopback ? " (loopback)" : "",
-	    r.seed, conns, options_pace_name(o->pace));
-	if (o->pace == PACE_ACK)
-		fprintf(stderr, " gap=%" PRIu32 "us", o->gap_us);
-	else
-		fprintf(stderr, " cycle=%" PRIu32 "ms", o->cycle_ms);
-	fprintf(stderr, " split=%s\n", plan_split_name(o->plan.split));
+	    " split=%s\n", target.text, target.loopback ? " (loopback)" : "",
+	    r.seed, conns, plan_split_name(o->plan.split));
 	if (!target.loopback)
 		fprintf(stderr, "warning: %s is not a loopback address; "
 		    "pacing over a real network keeps fewer boundaries\n",
@@ -837,6 +938,7 @@ run_fuzz(struct options *o)
 		.addr = (const struct sockaddr *)&target.addr,
 		.addrlen = target.addrlen,
 		.seed = r.seed,
+		.loopback = target.loopback,
 		.reports = r.rec != NULL || r.trace != NULL ||
 		    o->target_argv != NULL,
 	};
@@ -881,6 +983,7 @@ run_fuzz(struct options *o)
 			fprintf(stderr, "stutterfuzz: %s\n", cause);
 			goto out;
 		}
+		run_print_pace(&r);
 	}
 	if (event_base_dispatch(base) == -1) {
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
@@ -925,6 +1028,9 @@ out:
 		event_base_free(base);
 	if (r.trace != NULL)
 		fclose(r.trace);
+	if (r.stats_out != NULL && r.stats_out != stderr)
+		fclose(r.stats_out);
+	jbuf_free(&r.stats_line);
 	jbuf_free(&r.trace_line);
 	jbuf_free(&r.options_json);
 	recorder_free(r.rec);

@@ -19,6 +19,8 @@
 static const char *pace_names[PACE__COUNT] = {
 	[PACE_CYCLE] = "cycle",
 	[PACE_ACK] = "ack",
+	[PACE_READ] = "read",
+	[PACE_AUTO] = "auto",
 };
 
 static const struct options option_defaults = {
@@ -26,7 +28,7 @@ static const struct options option_defaults = {
 	.host = "localhost",
 	.num_conns = 100,
 	.cycle_ms = 150,
-	.pace = PACE_ACK,
+	.pace = PACE_AUTO,
 	.gap_us = 1000,
 	.plan = {
 		.split = PLAN_SPLIT_MIX,
@@ -50,6 +52,7 @@ static const struct options option_defaults = {
 	.startup_timeout_ms = 10000,
 	.grace_ms = 5000,
 	.max_restarts = 10,
+	.source_addrs = 64,
 };
 
 enum {
@@ -88,6 +91,10 @@ enum {
 	OPT_RESTART,
 	OPT_MAX_RESTARTS,
 	OPT_KEEP_TARGET,
+	OPT_STATS_FORMAT,
+	OPT_STATS_FILE,
+	OPT_SUMMARY,
+	OPT_SOURCE_ADDRS,
 };
 
 static const struct option long_options[] = {
@@ -126,6 +133,10 @@ static const struct option long_options[] = {
 	{ "restart", no_argument, NULL, OPT_RESTART },
 	{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
 	{ "keep-target", no_argument, NULL, OPT_KEEP_TARGET },
+	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
+	{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
+	{ "summary", required_argument, NULL, OPT_SUMMARY },
+	{ "source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -144,12 +155,16 @@ static const char usage_text[] =
 "  --host=HOST             host name or address (default localhost)\n"
 "  --port=PORT             port number or service name (required)\n"
 "  --shard=K/N             use only every N-th blob, starting at blob K\n"
+"  --source-addrs=N        IPv4 loopback: spread connections over N source\n"
+"                          addresses 127.0.0.2 and up (64; 1 no spreading)\n"
 "Load and cutting:\n"
 "  --num-conns=N           connections kept in flight (default 100)\n"
-"  --pace=MODE             ack: per connection, next fragment once the last\n"
-"                          is acked and --gap-us passed (default);\n"
-"                          cycle: one fragment per connection per --cycle-ms\n"
-"  --gap-us=US             least time between fragments in ack mode (1000)\n"
+"  --pace=MODE             read: next fragment once the server has read the\n"
+"                          last (sock_diag, loopback); ack: once the last is\n"
+"                          acked and --gap-us passed; cycle: one fragment\n"
+"                          per connection per --cycle-ms; auto (default):\n"
+"                          read where sock_diag sees the server, else ack\n"
+"  --gap-us=US             least time between fragments (ack 1000, read 0)\n"
 "  --cycle-ms=MS           cycle length in cycle mode (default 150)\n"
 "  --split=STRATEGY        how blobs are cut: mix (default), uniform, small,\n"
 "                          bytewise, delimiter, sweep; see stutterfuzz(1)\n"
@@ -189,6 +204,9 @@ static const char usage_text[] =
 "  --settle=TIME           wait before checking the server is alive (500ms)\n"
 "Output:\n"
 "  --stats-interval=TIME   live statistics period (default 1s)\n"
+"  --stats-format=FMT      text (default) or json (one object per line)\n"
+"  --stats-file=FILE       write the statistics to FILE, not stderr\n"
+"  --summary=FILE          write a final JSON summary to FILE\n"
 "  --finding-lines=N       print at most N findings of each kind (100;\n"
 "                          0 all); the rest are counted in the statistics\n"
 "  -q, --quiet             no live statistics, only findings and the summary\n"
@@ -393,13 +411,14 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 				return 0;
 			}
 		}
-		*cause = xasprintf("'%s' is not a pace mode (use ack or cycle)",
-		    arg);
+		*cause = xasprintf("'%s' is not a pace mode (use auto, read, "
+		    "ack or cycle)", arg);
 		return -1;
 	case OPT_GAP_US:
 		if (options_parse_uint(arg, 0, 10000000, &v, cause) == -1)
 			return -1;
 		o->gap_us = (uint32_t)v;
+		o->gap_set = 1;
 		return 0;
 	case OPT_SPLIT:
 		if (plan_split_parse(arg, &o->plan.split) == -1) {
@@ -501,6 +520,26 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 		    cause);
 	case OPT_KEEP_TARGET:
 		o->keep_target = 1;
+		return 0;
+	case OPT_STATS_FORMAT:
+		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
+			*cause = xasprintf("'%s' is not a format (use text or "
+			    "json)", arg);
+			return -1;
+		}
+		o->stats_json = strcmp(arg, "json") == 0;
+		return 0;
+	case OPT_STATS_FILE:
+		o->stats_path = arg;
+		return 0;
+	case OPT_SUMMARY:
+		o->summary_path = arg;
+		return 0;
+	case OPT_SOURCE_ADDRS:
+		if (options_parse_uint(arg, 1, 65000, &v, cause) == -1)
+			return -1;
+		o->source_addrs = (uint32_t)v;
+		o->source_addrs_set = 1;
 		return 0;
 	}
 	*cause = xasprintf("internal error: option %d not handled", opt);

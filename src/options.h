@@ -9,6 +9,8 @@
 enum pace_mode {
 	PACE_CYCLE,	/* one fragment per connection per --cycle-ms, when acked */
 	PACE_ACK,	/* per-connection: as soon as acked and --gap-us passed */
+	PACE_READ,	/* per-connection: as soon as the server read it (sock_diag) */
+	PACE_AUTO,	/* read on loopback where sock_diag works, else ack */
 	PACE__COUNT
 };
 
@@ -28,6 +30,7 @@ struct options {
 	uint32_t		 cycle_ms;
 	enum pace_mode		 pace;
 	uint32_t		 gap_us;
+	int			 gap_set;	/* --gap-us given (else: ack 1000, read 0) */
 	struct plan_params	 plan;
 	uint64_t		 seed;
 	int			 seed_set;
@@ -57,6 +60,11 @@ struct options {
 	int			 restart;	/* restart the target after a finding */
 	uint64_t		 max_restarts;	/* per minute */
 	int			 keep_target;	/* leave it running at the end */
+	int			 stats_json;	/* --stats-format=json */
+	const char		*stats_path;	/* --stats-file; NULL: stderr */
+	const char		*summary_path;	/* --summary: final JSON */
+	uint32_t		 source_addrs;	/* IPv4 loopback sources to spread over */
+	int			 source_addrs_set;
 	unsigned		 shard_k;
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 };

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "stats.h"
 
 /* Computes the rates between prev and cur over `seconds`. */
@@ -33,6 +34,12 @@ stats_rates(const struct stats *cur, const struct stats *prev, double seconds,
 		    (double)cur->conns_established;
 	out->ready_to_send = checks ? (double)(cur->ready - prev->ready) /
 	    (double)checks : 1.0;
+	out->fidelity = -1;
+	if (cur->fid_checked > prev->fid_checked)
+		out->fidelity = (double)(cur->fid_ok - prev->fid_ok) /
+		    (double)(cur->fid_checked - prev->fid_checked);
+	else if (cur->fid_checked > 0)	/* nothing new: the run's figure */
+		out->fidelity = (double)cur->fid_ok / (double)cur->fid_checked;
 	if (cur->cuts_possible > 0)
 		out->coverage = (double)cur->cuts_used /
 		    (double)cur->cuts_possible;
@@ -66,6 +73,7 @@ stats_visit(const struct stats *cur, const struct stats_rates *r,
 	emit(arg, "frags/s", STATS_RATE, r->fragments_per_s);
 	emit(arg, "bytes/s", STATS_RATE, r->bytes_per_s);
 	emit(arg, "frags/conn", STATS_RATIO, r->fragments_per_conn);
+	emit(arg, "fidelity", STATS_RATIO, r->fidelity);
 	emit(arg, "coverage", STATS_RATIO, r->coverage);
 	for (int k = 0; k < FINDING__COUNT; k++)
 		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
@@ -97,8 +105,12 @@ line_emit(void *arg, const char *name, enum stats_type type, double value)
 		break;
 	case STATS_RATIO:
 	default:
-		n = snprintf(l->buf + l->off, l->len - l->off, "%s%s=%.2f",
-		    sep, name, value);
+		if (value < 0)	/* not measured */
+			n = snprintf(l->buf + l->off, l->len - l->off,
+			    "%s%s=n/a", sep, name);
+		else
+			n = snprintf(l->buf + l->off, l->len - l->off,
+			    "%s%s=%.2f", sep, name, value);
 		break;
 	}
 	if (n < 0)
@@ -106,6 +118,36 @@ line_emit(void *arg, const char *name, enum stats_type type, double value)
 	l->off += (size_t)n;
 	if (l->off >= l->len)
 		l->off = l->len - 1;
+}
+
+/* Appends one "name":value member to a JSON object. */
+static void
+json_emit(void *arg, const char *name, enum stats_type type, double value)
+{
+	struct jbuf	*b = arg;
+
+	jbuf_printf(b, "%s", b->len > 0 && b->s[b->len - 1] != '{' ? "," : "");
+	jbuf_string(b, name, strlen(name));
+	if (type == STATS_RATIO && value < 0)
+		jbuf_append(b, ":null", 5);
+	else if (type == STATS_RATIO)
+		jbuf_printf(b, ":%.4f", value);
+	else
+		jbuf_printf(b, ":%.0f", value);
+}
+
+/* Appends the figures as one JSON object to b. */
+void
+stats_format_json(struct jbuf *b, const struct stats *cur,
+    const struct stats_rates *r)
+{
+	jbuf_append(b, "{", 1);
+	jbuf_printf(b, "\"seconds\":%.3f", r->seconds);
+	stats_visit(cur, r, json_emit, b);
+	jbuf_printf(b, ",\"fragments\":%llu,\"bytes\":%llu,\"conns_completed\":"
+	    "%llu}", (unsigned long long)cur->fragments,
+	    (unsigned long long)cur->bytes,
+	    (unsigned long long)cur->conns_completed);
 }
 
 /* Formats the figures as "name=value, name=value" into buf. */

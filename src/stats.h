@@ -29,6 +29,8 @@ struct stats {
 	uint64_t	local_errors;	/* EMFILE, EADDRNOTAVAIL, ... */
 	uint64_t	cuts_possible;	/* tracked cut positions of the corpus */
 	uint64_t	cuts_used;	/* ... of them sent at least once */
+	uint64_t	fid_checked;	/* fragments whose boundary was checked */
+	uint64_t	fid_ok;		/* ... sent into an empty receive queue */
 	uint64_t	findings[FINDING__COUNT];
 };
 
@@ -42,6 +44,7 @@ struct stats_rates {
 	double	ready_to_send;		/* 1 when nothing was checked */
 	double	fragments_per_conn;
 	double	coverage;		/* cuts_used / cuts_possible */
+	double	fidelity;		/* fid_ok / fid_checked; -1: not measured */
 };
 
 /* Value types a visitor gets. */
@@ -65,6 +68,11 @@ uint64_t	 stats_findings(const struct stats *s);
  * mean_cycles_to_connect, ready_to_send, rates, findings by kind. */
 void		 stats_visit(const struct stats *cur, const struct stats_rates *r,
 		     stats_emit_fn emit, void *arg);
+
+/* Appends the figures as one JSON object (no newline) to b. */
+struct jbuf;
+void		 stats_format_json(struct jbuf *b, const struct stats *cur,
+		     const struct stats_rates *r);
 
 /* Formats the figures as "name=value, name=value" into buf. */
 size_t		 stats_format_line(char *buf, size_t len,
