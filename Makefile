@@ -115,7 +115,7 @@ demo-run: stutterfuzz $(EXAMPLES)
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: stutterfuzz $(BENCHES)
+bench-run: stutterfuzz $(BENCHES) $(SERVERS) $(EXAMPLES)
 	BUILD=$(BUILD) ./bench/run.sh
 
 # mandoc -Tlint where mandoc exists; groff's warnings otherwise.

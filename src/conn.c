@@ -31,7 +31,8 @@
 #define POLL_MIN_US	200	/* first recheck of an unacked fragment */
 #define POLL_MAX_US	20000	/* rechecks back off to this */
 #define READ_BUDGET	8	/* reads per wake-up, so one talker cannot starve the rest */
-#define READ_POLL_MIN_US 50	/* read pacing: first re-ask after an unread reply */
+#define READ_POLL_MIN_US 20	/* read pacing: first re-ask after an unread reply */
+#define READ_POLL_MAX_US 2000	/* ... backing off to this */
 #define LOOKUP_LOST_US	20000	/* a lookup with no reply by then is asked again */
 #define VERIFY_EVERY	8	/* ack and cycle: one fragment in 8 is verified */
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -570,7 +571,7 @@ conn_lookup(struct conn *c)
 /* Still no sign the server read everything: count it, maybe call it a
  * hang, else check again after a backoff. */
 static void
-conn_not_ready(struct conn *c, uint64_t first_us)
+conn_not_ready(struct conn *c, uint64_t first_us, uint64_t max_us)
 {
 	struct conn_env	*env = c->env;
 	uint64_t	 now = util_now_us(), wait = first_us;
@@ -583,10 +584,10 @@ conn_not_ready(struct conn *c, uint64_t first_us)
 	}
 	if (conn_cycled(c))
 		return;
-	for (unsigned i = 0; i < c->polls && wait < POLL_MAX_US; i++)
+	for (unsigned i = 0; i < c->polls && wait < max_us; i++)
 		wait *= 2;
-	if (wait > POLL_MAX_US)
-		wait = POLL_MAX_US;
+	if (wait > max_us)
+		wait = max_us;
 	c->polls++;
 	conn_timer(c, wait);
 }
@@ -623,14 +624,14 @@ conn_diag(struct conn *c, const struct diag_reply *r)
 		return;
 	}
 	/* Read means: everything sent has arrived, and none waits unread. */
-	if (r->received >= c->off && r->rqueue == 0) {
+	if (diag_all_read(r, c->off)) {
 		env->stats->ready++;
 		env->stats->fid_checked++;
 		env->stats->fid_ok++;
 		conn_send(c);
 		return;
 	}
-	conn_not_ready(c, READ_POLL_MIN_US);
+	conn_not_ready(c, READ_POLL_MIN_US, READ_POLL_MAX_US);
 }
 
 /* Pacing check for a waiting connection. In read pacing: ask sock_diag
@@ -664,7 +665,7 @@ conn_pace(struct conn *c)
 		conn_send(c);
 		return;
 	}
-	conn_not_ready(c, POLL_MIN_US);
+	conn_not_ready(c, POLL_MIN_US, POLL_MAX_US);
 }
 
 /* Fast open took only part of fragment 0: make the part it took a fragment

@@ -134,6 +134,13 @@ diag_query(struct diag *d, uint32_t slot, uint32_t gen,
 	q->r.id.idiag_cookie[1] = cookie ? cookie[1] : INET_DIAG_NOCOOKIE;
 }
 
+/* The read-pacing decision. */
+int
+diag_all_read(const struct diag_reply *r, uint64_t sent)
+{
+	return r->found && r->received >= sent && r->rqueue == 0;
+}
+
 /* Parses one netlink message into r. */
 int
 diag_parse(const void *msg, size_t len, struct diag_reply *r)

@@ -57,6 +57,10 @@ size_t		 diag_pending(const struct diag *d);
  * Returns -1 with errno on a socket error. */
 int		 diag_flush(struct diag *d);
 
+/* The read-pacing decision: has the server read everything of the `sent`
+ * bytes sent so far? (All arrived, and nothing waits unread.) */
+int		 diag_all_read(const struct diag_reply *r, uint64_t sent);
+
 /* Parses one netlink message into r (for tests with canned messages).
  * Returns 1 for a reply, 0 for a message to skip, -1 if malformed. */
 int		 diag_parse(const void *msg, size_t len, struct diag_reply *r);

@@ -308,6 +308,8 @@ run_print_pace(struct run *r)
 	const char	*why = NULL;
 	enum pace_mode	 p = engine_pace(r->engine, &why);
 
+	r->options_json.len = 0;	/* records say the pacing in effect */
+	options_json(r->opt, p, &r->options_json);
 	fprintf(stderr, "Pacing: %s", options_pace_name(p));
 	switch (p) {
 	case PACE_READ:
@@ -640,6 +642,10 @@ run_base(struct run *r, struct event **ev_int, struct event **ev_term)
 		return NULL;
 	/* Check for new events after a bounded number of callbacks. */
 	event_config_set_max_dispatch_interval(cfg, NULL, 1024, 0);
+	/* Timers finer than a millisecond (timerfd with epoll): read pacing
+	 * re-asks after tens of microseconds, and epoll_wait alone would
+	 * round every wait up to a whole millisecond. */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (base == NULL || event_base_priority_init(base, 2) == -1)
@@ -756,8 +762,8 @@ run_replay(struct options *o)
 	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
 	    "%zu recorded)\n", rec->kind, rec->phase, rec->seed, rec->target,
 	    rec->tool_version, ncand, ncand == 1 ? "" : "s", rec->nconns);
-	fprintf(stderr, "Target %s%s\n", target.text,
-	    target.loopback ? " (loopback)" : "");
+	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n", target.text,
+	    target.loopback ? " (loopback)" : "", rec->pace);
 	signal(SIGPIPE, SIG_IGN);
 	r.target = &target;
 	base = run_base(&r, &ev_int, &ev_term);
@@ -783,8 +789,10 @@ run_replay(struct options *o)
 			    " (blob %s, %zu bytes, %" PRIu32 " fragments, "
 			    "recorded outcome %s)\n", c->index, c->blob.name,
 			    c->blob.len, c->plan.nfrags, c->outcome);
-		if (replay_conns(base, o, &target, cand + i, n, &r.engine,
-		    &out, &cause) == -1) {
+		if (replay_conns(base, o, &target, cand + i, n,
+		    strcmp(rec->pace, "read") == 0 ||
+		    strcmp(rec->pace, "auto") == 0, &r.engine, &out,
+		    &cause) == -1) {
 			fprintf(stderr, "stutterfuzz: %s\n", cause);
 			goto out;
 		}
@@ -911,7 +919,7 @@ run_fuzz(struct options *o)
 	r.target = &target;
 	r.seed = o->seed_set ? o->seed : rng_fresh_seed();
 	r.tty = isatty(STDERR_FILENO);
-	options_json(o, &r.options_json);
+	options_json(o, o->pace, &r.options_json);
 
 	fprintf(stderr, "Loaded %zu blobs. Bytes: %zu min, %zu mean, %zu max\n",
 	    corpus->n, corpus->min, corpus_mean(corpus), corpus->max);

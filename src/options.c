@@ -637,14 +637,14 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 
 /* Appends the options that shape cuts and pacing as a JSON object. */
 void
-options_json(const struct options *o, struct jbuf *b)
+options_json(const struct options *o, enum pace_mode pace, struct jbuf *b)
 {
 	jbuf_printf(b, "{\"pace\":\"%s\",\"gap_us\":%" PRIu32 ",\"cycle_ms\":%"
 	    PRIu32 ",\"split\":\"%s\",\"max_fragments\":%" PRIu32
 	    ",\"fastopen_chance\":%" PRIu32 ",\"close_chance\":%" PRIu32
 	    ",\"num_conns\":%" PRIu32 ",\"connect_timeout_ms\":%" PRIu64
 	    ",\"hang_timeout_ms\":%" PRIu64 ",\"drain_timeout_ms\":%" PRIu64
-	    ",\"shard\":\"%u/%u\"}", pace_names[o->pace], o->gap_us,
+	    ",\"shard\":\"%u/%u\"}", pace_names[pace], o->gap_us,
 	    o->cycle_ms, plan_split_name(o->plan.split), o->plan.max_fragments,
 	    o->plan.fastopen_chance, o->plan.close_chance, o->num_conns,
 	    o->connect_timeout_ms, o->hang_timeout_ms, o->drain_timeout_ms,

@@ -92,9 +92,11 @@ const char	*options_pace_name(enum pace_mode m);
 /* The --help text. */
 const char	*options_usage(void);
 
-/* Appends the options that shape cuts and pacing as a JSON object. */
+/* Appends the options that shape cuts and pacing as a JSON object, with
+ * the pacing in effect (which --pace=auto leaves to the engine). */
 struct jbuf;
-void		 options_json(const struct options *o, struct jbuf *b);
+void		 options_json(const struct options *o, enum pace_mode pace,
+		     struct jbuf *b);
 
 /* Appends, shell-quoted, every option that changes how a connection is
  * cut or paced and differs from its default (for reproduce lines). */

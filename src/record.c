@@ -598,6 +598,8 @@ record_load(const char *path, char **cause)
 	r->err = v != NULL && v->type == JSON_NUMBER ? (int)v->number : 0;
 	if (get_str(j, "detail") != NULL)
 		r->detail = xstrdup(get_str(j, "detail"));
+	r->pace = xstrdup(get_str(json_get(j, "options"), "pace") ?
+	    get_str(json_get(j, "options"), "pace") : "ack");
 	r->has_culprit = conn->type == JSON_OBJECT;
 	if (!r->has_culprit && sus->n == 0) {
 		*cause = xasprintf("%s: record holds no connection to replay",
@@ -640,6 +642,7 @@ record_free(struct record *r)
 	}
 	free(r->conns);
 	free(r->detail);
+	free(r->pace);
 	free(r->kind);
 	free(r->phase);
 	free(r->target);

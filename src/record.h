@@ -100,6 +100,7 @@ struct record {
 	size_t			 nconns;
 	int			 has_culprit;	/* conns[0] is the finding's own */
 	char			*detail;	/* target findings */
+	char			*pace;		/* the run's pacing in effect */
 };
 
 /* Reads and checks a record. Returns NULL with *cause naming the file and

@@ -37,8 +37,8 @@ replay_finding(void *arg, const struct finding *f,
 int
 replay_conns(struct event_base *base, const struct options *o,
     const struct net_target *t, const struct record_conn *const *conns,
-    size_t n, struct engine **current, struct replay_outcome *out,
-    char **cause)
+    size_t n, int read_pacing, struct engine **current,
+    struct replay_outcome *out, char **cause)
 {
 	struct options		 ro = *o;
 	struct engine_job	*jobs = xcalloc(n, sizeof *jobs);
@@ -64,6 +64,8 @@ replay_conns(struct event_base *base, const struct options *o,
 	ro.rounds = 0;
 	ro.only_set = 0;
 	ro.stats_interval_ms = 24ULL * 3600 * 1000;
+	ro.pace = read_pacing ? PACE_READ : PACE_ACK;
+	ro.source_addrs = 1;
 	cfg = (struct engine_config){
 		.opt = &ro,
 		.jobs = jobs,
@@ -71,7 +73,8 @@ replay_conns(struct event_base *base, const struct options *o,
 		.addr = (const struct sockaddr *)&t->addr,
 		.addrlen = t->addrlen,
 		.reports = 1,
-		.force_ack = 1,
+		.force_ack = !read_pacing,
+		.loopback = t->loopback,
 	};
 	e = engine_new(base, &cfg, &hooks, &rr, cause);
 	if (e == NULL) {

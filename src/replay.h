@@ -27,12 +27,14 @@ struct replay_outcome {
 	int		interrupted;	/* a signal stopped the replay */
 };
 
-/* Replays conns (all at once) against t. *current names the engine while it
- * runs, so a signal handler can stop it. Returns 0, or -1 with *cause. */
+/* Replays conns (all at once) against t, waiting for each fragment to be
+ * read (read_pacing, on loopback) or acknowledged, as the run did.
+ * *current names the engine while it runs, so a signal handler can stop
+ * it. Returns 0, or -1 with *cause. */
 int	replay_conns(struct event_base *base, const struct options *o,
 	    const struct net_target *t, const struct record_conn *const *conns,
-	    size_t n, struct engine **current, struct replay_outcome *out,
-	    char **cause);
+	    size_t n, int read_pacing, struct engine **current,
+	    struct replay_outcome *out, char **cause);
 
 /* Chooses which of a record's connections to replay, in order: those that
  * sent something, each distinct cut once, those that ended abnormally

@@ -15,6 +15,7 @@ main(void)
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, finding_suite());
 	srunner_add_suite(sr, record_suite());
+	srunner_add_suite(sr, diag_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -10,5 +10,6 @@ Suite	*plan_suite(void);
 Suite	*stats_suite(void);
 Suite	*finding_suite(void);
 Suite	*record_suite(void);
+Suite	*diag_suite(void);
 
 #endif

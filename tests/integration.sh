@@ -707,6 +707,57 @@ t_supervise() {
 	done
 }
 
+# --- read pacing keeps boundaries where a short fixed cycle loses them ---------
+# fidelity_of ARGS...: server reads / fragments sent, in percent, against a
+# server sleeping 1 ms before every read.
+fidelity_of() {
+	local frags reads
+	start_server slow --delay-us=1000 --no-data
+	sf --blob-dir="$FID" --host=127.0.0.1 --port="$PORT" --seed=5 --num-conns=20 \
+		--duration=3s --stop-on=none --fail-on=none -q --summary="$TMP/sum.json" "$@"
+	stop_server
+	frags=$(grep -o '"fragments":[0-9]*' "$TMP/sum.json" | head -1 | cut -d: -f2)
+	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\).*/\1/p' "$TMP/server.log")
+	echo $(( ${reads:-0} * 100 / (${frags:-0} + (${frags:-0} == 0)) )) "${frags:-0}"
+}
+
+FID=$TMP/fid
+mkdir -p "$FID"
+for i in 1 2 3 4 5 6; do head -c $((i * 90)) /dev/zero | tr '\0' "$i" >"$FID/b$i"; done
+
+t_read_pacing() {
+	local name="read pacing keeps fidelity near 1 against a slow server; a 1 ms cycle does not"
+	local rd cy rf cf
+	read -r rd rf < <(fidelity_of --pace=read)
+	read -r cy cf < <(fidelity_of --pace=cycle --cycle-ms=1)
+	if [ "$rf" -lt 100 ] || [ "$cf" -lt 100 ]; then
+		fail "$name" "too few fragments: read $rf, cycle $cf"
+	elif [ "$rd" -lt 95 ] || [ "$cy" -gt 80 ]; then
+		fail "$name" "fidelity: read ${rd}%, cycle ${cy}%"
+	else
+		pass "$name (fidelity: read ${rd}%, 1 ms cycle ${cy}%)"
+	fi
+	name="the pacing in effect is stated at start"
+	start_server record --no-data
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=1s -q
+	stop_server
+	expect_err "$name" "^Pacing: read \(sock_diag confirms" && expect_err "$name" "fidelity=[0-9.]+" &&
+		pass "$name"
+	name="--stats-format=json and --summary write JSON"
+	start_server record --no-data
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --duration=2s --stats-format=json \
+		--stats-file="$TMP/stats.jsonl" --stats-interval=500ms --summary="$TMP/summary.json"
+	stop_server
+	local lines
+	lines=$(grep -c '^{"seconds":[0-9.]*,"rounds":[0-9]*,.*"fidelity":[0-9.]*,.*}$' "$TMP/stats.jsonl")
+	if expect_rc "$name" 0 && [ "$lines" -ge 3 ] &&
+		grep -q '"format":"stutterfuzz-summary".*"pace":"read","stopped":"duration reached","exit_code":0' "$TMP/summary.json"; then
+		pass "$name ($lines stats lines)"
+	else
+		fail "$name" "$lines stats lines" "$(cat "$TMP/summary.json")"
+	fi
+}
+
 t_help() {
 	local name="--help and --version exit 0; help documents exit codes"
 	"$SF" --help >"$TMP/out" 2>&1 || { fail "$name" "--help failed"; return; }
@@ -717,7 +768,7 @@ t_help() {
 
 for t in ${TESTS:-t_help t_record t_only_repeats t_server_exits t_wrong_port t_reset t_no_accept \
 	t_no_read t_bad_input t_stopping t_addresses t_cycle t_record_replay t_replay_fidelity \
-	t_dedup_cap t_trace t_no_spin t_split_strategies t_supervise t_memcheck}; do
+	t_dedup_cap t_trace t_no_spin t_split_strategies t_supervise t_read_pacing t_memcheck}; do
 	$t
 done
 echo "$PASSED passed, $FAILED failed"
