@@ -631,6 +631,19 @@ usage_error(const char *cause)
 	return EXIT_USAGE;
 }
 
+/* Frees what run_base made; accepts NULLs. */
+static void
+run_base_free(struct event_base *base, struct event *ev_int,
+    struct event *ev_term)
+{
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (base != NULL)
+		event_base_free(base);
+}
+
 /* An event loop that runs reads before timers, with signals going to r. */
 static struct event_base *
 run_base(struct run *r, struct event **ev_int, struct event **ev_term)
@@ -657,13 +670,8 @@ run_base(struct run *r, struct event **ev_int, struct event **ev_term)
 		goto fail;
 	return base;
 fail:
-	if (*ev_int != NULL)
-		event_free(*ev_int);
-	if (*ev_term != NULL)
-		event_free(*ev_term);
+	run_base_free(base, *ev_int, *ev_term);
 	*ev_int = *ev_term = NULL;
-	if (base != NULL)
-		event_base_free(base);
 	return NULL;
 }
 
@@ -820,12 +828,7 @@ run_replay(struct options *o)
 		fprintf(stderr, "Result: not reproduced; exit 0\n");
 	status = found ? EXIT_FINDINGS : EXIT_CLEAN;
 out:
-	if (ev_int != NULL)
-		event_free(ev_int);
-	if (ev_term != NULL)
-		event_free(ev_term);
-	if (base != NULL)
-		event_base_free(base);
+	run_base_free(base, ev_int, ev_term);
 	free(cand);
 	free(host);
 	free(port);
@@ -1028,12 +1031,7 @@ out:
 	target_free(r.proc);
 	free(r.target_log);
 	free(r.startup_why);
-	if (ev_int != NULL)
-		event_free(ev_int);
-	if (ev_term != NULL)
-		event_free(ev_term);
-	if (base != NULL)
-		event_base_free(base);
+	run_base_free(base, ev_int, ev_term);
 	if (r.trace != NULL)
 		fclose(r.trace);
 	if (r.stats_out != NULL && r.stats_out != stderr)

@@ -62,24 +62,26 @@ plan_push(struct plan *p, uint32_t size)
 	return 0;
 }
 
-/* The original rule: each size uniform over 1..len, clipped to what remains. */
-static int
-plan_split_uniform(struct plan *p, struct rng *r, size_t len, uint32_t max)
+/* Draws a fragment size for a blob of len bytes (bits: bits of len). */
+typedef size_t (*size_fn)(struct rng *r, size_t len, unsigned bits);
+
+/* The original rule: a size uniform over 1..len. */
+static size_t
+size_uniform(struct rng *r, size_t len, unsigned bits)
 {
-	size_t	left = len;
+	(void)bits;
+	return 1 + (size_t)rng_below(r, len);
+}
 
-	while (left > 0) {
-		size_t	size = 1 + (size_t)rng_below(r, len);
+/* Log-uniform: a bit length uniform over those of 1..len, then a size
+ * uniform within it; 1- to 4-byte pieces are common at any length. */
+static size_t
+size_small(struct rng *r, size_t len, unsigned bits)
+{
+	unsigned	b = (unsigned)rng_below(r, bits);
 
-		if (size > left || (max != 0 && p->nfrags + 1 == max))
-			size = left;
-		if (size > UINT32_MAX)
-			size = UINT32_MAX;
-		if (plan_push(p, (uint32_t)size) == -1)
-			return -1;
-		left -= size;
-	}
-	return 0;
+	(void)len;
+	return ((size_t)1 << b) + (size_t)rng_below(r, (uint64_t)1 << b);
 }
 
 /* Number of bits needed for n (n >= 1). */
@@ -95,18 +97,17 @@ bits_of(size_t n)
 	return b;
 }
 
-/* Log-uniform sizes: a bit length uniform over those of 1..len, then a
- * size uniform within it; 1- to 4-byte pieces are common at any length. */
+/* Cuts the blob into sizes drawn one after the other, each clipped to what
+ * remains; under a bound the last fragment takes the rest. */
 static int
-plan_split_small(struct plan *p, struct rng *r, size_t len, uint32_t max)
+plan_split_drawn(struct plan *p, struct rng *r, size_t len, uint32_t max,
+    size_fn draw)
 {
 	size_t		left = len;
 	unsigned	bits = bits_of(len);
 
 	while (left > 0) {
-		unsigned	b = (unsigned)rng_below(r, bits);
-		size_t		size = ((size_t)1 << b) +
-				    (size_t)rng_below(r, (uint64_t)1 << b);
+		size_t	size = draw(r, len, bits);
 
 		if (size > left || (max != 0 && p->nfrags + 1 == max))
 			size = left;
@@ -379,7 +380,7 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, uint64_t visit,
 	}
 	switch (split) {
 	case PLAN_SPLIT_SMALL:
-		rc = plan_split_small(p, &r, len, max);
+		rc = plan_split_drawn(p, &r, len, max, size_small);
 		break;
 	case PLAN_SPLIT_BYTEWISE:
 		rc = plan_split_bytewise(p, &r, len, max);
@@ -399,7 +400,7 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, uint64_t visit,
 		break;
 	case PLAN_SPLIT_UNIFORM:
 	default:
-		rc = plan_split_uniform(p, &r, len, max);
+		rc = plan_split_drawn(p, &r, len, max, size_uniform);
 		break;
 	}
 	if (rc == -1)

@@ -11,8 +11,6 @@
 #include "check_suites.h"
 #include "corpus.h"
 
-static char dir[] = "/tmp/check_corpus.XXXXXX";
-
 /* Writes a file of n bytes (value 'a' + i % 26) into the test dir. */
 static void
 put(const char *name, size_t n)
@@ -20,7 +18,7 @@ put(const char *name, size_t n)
 	char	path[512];
 	FILE	*f;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	for (size_t i = 0; i < n; i++)
@@ -28,28 +26,12 @@ put(const char *name, size_t n)
 	fclose(f);
 }
 
-static void
-setup(void)
-{
-	strcpy(dir, "/tmp/check_corpus.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void
-teardown(void)
-{
-	char	cmd[600];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 /* Loads the test dir and expects failure with a message containing want. */
 static void
 expect_error(const char *want)
 {
 	char		*cause = NULL;
-	struct corpus	*c = corpus_load(dir, &cause);
+	struct corpus	*c = corpus_load(check_dir, &cause);
 
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(cause);
@@ -69,9 +51,9 @@ START_TEST(test_load_sorted_stats)
 	put("a", 2);
 	put("c", 0);
 	put(".hidden", 100);
-	snprintf(sub, sizeof sub, "%s/subdir", dir);
+	snprintf(sub, sizeof sub, "%s/subdir", check_dir);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
-	c = corpus_load(dir, &cause);
+	c = corpus_load(check_dir, &cause);
 	ck_assert_msg(c != NULL, "%s", cause);
 	ck_assert_uint_eq(c->n, 3);
 	ck_assert_str_eq(c->blobs[0].name, "a");
@@ -111,7 +93,7 @@ START_TEST(test_only_subdirs)
 {
 	char	sub[600];
 
-	snprintf(sub, sizeof sub, "%s/http", dir);
+	snprintf(sub, sizeof sub, "%s/http", check_dir);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	expect_error("only 1 subdirectory");
 }
@@ -130,7 +112,7 @@ START_TEST(test_fifo)
 	char	path[600];
 
 	put("ok", 3);
-	snprintf(path, sizeof path, "%s/pipe", dir);
+	snprintf(path, sizeof path, "%s/pipe", check_dir);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
 	expect_error("pipe: not a regular file");
 }
@@ -143,13 +125,13 @@ START_TEST(test_unreadable)
 	if (geteuid() == 0) {
 		/* root reads mode 000 files; a dangling link fails the same
 		 * code path (stat of an entry) for everyone. */
-		snprintf(path, sizeof path, "%s/dangling", dir);
+		snprintf(path, sizeof path, "%s/dangling", check_dir);
 		ck_assert_int_eq(symlink("/nonexistent/target", path), 0);
 		expect_error("dangling: cannot stat");
 		return;
 	}
 	put("secret", 5);
-	snprintf(path, sizeof path, "%s/secret", dir);
+	snprintf(path, sizeof path, "%s/secret", check_dir);
 	ck_assert_int_eq(chmod(path, 0), 0);
 	expect_error("secret: cannot open: Permission denied");
 }
@@ -161,7 +143,7 @@ START_TEST(test_not_a_dir)
 	char	 path[600];
 
 	put("file", 3);
-	snprintf(path, sizeof path, "%s/file", dir);
+	snprintf(path, sizeof path, "%s/file", check_dir);
 	ck_assert_ptr_null(corpus_load(path, &cause));
 	ck_assert_ptr_nonnull(strstr(cause, "Not a directory"));
 	free(cause);
@@ -178,7 +160,7 @@ START_TEST(test_shard)
 	put("2", 3);
 	put("3", 4);
 	put("4", 5);
-	c = corpus_load(dir, &cause);
+	c = corpus_load(check_dir, &cause);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(corpus_shard(c, 1, 2, &cause), 0);
 	ck_assert_uint_eq(c->n, 2);
@@ -188,7 +170,7 @@ START_TEST(test_shard)
 	ck_assert_uint_eq(c->max, 4);
 	corpus_free(c);
 
-	c = corpus_load(dir, &cause);
+	c = corpus_load(check_dir, &cause);
 	ck_assert_int_eq(corpus_shard(c, 5, 6, &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "holds no blob"));
 	free(cause);
@@ -202,7 +184,7 @@ corpus_suite(void)
 	Suite	*s = suite_create("corpus");
 	TCase	*tc = tcase_create("load");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, check_tmpdir_setup, check_tmpdir_teardown);
 	tcase_add_test(tc, test_load_sorted_stats);
 	tcase_add_test(tc, test_missing_dir);
 	tcase_add_test(tc, test_empty_dir);

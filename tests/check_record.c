@@ -133,23 +133,6 @@ START_TEST(test_json_deep)
 }
 END_TEST
 
-static char dir[] = "/tmp/check_record.XXXXXX";
-
-static void
-setup(void)
-{
-	strcpy(dir, "/tmp/check_record.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void
-teardown(void)
-{
-	char	cmd[600];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 /* A finished connection of blob b, cut as sizes say, gaps 10, 20, ... */
 static void
@@ -207,7 +190,7 @@ START_TEST(test_record_roundtrip)
 	make_report(&s, &p2, &b, other, 1, gaps2);
 	s.index = 7;
 	s.outcome = "completed";
-	rec = recorder_new(dir, 2, &cause);
+	rec = recorder_new(check_dir, 2, &cause);
 	ck_assert_ptr_nonnull(rec);
 	ck_assert_int_eq(recorder_add(rec, &meta, &r, &s, 1, &name, &cause), 1);
 	ck_assert_ptr_nonnull(strstr(name, "reset-"));
@@ -227,7 +210,7 @@ START_TEST(test_record_roundtrip)
 	ck_assert_uint_eq(o, 1);
 	ck_assert_int_eq(recorder_finish(rec, 5, "signal", &cause), 0);
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
 	back = record_load(path, &cause);
 	ck_assert_msg(back != NULL, "%s", cause);
 	ck_assert_str_eq(back->kind, "reset");
@@ -251,7 +234,7 @@ expect_bad_record(const char *text, size_t len, const char *want)
 	char		 path[600], *cause = NULL;
 	FILE		*f;
 
-	snprintf(path, sizeof path, "%s/bad.json", dir);
+	snprintf(path, sizeof path, "%s/bad.json", check_dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fwrite(text, 1, len, f);
@@ -278,10 +261,10 @@ START_TEST(test_record_corrupt)
 	long			 len;
 
 	make_report(&r, &p, &b, sizes, 2, gaps);
-	rec = recorder_new(dir, 0, &cause);
+	rec = recorder_new(check_dir, 0, &cause);
 	ck_assert_int_eq(recorder_add(rec, &meta, &r, NULL, 0, &name, &cause),
 	    1);
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
 	f = fopen(path, "r");
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
@@ -309,7 +292,7 @@ START_TEST(test_record_corrupt)
 	expect_bad_record("{\"format\":\"other\"}", 18,
 	    "not a stutterfuzz finding record");
 	expect_bad_record("[]", 2, "not a stutterfuzz finding record");
-	snprintf(path, sizeof path, "%s/missing.json", dir);
+	snprintf(path, sizeof path, "%s/missing.json", check_dir);
 	ck_assert_ptr_null(record_load(path, &cause));
 	ck_assert_ptr_nonnull(strstr(cause, "No such file"));
 	free(cause);
@@ -359,7 +342,7 @@ record_suite(void)
 	tcase_add_loop_test(enc, test_json_bad, 0,
 	    (int)(sizeof bad_json / sizeof bad_json[0]));
 	tcase_add_test(enc, test_json_deep);
-	tcase_add_checked_fixture(rec, setup, teardown);
+	tcase_add_checked_fixture(rec, check_tmpdir_setup, check_tmpdir_teardown);
 	tcase_add_test(rec, test_record_roundtrip);
 	tcase_add_test(rec, test_record_corrupt);
 	tcase_add_test(rec, test_replay_candidates);

@@ -4,6 +4,11 @@
 
 #include <check.h>
 
+/* A temporary directory for suites that write files (check_tmpdir.c). */
+extern char	check_dir[64];
+void	check_tmpdir_setup(void);
+void	check_tmpdir_teardown(void);
+
 Suite	*options_suite(void);
 Suite	*corpus_suite(void);
 Suite	*plan_suite(void);
