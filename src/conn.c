@@ -608,8 +608,12 @@ conn_diag(struct conn *c, const struct diag_reply *r)
 		 * (or nothing) may wait unread if k-1 was read on its own. */
 		c->diag_verify = 0;
 		if (r->found) {
+			/* After the last fragment our FIN follows at once, and
+			 * in CLOSE_WAIT it counts as one unread byte. */
+			uint32_t	fin = r->state == TCP_CLOSE_WAIT;
+
 			env->stats->fid_checked++;
-			env->stats->fid_ok += r->rqueue <= c->verify_size;
+			env->stats->fid_ok += r->rqueue <= c->verify_size + fin;
 		}
 		return;
 	}
