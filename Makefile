@@ -53,7 +53,8 @@ EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES	= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all check check-run check-unit check-integration demo demo-run \
-	bench bench-run deps deps-check install uninstall clean lint-man
+	bench bench-run deps deps-check deps-bench install uninstall clean \
+	lint-man
 
 all: stutterfuzz
 
@@ -94,6 +95,9 @@ deps:
 deps-check:
 	@./scripts/install-deps.sh check
 
+deps-bench:
+	@./scripts/install-deps.sh bench
+
 # The two commands of the README's quick start.
 check: deps-check
 	@$(MAKE) --no-print-directory check-run
@@ -112,7 +116,7 @@ demo: deps
 demo-run: stutterfuzz $(EXAMPLES)
 	BUILD=$(BUILD) ./examples/demo.sh
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory bench-run
 
 bench-run: stutterfuzz $(BENCHES) $(SERVERS) $(EXAMPLES)

@@ -15,7 +15,16 @@ mkdir -p "$tmp/blobs"
 printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$tmp/blobs/crash"
 printf 'PING\r\n' >"$tmp/blobs/ping"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((30000 + RANDOM % 20000)); }
+# free_port: a port the kernel picks for the test server, given back.
+free_port() {
+	local pid
+	rm -f "$tmp/fp"
+	"$BUILD/servers/testserver" --port-file="$tmp/fp" --max-seconds=5 &
+	pid=$!
+	for _ in $(seq 100); do [ -s "$tmp/fp" ] && break; sleep 0.05; done
+	kill "$pid"; wait "$pid" 2>/dev/null
+	cat "$tmp/fp"
+}
 
 sum=0 n=0
 for seed in $(seq 1 "$TRIALS"); do

@@ -3,14 +3,17 @@
 # a C compiler, make, pkg-config and libevent 2.1 headers; for the tests also
 # Check, valgrind (memory check of stutterfuzz itself) and mandoc (man page
 # lint). Only packages that are missing are installed.
-# Usage: scripts/install-deps.sh [build|check]
+# For the benchmark also bc and time (bench/*.sh do their arithmetic with
+# bc and measure CPU and peak memory with /usr/bin/time).
+# Usage: scripts/install-deps.sh [build|check|bench]
 set -eu
 
 want="build-essential pkg-config libevent-dev"
 case "${1:-build}" in
 check) want="$want check valgrind mandoc" ;;
+bench) want="$want bc time valgrind" ;;
 build) ;;
-*) echo "usage: $0 [build|check]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -490,7 +490,7 @@ t_dedup_cap() {
 	local files resets counted
 	files=$(ls "$fd"/reset-*.json 2>/dev/null | wc -l)
 	resets=$(summary_field reset)
-	counted=$(grep -o '"count":[0-9]*' "$fd"/run-*.json | cut -d: -f2 | paste -sd+ | bc)
+	counted=$(grep -o '"count":[0-9]*' "$fd"/run-*.json | cut -d: -f2 | awk '{ n += $1 } END { print n }')
 	if [ "$files" -lt 1 ] || [ "$files" -gt 16 ] || [ "$resets" -lt 100 ] || [ "$counted" != "$resets" ]; then
 		stop_server
 		fail "$name" "$files records for $resets resets (run index counts $counted)"
