@@ -180,10 +180,10 @@ diag_parse(const void *msg, size_t len, struct diag_reply *r)
 		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO &&
 		    a->nla_len >= NLA_HDRLEN +
 		    offsetof(struct tcp_info, tcpi_bytes_received) + 8) {
-			const struct tcp_info	*ti = (const void *)(p +
-						    NLA_HDRLEN);
-
-			memcpy(&r->received, &ti->tcpi_bytes_received,
+			/* Attributes are 4-byte aligned, tcp_info wants 8:
+			 * copy the field out by its offset. */
+			memcpy(&r->received, p + NLA_HDRLEN +
+			    offsetof(struct tcp_info, tcpi_bytes_received),
 			    sizeof r->received);
 		}
 		p += NLA_ALIGN(a->nla_len);

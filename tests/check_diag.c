@@ -15,7 +15,7 @@
 /* A canned reply, laid out as the kernel sends it: header, inet_diag_msg,
  * and an INET_DIAG_INFO attribute (4-byte aligned, no struct padding). */
 struct canned {
-	unsigned char	b[1024];
+	_Alignas(8) unsigned char b[1024];	/* as a netlink buffer would be */
 	size_t		len;
 };
 
