@@ -33,6 +33,7 @@
 #define READ_BUDGET	8	/* reads per wake-up, so one talker cannot starve the rest */
 #define READ_POLL_MIN_US 20	/* read pacing: first re-ask after an unread reply */
 #define READ_POLL_MAX_US 2000	/* ... backing off to this */
+#define READ_BACKOFF_MAX_US 20000	/* ... or to this for a slow reader */
 #define LOOKUP_LOST_US	20000	/* a lookup with no reply by then is asked again */
 #define VERIFY_EVERY	8	/* ack and cycle: one fragment in 8 is verified */
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -568,6 +569,13 @@ conn_lookup(struct conn *c)
 		event_add(env->ev_diag, &zero);
 }
 
+/* v within [lo, hi]. */
+static uint64_t
+clamp_us(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* Still no sign the server read everything: count it, maybe call it a
  * hang, else check again after a backoff. */
 static void
@@ -629,13 +637,22 @@ conn_diag(struct conn *c, const struct diag_reply *r)
 	}
 	/* Read means: everything sent has arrived, and none waits unread. */
 	if (diag_all_read(r, c->off)) {
+		/* How long the server takes to read, on average: re-asks
+		 * are spaced by it, so a slow reader is not asked in vain
+		 * dozens of times per fragment. */
+		uint64_t	took = util_now_us() - c->t_last_send_us;
+
+		env->read_us = env->read_us == 0 ? took :
+		    (env->read_us * 7 + took) / 8;
 		env->stats->ready++;
 		env->stats->fid_checked++;
 		env->stats->fid_ok++;
 		conn_send(c);
 		return;
 	}
-	conn_not_ready(c, READ_POLL_MIN_US, READ_POLL_MAX_US);
+	conn_not_ready(c, clamp_us(env->read_us / 8, READ_POLL_MIN_US,
+	    READ_POLL_MAX_US), clamp_us(env->read_us / 4, READ_POLL_MAX_US,
+	    READ_BACKOFF_MAX_US));
 }
 
 /* Pacing check for a waiting connection. In read pacing: ask sock_diag

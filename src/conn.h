@@ -53,6 +53,7 @@ struct conn_env {
 	struct coverage		*coverage;	/* cut positions sent; NULL: none */
 	enum pace_mode		 pace;		/* in effect: cycle, ack or read */
 	uint32_t		 src_count;	/* IPv4 loopback sources; <= 1: none */
+	uint64_t		 read_us;	/* running mean, send to read (read pacing) */
 	uint32_t		 gap_us;	/* least gap between fragments */
 	struct diag		*diag;		/* sock_diag lookups; NULL: none */
 	struct event		*ev_diag;	/* flushes queued lookups */
