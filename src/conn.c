@@ -382,7 +382,6 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 			c->frag_off = (size_t)n;
 			c->off = (size_t)n;
 			env->stats->bytes += (uint64_t)n;
-			env->stats->sends++;
 		} else if (n == 0) {
 			n = -1;
 			errno = EINPROGRESS;
@@ -520,7 +519,7 @@ conn_send(struct conn *c)
 		conn_drain(c);
 		return;
 	}
-	if (c->frag_off == 0)
+	if (c->frag_off == 0 && env->reports)
 		conn_log_gap(c, util_now_us());
 	size = c->plan.sizes[c->frag];
 	left = size - c->frag_off;
@@ -536,7 +535,6 @@ conn_send(struct conn *c)
 		conn_io_failed(c, errno, "send");
 		return;
 	}
-	env->stats->sends++;
 	env->stats->bytes += (uint64_t)n;
 	c->off += (size_t)n;
 	c->frag_off += (size_t)n;

@@ -78,10 +78,3 @@ coverage_mark(struct coverage *cv, size_t b, size_t pos)
 	cv->used++;
 	return 1;
 }
-
-/* Used / possible. */
-double
-coverage_ratio(const struct coverage *cv)
-{
-	return cv->possible ? (double)cv->used / (double)cv->possible : 0.0;
-}

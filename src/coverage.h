@@ -36,7 +36,4 @@ size_t		 coverage_slot(size_t len, size_t pos);
 /* Marks cut position pos of blob b; returns 1 if it was new. */
 int		 coverage_mark(struct coverage *cv, size_t b, size_t pos);
 
-/* Used / possible, 0 when nothing can be cut. */
-double		 coverage_ratio(const struct coverage *cv);
-
 #endif

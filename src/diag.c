@@ -78,18 +78,6 @@ diag_free(struct diag *d)
 	free(d);
 }
 
-int
-diag_fd(const struct diag *d)
-{
-	return d->fd;
-}
-
-size_t
-diag_pending(const struct diag *d)
-{
-	return d->n;
-}
-
 /* Queues a lookup of the server end of a connection. */
 void
 diag_query(struct diag *d, uint32_t slot, uint32_t gen,

@@ -41,17 +41,11 @@ struct diag	*diag_new(size_t max_slots, diag_reply_fn fn, void *arg,
 		     char **cause);
 void		 diag_free(struct diag *d);
 
-/* The netlink socket, for the event loop (readable: call diag_flush). */
-int		 diag_fd(const struct diag *d);
-
 /* Queues a lookup of the server end of the connection from local to
  * server; cookie NULL or {~0, ~0} when not yet known. */
 void		 diag_query(struct diag *d, uint32_t slot, uint32_t gen,
 		     const struct sockaddr *local, const struct sockaddr *server,
 		     const uint32_t cookie[2]);
-
-/* Queries waiting to be sent. */
-size_t		 diag_pending(const struct diag *d);
 
 /* Sends the queued queries and hands every reply to the callback.
  * Returns -1 with errno on a socket error. */

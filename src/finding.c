@@ -80,28 +80,3 @@ finding_parse_kinds(const char *list, unsigned *mask, char **cause)
 	return 0;
 }
 
-/* Writes the kind names of mask into buf as a comma-separated list. */
-void
-finding_format_kinds(unsigned mask, char *buf, size_t len)
-{
-	size_t	off = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	if (mask == 0) {
-		snprintf(buf, len, "none");
-		return;
-	}
-	for (int k = 0; k < FINDING__COUNT; k++) {
-		int	n;
-
-		if ((mask & FINDING_BIT(k)) == 0)
-			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-		    kind_names[k]);
-		if (n < 0 || (size_t)n >= len - off)
-			return;
-		off += (size_t)n;
-	}
-}

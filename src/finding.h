@@ -58,7 +58,5 @@ const char	*finding_kind_name(enum finding_kind k);
 int		 finding_parse_kinds(const char *list, unsigned *mask,
 		     char **cause);
 
-/* Writes the kind names of mask into buf as a comma-separated list. */
-void		 finding_format_kinds(unsigned mask, char *buf, size_t len);
 
 #endif

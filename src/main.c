@@ -926,6 +926,11 @@ run_fuzz(struct options *o)
 
 	fprintf(stderr, "Loaded %zu blobs. Bytes: %zu min, %zu mean, %zu max\n",
 	    corpus->n, corpus->min, corpus_mean(corpus), corpus->max);
+	if (corpus->skipped_hidden > 0 || corpus->skipped_dirs > 0)
+		fprintf(stderr, "Passed over %zu dot-file%s and %zu "
+		    "subdirector%s of %s.\n", corpus->skipped_hidden,
+		    corpus->skipped_hidden == 1 ? "" : "s", corpus->skipped_dirs,
+		    corpus->skipped_dirs == 1 ? "y" : "ies", o->blob_dir);
 	if (o->shard_n > 1)
 		fprintf(stderr, "Shard %u/%u of the corpus.\n", o->shard_k,
 		    o->shard_n);

@@ -457,16 +457,6 @@ plan_release(struct plan *p)
 	p->nfrags = 0;
 }
 
-/* Bytes covered by the first n fragments. */
-size_t
-plan_prefix(const struct plan *p, uint32_t n)
-{
-	size_t	sum = 0;
-
-	for (uint32_t i = 0; i < n && i < p->nfrags; i++)
-		sum += p->sizes[i];
-	return sum;
-}
 
 /* Name of a split strategy ("uniform"), or NULL. */
 const char *

@@ -78,9 +78,6 @@ int		 plan_copy(struct plan *dst, const struct plan *src);
 /* Frees the buffers of p (not p itself); accepts NULL. */
 void		 plan_release(struct plan *p);
 
-/* Bytes covered by the first n fragments. */
-size_t		 plan_prefix(const struct plan *p, uint32_t n);
-
 /* Name of a split strategy ("uniform"), or NULL. */
 const char	*plan_split_name(enum plan_split s);
 

@@ -20,7 +20,6 @@ struct stats {
 	uint64_t	drain_timeouts;	/* the server did not close in time */
 	uint64_t	fastopens;	/* connections that tried TCP Fast Open */
 	uint64_t	fragments;	/* fragments fully sent */
-	uint64_t	sends;		/* send() calls that sent bytes */
 	uint64_t	bytes;		/* bytes sent */
 	uint64_t	rounds;		/* completed passes over the corpus */
 	uint64_t	cycles_to_connect;	/* sum over established connections */
