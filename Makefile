@@ -36,8 +36,10 @@ EVENT_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevent)
 EVENT_LIBS   = $(shell $(PKG_CONFIG) --libs libevent)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
+JSON_CFLAGS  = $(shell $(PKG_CONFIG) --cflags jansson)
+JSON_LIBS    = $(shell $(PKG_CONFIG) --libs jansson)
 
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDEN) -MMD -MP $(CFLAGS)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDEN) -MMD -MP $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
 # Test servers, the example server and benchmark programs are not under
 # test: they build without sanitizers even in a SANITIZE=1 build.
@@ -62,16 +64,21 @@ stutterfuzz: $(BUILD)/stutterfuzz
 	cp $< $@
 
 $(BUILD)/stutterfuzz: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(EVENT_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(EVENT_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc $(CHECK_CFLAGS) $(EVENT_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/check_suites.inc | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -I$(BUILD)/tests $(CHECK_CFLAGS) $(EVENT_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
+
+# Every "NAME_suite(void)" that starts a line of a tests/check_*.c.
+$(BUILD)/tests/check_suites.inc: $(TEST_SRCS) | $(BUILD)/tests
+	sed -n 's/^\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $(TEST_SRCS) >$@.tmp
+	mv $@.tmp $@
 
 $(BUILD)/check_units: $(TEST_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS)
 
 $(BUILD)/servers/%: tests/servers/%.c | $(BUILD)/servers
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
@@ -84,7 +91,7 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 
 # plancost measures the real planning code: it links the library objects.
 $(BUILD)/bench/plancost: bench/plancost.c $(LIB_OBJS) | $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS)
 
 $(BUILD) $(BUILD)/tests $(BUILD)/servers $(BUILD)/examples $(BUILD)/bench:
 	mkdir -p $@

@@ -1,16 +1,17 @@
 #!/bin/sh
 # Install what building and testing stutterfuzz needs on Debian/Ubuntu:
-# a C compiler, make, pkg-config and libevent 2.1 headers; for the tests also
-# Check, valgrind (memory check of stutterfuzz itself) and mandoc (man page
-# lint). Only packages that are missing are installed.
+# a C compiler, make, pkg-config, libevent 2.1 and jansson headers; for the
+# tests also Check, valgrind (memory check of stutterfuzz itself), mandoc
+# (man page lint), python3 with jsonschema and xmllint (test helpers, SARIF and JUnit
+# validation). Only packages that are missing are installed.
 # For the benchmark also bc and time (bench/*.sh do their arithmetic with
 # bc and measure CPU and peak memory with /usr/bin/time).
 # Usage: scripts/install-deps.sh [build|check|bench]
 set -eu
 
-want="build-essential pkg-config libevent-dev"
+want="build-essential pkg-config libevent-dev libjansson-dev"
 case "${1:-build}" in
-check) want="$want check valgrind mandoc" ;;
+check) want="$want check valgrind mandoc python3 python3-jsonschema libxml2-utils" ;;
 bench) want="$want bc time valgrind" ;;
 build) ;;
 *) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;

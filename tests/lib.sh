@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Shared helpers of the integration tests (sourced by tests/integration.sh):
+# the test server, bounded stutterfuzz runs, checks, a corpus of known blobs.
+
+BUILD=${BUILD:-build}
+SF=${SF:-$BUILD/stutterfuzz}
+SERVER=$BUILD/servers/testserver
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/stutterfuzz-it.XXXXXX")
+PASSED=0
+FAILED=0
+SERVER_PID=
+PORT=
+
+cleanup() {
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $1"; shift; for l in "$@"; do echo "    $l"; done; }
+
+# start_server MODE [args...]: starts the test server, sets SERVER_PID, PORT.
+start_server() {
+	local mode=$1; shift
+	rm -f "$TMP/port" "$TMP/server.log"
+	"$SERVER" --mode="$mode" --port-file="$TMP/port" --log="$TMP/server.log" \
+		--max-seconds=90 "$@" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$TMP/port" ] && break
+		sleep 0.05
+	done
+	PORT=$(cat "$TMP/port" 2>/dev/null)
+	[ -n "$PORT" ] || { echo "test server did not start"; exit 1; }
+}
+
+# stop_server: SIGTERM and wait, so its log is complete.
+stop_server() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=
+	fi
+}
+
+# sf ARGS...: runs stutterfuzz (at most 60 s), stderr to $TMP/err, sets RC.
+sf() {
+	timeout -k 5 60 "$SF" "$@" 2>"$TMP/err" >"$TMP/out"
+	RC=$?
+}
+
+# expect_rc NAME WANT: checks RC.
+expect_rc() {
+	if [ "$RC" = "$2" ]; then return 0; fi
+	fail "$1" "exit status $RC, wanted $2" "$(tail -n 8 "$TMP/err")"
+	return 1
+}
+
+# expect_err NAME REGEX: checks that stderr matches.
+expect_err() {
+	if grep -Eq -- "$2" "$TMP/err"; then return 0; fi
+	fail "$1" "stderr lacks /$2/" "$(tail -n 8 "$TMP/err")"
+	return 1
+}
+
+# summary_field NAME: a "name=value" from the summary lines.
+summary_field() {
+	sed -n '/^Summary/,$p' "$TMP/err" | grep -oE "(^| )$1=[0-9]+" | head -1 | cut -d= -f2
+}
+
+hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+
+# A corpus of known blobs, including a 0-byte one.
+CORPUS=$TMP/corpus
+mkdir -p "$CORPUS"
+printf 'GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$CORPUS/get"
+printf '*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n' >"$CORPUS/set"
+head -c 2000 /dev/urandom >"$CORPUS/random"
+: >"$CORPUS/zero"
+printf 'x' >"$CORPUS/.hidden"
