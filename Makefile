@@ -23,8 +23,9 @@ WARNINGS = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wno-missing-field-initializers $(WERROR)
 HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ifeq ($(SANITIZE),1)
+# -fPIE as in the normal build: the link below is always -pie.
 HARDEN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
+	-fno-omit-frame-pointer -fPIE
 SANLDFLAGS = -fsanitize=address,undefined
 BUILD	?= build-san
 endif
@@ -64,7 +65,7 @@ stutterfuzz: $(BUILD)/stutterfuzz
 	cp $< $@
 
 $(BUILD)/stutterfuzz: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(EVENT_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
@@ -78,7 +79,7 @@ $(BUILD)/tests/check_suites.inc: $(TEST_SRCS) | $(BUILD)/tests
 	mv $@.tmp $@
 
 $(BUILD)/check_units: $(TEST_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD)/servers/%: tests/servers/%.c | $(BUILD)/servers
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
@@ -91,7 +92,7 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 
 # plancost measures the real planning code: it links the library objects.
 $(BUILD)/bench/plancost: bench/plancost.c $(LIB_OBJS) | $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD) $(BUILD)/tests $(BUILD)/servers $(BUILD)/examples $(BUILD)/bench:
 	mkdir -p $@

@@ -39,7 +39,7 @@ struct run {
 	uint64_t		 printed[FINDING__COUNT];	/* finding lines per kind */
 	struct recorder		*rec;
 	int			 rec_failed;	/* a record could not be written */
-	struct jbuf		 options_json;
+	char			*options_json;
 	FILE			*trace;
 	struct jbuf		 trace_line;
 	struct engine		*engine;	/* the one running, for signals */
@@ -108,7 +108,7 @@ run_record(struct run *r, const struct finding *f,
 		.at_us = f->at_us,
 		.seed = f->seed,
 		.target = r->target->text,
-		.options_json = r->options_json.s,
+		.options_json = r->options_json,
 	};
 	const char		*name = NULL;
 	char			*cause = NULL;
@@ -304,8 +304,8 @@ run_print_pace(struct run *r)
 	const char	*why = NULL;
 	enum pace_mode	 p = engine_pace(r->engine, &why);
 
-	r->options_json.len = 0;	/* records say the pacing in effect */
-	options_json(r->opt, p, &r->options_json);
+	free(r->options_json);	/* records say the pacing in effect */
+	r->options_json = options_json(r->opt, p);
 	fprintf(stderr, "Pacing: %s", options_pace_name(p));
 	switch (p) {
 	case PACE_READ:
@@ -336,9 +336,10 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 	if (r->trace != NULL)
 		fflush(r->trace);
 	if (r->opt->stats_json) {
-		r->stats_line.len = 0;
-		stats_format_json(&r->stats_line, cur, rates);
-		fprintf(r->stats_out, "%s\n", r->stats_line.s);
+		char	*js = stats_json_line(cur, rates);
+
+		fprintf(r->stats_out, "%s\n", js);
+		free(js);
 		fflush(r->stats_out);
 		return;
 	}
@@ -918,7 +919,7 @@ run_fuzz(struct options *o)
 	r.target = &target;
 	r.seed = o->seed_set ? o->seed : rng_fresh_seed();
 	r.tty = isatty(STDERR_FILENO);
-	options_json(o, o->pace, &r.options_json);
+	r.options_json = options_json(o, o->pace);
 
 	fprintf(stderr, "Loaded %zu blobs. Bytes: %zu min, %zu mean, %zu max\n",
 	    corpus->n, corpus->min, corpus_mean(corpus), corpus->max);
@@ -1039,7 +1040,7 @@ out:
 		fclose(r.stats_out);
 	jbuf_free(&r.stats_line);
 	jbuf_free(&r.trace_line);
-	jbuf_free(&r.options_json);
+	free(r.options_json);
 	recorder_free(r.rec);
 	corpus_free(corpus);
 	free(cause);

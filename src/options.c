@@ -652,22 +652,6 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 	return 0;
 }
 
-/* Appends the options that shape cuts and pacing as a JSON object. */
-void
-options_json(const struct options *o, enum pace_mode pace, struct jbuf *b)
-{
-	jbuf_printf(b, "{\"pace\":\"%s\",\"gap_us\":%" PRIu32 ",\"cycle_ms\":%"
-	    PRIu32 ",\"split\":\"%s\",\"max_fragments\":%" PRIu32
-	    ",\"fastopen_chance\":%" PRIu32 ",\"close_chance\":%" PRIu32
-	    ",\"num_conns\":%" PRIu32 ",\"connect_timeout_ms\":%" PRIu64
-	    ",\"hang_timeout_ms\":%" PRIu64 ",\"drain_timeout_ms\":%" PRIu64
-	    ",\"shard\":\"%u/%u\"}", pace_names[pace], o->gap_us,
-	    o->cycle_ms, plan_split_name(o->plan.split), o->plan.max_fragments,
-	    o->plan.fastopen_chance, o->plan.close_chance, o->num_conns,
-	    o->connect_timeout_ms, o->hang_timeout_ms, o->drain_timeout_ms,
-	    o->shard_k, o->shard_n ? o->shard_n : 1);
-}
-
 /* Appends s to b quoted for a POSIX shell (only when it needs quoting). */
 void
 options_shell_quote(struct jbuf *b, const char *s)

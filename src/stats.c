@@ -1,8 +1,9 @@
 /* Statistics: counters, rates and formatting through a visitor. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json.h"	/* jbuf, for stats_format_json's callers */
 #include "stats.h"
 
 /* Computes the rates between prev and cur over `seconds`. */
@@ -120,34 +121,15 @@ line_emit(void *arg, const char *name, enum stats_type type, double value)
 		l->off = l->len - 1;
 }
 
-/* Appends one "name":value member to a JSON object. */
-static void
-json_emit(void *arg, const char *name, enum stats_type type, double value)
-{
-	struct jbuf	*b = arg;
-
-	jbuf_printf(b, "%s", b->len > 0 && b->s[b->len - 1] != '{' ? "," : "");
-	jbuf_string(b, name, strlen(name));
-	if (type == STATS_RATIO && value < 0)
-		jbuf_append(b, ":null", 5);
-	else if (type == STATS_RATIO)
-		jbuf_printf(b, ":%.4f", value);
-	else
-		jbuf_printf(b, ":%.0f", value);
-}
-
 /* Appends the figures as one JSON object to b. */
 void
 stats_format_json(struct jbuf *b, const struct stats *cur,
     const struct stats_rates *r)
 {
-	jbuf_append(b, "{", 1);
-	jbuf_printf(b, "\"seconds\":%.3f", r->seconds);
-	stats_visit(cur, r, json_emit, b);
-	jbuf_printf(b, ",\"fragments\":%llu,\"bytes\":%llu,\"conns_completed\":"
-	    "%llu}", (unsigned long long)cur->fragments,
-	    (unsigned long long)cur->bytes,
-	    (unsigned long long)cur->conns_completed);
+	char	*s = stats_json_line(cur, r);
+
+	jbuf_append(b, s, strlen(s));
+	free(s);
 }
 
 /* Formats the figures as "name=value, name=value" into buf. */

@@ -68,6 +68,20 @@ uint64_t	 stats_findings(const struct stats *s);
 void		 stats_visit(const struct stats *cur, const struct stats_rates *r,
 		     stats_emit_fn emit, void *arg);
 
+/* Flags for json_dumps of figures: compact, in the order set, ratios with
+ * at most 4 decimals. */
+#define STATS_JSON_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER | \
+				 JSON_REAL_PRECISION(10))
+
+/* The figures as a new JSON object (jansson; json_decref it). */
+struct json_t;
+struct json_t	*stats_json(const struct stats *cur,
+		     const struct stats_rates *r);
+
+/* The figures as one line of compact JSON (no newline); free() it. */
+char		*stats_json_line(const struct stats *cur,
+		     const struct stats_rates *r);
+
 /* Appends the figures as one JSON object (no newline) to b. */
 struct jbuf;
 void		 stats_format_json(struct jbuf *b, const struct stats *cur,

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check_suites.h"
 #include "finding.h"
 #include "options.h"
@@ -294,6 +296,32 @@ START_TEST(test_replay_subcommand)
 }
 END_TEST
 
+/* The options' JSON of records: jansson, the pacing in effect. */
+START_TEST(test_options_json)
+{
+	struct options	 o;
+	char		*cause, *s;
+	const char	*args[] = { "--blob-dir=d", "--port=1", "--shard=2/3",
+	    "--hang-timeout=0", NULL };
+	json_t		*j;
+
+	ck_assert_int_eq(parse(&o, &cause, args), 0);
+	s = options_json(&o, PACE_READ);
+	ck_assert_msg(strncmp(s, "{\"pace\":\"read\",\"gap_us\":1000,", 29)
+	    == 0, "%s", s);
+	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "shard")), "2/3");
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "hang_timeout_ms")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "num_conns")),
+	    100);
+	ck_assert_uint_eq(json_object_size(j), 12);
+	json_decref(j);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_uint_edges)
 {
 	uint64_t	 v;
@@ -331,6 +359,7 @@ options_suite(void)
 	    (int)(sizeof durations / sizeof durations[0]));
 	tcase_add_test(tc, test_uint_edges);
 	tcase_add_test(tc, test_table_kinds);
+	tcase_add_test(tc, test_options_json);
 	tcase_add_test(tc, test_table_prefix);
 	tcase_add_test(tc, test_replay_subcommand);
 	suite_add_tcase(s, tc);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check_suites.h"
 #include "finding.h"
 #include "stats.h"
@@ -68,6 +70,37 @@ START_TEST(test_format_line)
 }
 END_TEST
 
+/* JSON stats lines: jansson, integers for counts, null for no fidelity. */
+START_TEST(test_json_line)
+{
+	struct stats		cur = { .rounds = 3, .fragments = 12345678901ULL,
+	    .fid_checked = 0 };
+	struct stats_rates	r = { .seconds = 1.23456, .fidelity = -1,
+	    .ready_to_send = 0.123456, .bytes_per_s = 99.6 };
+	json_error_t		err;
+	json_t			*o;
+	char			*s;
+
+	cur.findings[FINDING_RESET] = 2;
+	s = stats_json_line(&cur, &r);
+	ck_assert_ptr_null(strchr(s, '\n'));
+	ck_assert_msg(strncmp(s, "{\"seconds\":1.235,\"rounds\":3,", 27) == 0,
+	    "%s", s);
+	o = json_loads(s, JSON_REJECT_DUPLICATES, &err);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_is_null(json_object_get(o, "fidelity")));
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "fragments")),
+	    12345678901LL);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "bytes/s")),
+	    100);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "reset")), 2);
+	ck_assert(json_real_value(json_object_get(o, "ready_to_send")) ==
+	    0.1235);
+	json_decref(o);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_finding_kinds)
 {
 	unsigned	 m;
@@ -101,6 +134,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_rates);
 	tcase_add_test(tc, test_rates_empty_interval);
 	tcase_add_test(tc, test_format_line);
+	tcase_add_test(tc, test_json_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
