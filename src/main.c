@@ -259,32 +259,11 @@ static void
 run_local_fault(void *arg, const char *what, int err, uint64_t count)
 {
 	struct run	*r = arg;
-	const char	*advice;
 
-	switch (err) {
-	case EMFILE:
-	case ENFILE:
-		advice = "lower --num-conns or raise the fd limit (ulimit -n)";
-		break;
-	case EADDRNOTAVAIL:
-	case EADDRINUSE:
-	case EAGAIN:
-		advice = "ephemeral ports are used up (TIME_WAIT); lower "
-		    "--num-conns or widen net.ipv4.ip_local_port_range";
-		break;
-	case ENOBUFS:
-	case ENOMEM:
-		advice = "the machine is short of memory or socket buffers; "
-		    "lower --num-conns";
-		break;
-	default:
-		advice = "check the network setup for this target";
-		break;
-	}
 	run_break_line(r);
 	fprintf(stderr, "local error (not a finding): %s: %s, %" PRIu64
 	    " time%s; %s\n", what, strerror(err), count, count == 1 ? "" : "s",
-	    advice);
+	    net_fault_advice(err));
 }
 
 /* Hook: something to know that is not a fault. */
@@ -672,29 +651,6 @@ fail:
 	return NULL;
 }
 
-/* Splits a record's "host:port" or "[v6]:port" target. */
-static int
-split_target(const char *text, char **host, char **port)
-{
-	const char	*colon;
-
-	if (text[0] == '[') {
-		const char	*end = strchr(text, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -1;
-		*host = xasprintf("%.*s", (int)(end - text - 1), text + 1);
-		*port = xstrdup(end + 2);
-		return 0;
-	}
-	colon = strrchr(text, ':');
-	if (colon == NULL)
-		return -1;
-	*host = xasprintf("%.*s", (int)(colon - text), text);
-	*port = xstrdup(colon + 1);
-	return 0;
-}
-
 /* Prints one replayed connection's outcome. */
 static void
 replay_print_outcome(const struct replay_outcome *out)
@@ -746,7 +702,7 @@ run_replay(struct options *o)
 		goto out;
 	}
 	if (!o->port_set) {
-		if (split_target(rec->target, &host, &port) == -1) {
+		if (net_split_hostport(rec->target, &host, &port) == -1) {
 			cause = xasprintf("%s: target '%s' is not host:port; "
 			    "give --host and --port", o->replay_path,
 			    rec->target);

@@ -1,4 +1,8 @@
 /* Small helpers: allocation that cannot fail quietly, formatted strings, time. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,4 +90,63 @@ util_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Can an output file be written at path? */
+int
+util_output_check(const char *what, const char *path, char **cause)
+{
+	int	fd, flags = O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+
+	fd = open(path, flags | O_CREAT | O_EXCL, 0666);
+	if (fd != -1) {		/* made it: remove it again */
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	if (errno == EEXIST)
+		fd = open(path, flags);
+	if (fd == -1) {
+		*cause = xasprintf("%s %s: %s", what, path,
+		    errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Opens (truncates) an output file for writing. */
+FILE *
+util_output_open(const char *what, const char *path, char **cause)
+{
+	FILE	*f;
+
+	if (util_output_check(what, path, cause) == -1)
+		return NULL;
+	f = fopen(path, "we");
+	if (f == NULL)
+		*cause = xasprintf("%s %s: %s", what, path, strerror(errno));
+	return f;
+}
+
+/* Flushes and closes an output file. */
+int
+util_output_close(FILE *f, const char *what, const char *path, char **cause)
+{
+	int	failed, err;
+
+	if (f == NULL)
+		return 0;
+	errno = 0;
+	failed = fflush(f) != 0 || ferror(f);
+	err = errno;
+	if (fclose(f) != 0 && !failed) {
+		failed = 1;
+		err = errno;
+	}
+	if (!failed)
+		return 0;
+	*cause = xasprintf("%s %s: write failed: %s", what, path,
+	    err ? strerror(err) : "an earlier write failed");
+	return -1;
 }
