@@ -54,8 +54,13 @@ struct run {
 	uint64_t		 restarts;
 	uint64_t		 restart_us[64];	/* recent restart times (ring) */
 	FILE			*stats_out;	/* --stats-file, or stderr */
-	struct jbuf		 stats_line;
-	uint64_t		 start_us;
+	size_t			 cols;		/* the terminal's width */
+	int			 output_failed;	/* a write to an output file */
+	int			 trace_err;	/* first write error of --trace */
+	int			 stats_err;	/* ... of --stats-file */
+	struct corpus		*corpus;
+	struct net_target	 where;		/* target and addr point here */
+	struct event		*ev_int, *ev_term, *ev_winch;
 };
 
 /* Ends a live line on a terminal before other output. */
@@ -305,6 +310,22 @@ run_print_pace(struct run *r)
 		fprintf(stderr, "note: %s\n", why);
 }
 
+/* The live line on a terminal: what fits its width, redrawn in place. */
+static void
+run_stats_tty(struct run *r, const struct stats *cur,
+    const struct stats_rates *rates)
+{
+	char	line[512];
+	size_t	prefix = sizeof "Stats: " - 1;
+
+	/* The last column stays free: writing it makes some terminals wrap. */
+	stats_format_fit(line, sizeof line, r->cols > prefix + 1 ?
+	    r->cols - prefix - 1 : 0, cur, rates);
+	fprintf(stderr, "\rStats: %s\033[K", line);
+	r->line_open = 1;
+	fflush(stderr);
+}
+
 /* Hook: live statistics. */
 static void
 run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
@@ -313,30 +334,35 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 	char		 line[512];
 
 	if (r->trace != NULL)
-		fflush(r->trace);
+		util_output_flush(r->trace, &r->trace_err);
 	if (r->opt->stats_json) {
 		char	*js = stats_json_line(cur, rates);
 
 		fprintf(r->stats_out, "%s\n", js);
 		free(js);
-		fflush(r->stats_out);
+		util_output_flush(r->stats_out, &r->stats_err);
 		return;
 	}
 	if (r->opt->quiet && r->stats_out == stderr)
 		return;
-	stats_format_line(line, sizeof line, cur, rates);
-	if (r->stats_out != stderr) {
-		fprintf(r->stats_out, "Stats: %s\n", line);
-		fflush(r->stats_out);
+	if (r->tty && r->stats_out == stderr) {
+		run_stats_tty(r, cur, rates);
 		return;
 	}
-	if (r->tty) {
-		fprintf(stderr, "\rStats: %s\033[K", line);
-		r->line_open = 1;
-	} else {
-		fprintf(stderr, "Stats: %s\n", line);
-	}
-	fflush(stderr);
+	stats_format_line(line, sizeof line, cur, rates);
+	fprintf(r->stats_out, "Stats: %s\n", line);
+	util_output_flush(r->stats_out, &r->stats_err);
+}
+
+/* SIGWINCH: the terminal changed its width. */
+static void
+run_winch(evutil_socket_t sig, short what, void *arg)
+{
+	struct run	*r = arg;
+
+	(void)sig;
+	(void)what;
+	r->cols = util_term_cols(STDERR_FILENO);
 }
 
 /* SIGINT or SIGTERM: stop cleanly. */
@@ -481,8 +507,8 @@ run_target_report(void *arg, const char *line)
 		    !r->opt->restart);
 }
 
-/* Writes the final JSON summary (--summary). */
-static void
+/* Writes the final JSON summary (--summary); -1 if it could not be. */
+static int
 run_write_summary(struct run *r, struct engine *e, int status)
 {
 	const struct stats	*s = engine_stats(e);
@@ -490,7 +516,9 @@ run_write_summary(struct run *r, struct engine *e, int status)
 	struct stats_rates	 rates;
 	struct jbuf		 b = { 0 };
 	const char		*why = NULL;
+	char			*cause = NULL;
 	FILE			*f;
+	int			 rc = 0;
 
 	stats_rates(s, &zero, (double)engine_elapsed_us(e) / 1e6, &rates);
 	jbuf_printf(&b, "{\"format\":\"stutterfuzz-summary\",\"format_version\""
@@ -512,11 +540,19 @@ run_write_summary(struct run *r, struct engine *e, int status)
 		    strlen(recorder_dir(r->rec)));
 	}
 	jbuf_printf(&b, ",\"target_restarts\":%" PRIu64 "}\n", r->restarts);
-	f = fopen(r->opt->summary_path, "we");
-	if (f == NULL || fwrite(b.s, 1, b.len, f) != b.len || fclose(f) != 0)
-		fprintf(stderr, "stutterfuzz: --summary %s: %s\n",
-		    r->opt->summary_path, strerror(errno));
+	f = util_output_open("--summary", r->opt->summary_path, &cause);
+	if (f != NULL) {
+		fwrite(b.s, 1, b.len, f);
+		rc = util_output_close(f, "--summary", r->opt->summary_path,
+		    0, &cause);
+	}
+	if (f == NULL || rc == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		rc = -1;
+	}
 	jbuf_free(&b);
+	return rc;
 }
 
 /* Prints the final summary and returns the exit status it implies. */
@@ -577,10 +613,18 @@ run_summary(struct run *r, struct engine *e)
 
 	if (failing > 0)
 		status = EXIT_FINDINGS;
-	else if (why == ENGINE_STOP_LOCAL)
+	else if (why == ENGINE_STOP_LOCAL || r->output_failed)
 		status = EXIT_RUNTIME;
 	else
 		status = EXIT_CLEAN;
+	if (r->opt->summary_path != NULL &&
+	    run_write_summary(r, e, status) == -1 && status == EXIT_CLEAN)
+		status = EXIT_RUNTIME;
+	if (status == EXIT_RUNTIME && why != ENGINE_STOP_LOCAL) {
+		fprintf(stderr, "Result: stutterfuzz could not write an output "
+		    "file; exit 3\n");
+		return status;
+	}
 	switch (status) {
 	case EXIT_FINDINGS:
 		fprintf(stderr, "Result: %" PRIu64 " finding%s of a --fail-on "
@@ -594,8 +638,6 @@ run_summary(struct run *r, struct engine *e)
 		fprintf(stderr, "Result: clean; exit 0\n");
 		break;
 	}
-	if (r->opt->summary_path != NULL)
-		run_write_summary(r, e, status);
 	return status;
 }
 
@@ -790,215 +832,276 @@ out:
 	return status;
 }
 
-/* A fuzzing run. */
-static int
-run_fuzz(struct options *o)
-{
-	struct corpus		*corpus = NULL;
-	struct net_target	 target = { 0 };
-	struct event_base	*base = NULL;
-	struct event		*ev_int = NULL, *ev_term = NULL;
-	struct engine_hooks	 hooks = {
-		.finding = run_finding,
-		.local_fault = run_local_fault,
-		.stats = run_stats,
-		.conn_done = run_conn_done,
-		.notice = run_notice,
-	};
-	struct engine_config	 cfg;
-	struct target_hooks	 th = {
-		.ready = run_target_ready,
-		.failed = run_target_failed,
-		.exited = run_target_exited,
-		.report = run_target_report,
-	};
-	struct run		 r = { 0 };
-	char			*cause = NULL;
-	uint64_t		 fd_limit, conns;
-	int			 status = EXIT_RUNTIME;
+static const struct engine_hooks run_engine_hooks = {
+	.finding = run_finding,
+	.local_fault = run_local_fault,
+	.stats = run_stats,
+	.conn_done = run_conn_done,
+	.notice = run_notice,
+};
 
-	corpus = corpus_load(o->blob_dir, &cause);
-	if (corpus == NULL) {
-		status = usage_error(cause);
-		goto out;
-	}
-	if (o->shard_n > 1 &&
-	    corpus_shard(corpus, o->shard_k, o->shard_n, &cause) == -1) {
-		status = usage_error(cause);
-		goto out;
-	}
-	conns = o->only_set ? 1 : o->num_conns;
-	fd_limit = net_raise_fd_limit();
-	if (fd_limit < conns + FD_RESERVE) {
-		cause = xasprintf("--num-conns %" PRIu64 " needs %" PRIu64
-		    " file descriptors, but the limit is %" PRIu64 " (raise "
-		    "the hard limit, ulimit -Hn, or lower --num-conns)", conns,
-		    conns + FD_RESERVE, fd_limit);
-		status = usage_error(cause);
-		goto out;
-	}
-	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &target,
-	    &cause) == -1) {
-		status = usage_error(cause);
-		goto out;
-	}
-	if (o->findings_dir != NULL) {
-		r.rec = recorder_new(o->findings_dir, o->max_records, &cause);
-		if (r.rec == NULL) {
-			status = usage_error(cause);
-			goto out;
-		}
-	}
-	r.stats_out = stderr;
+static const struct target_hooks run_target_hooks = {
+	.ready = run_target_ready,
+	.failed = run_target_failed,
+	.exited = run_target_exited,
+	.report = run_target_report,
+};
+
+/* Checks or opens every output file, before anything runs. */
+static int
+run_outputs_open(struct run *r, char **cause)
+{
+	const struct options	*o = r->opt;
+
+	if (o->summary_path != NULL &&
+	    util_output_check("--summary", o->summary_path, cause) == -1)
+		return -1;
 	if (o->stats_path != NULL) {
-		r.stats_out = fopen(o->stats_path, "we");
-		if (r.stats_out == NULL) {
-			cause = xasprintf("--stats-file %s: %s", o->stats_path,
-			    strerror(errno));
-			r.stats_out = stderr;
-			status = usage_error(cause);
-			goto out;
+		r->stats_out = util_output_open("--stats-file", o->stats_path,
+		    cause);
+		if (r->stats_out == NULL) {
+			r->stats_out = stderr;
+			return -1;
 		}
 	}
 	if (o->trace_path != NULL) {
-		r.trace = fopen(o->trace_path, "we");
-		if (r.trace == NULL) {
-			cause = xasprintf("--trace %s: %s", o->trace_path,
-			    strerror(errno));
-			status = usage_error(cause);
-			goto out;
-		}
-		setvbuf(r.trace, NULL, _IOFBF, 1 << 16);
+		r->trace = util_output_open("--trace", o->trace_path, cause);
+		if (r->trace == NULL)
+			return -1;
+		setvbuf(r->trace, NULL, _IOFBF, 1 << 16);
 	}
+	return 0;
+}
 
-	r.opt = o;
-	r.target = &target;
-	r.seed = o->seed_set ? o->seed : rng_fresh_seed();
-	r.tty = isatty(STDERR_FILENO);
-	r.options_json = options_json(o, o->pace);
+/* Closes one output file; a failed write makes the run's exit status 3. */
+static void
+run_output_close(struct run *r, FILE *f, const char *what, const char *path,
+    int err)
+{
+	char	*cause = NULL;
+
+	if (util_output_close(f, what, path, err, &cause) == -1) {
+		run_break_line(r);
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		r->output_failed = 1;
+	}
+}
+
+/* Closes the output files the run wrote as it went. */
+static void
+run_outputs_close(struct run *r)
+{
+	run_output_close(r, r->trace, "--trace", r->opt->trace_path,
+	    r->trace_err);
+	r->trace = NULL;
+	if (r->stats_out != stderr)
+		run_output_close(r, r->stats_out, "--stats-file",
+		    r->opt->stats_path, r->stats_err);
+	r->stats_out = stderr;
+}
+
+/* Everything a run needs before it starts: the corpus, descriptors, the
+ * target's address, the findings directory, the output files. */
+static int
+run_prepare(struct run *r, char **cause)
+{
+	const struct options	*o = r->opt;
+	uint64_t		 fd_limit, conns = o->only_set ? 1 : o->num_conns;
+
+	r->corpus = corpus_load(o->blob_dir, cause);
+	if (r->corpus == NULL)
+		return -1;
+	if (o->shard_n > 1 &&
+	    corpus_shard(r->corpus, o->shard_k, o->shard_n, cause) == -1)
+		return -1;
+	fd_limit = net_raise_fd_limit();
+	if (fd_limit < conns + FD_RESERVE) {
+		*cause = xasprintf("--num-conns %" PRIu64 " needs %" PRIu64
+		    " file descriptors, but the limit is %" PRIu64 " (raise "
+		    "the hard limit, ulimit -Hn, or lower --num-conns)", conns,
+		    conns + FD_RESERVE, fd_limit);
+		return -1;
+	}
+	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &r->where,
+	    cause) == -1)
+		return -1;
+	if (o->findings_dir != NULL) {
+		r->rec = recorder_new(o->findings_dir, o->max_records, cause);
+		if (r->rec == NULL)
+			return -1;
+	}
+	return run_outputs_open(r, cause);
+}
+
+/* The lines that open a run: corpus, target, seed. */
+static void
+run_print_start(struct run *r)
+{
+	const struct options	*o = r->opt;
+	const struct corpus	*c = r->corpus;
 
 	fprintf(stderr, "Loaded %zu blobs. Bytes: %zu min, %zu mean, %zu max\n",
-	    corpus->n, corpus->min, corpus_mean(corpus), corpus->max);
-	if (corpus->skipped_hidden > 0 || corpus->skipped_dirs > 0)
+	    c->n, c->min, corpus_mean(c), c->max);
+	if (c->skipped_hidden > 0 || c->skipped_dirs > 0)
 		fprintf(stderr, "Passed over %zu dot-file%s and %zu "
-		    "subdirector%s of %s.\n", corpus->skipped_hidden,
-		    corpus->skipped_hidden == 1 ? "" : "s", corpus->skipped_dirs,
-		    corpus->skipped_dirs == 1 ? "y" : "ies", o->blob_dir);
+		    "subdirector%s of %s.\n", c->skipped_hidden,
+		    c->skipped_hidden == 1 ? "" : "s", c->skipped_dirs,
+		    c->skipped_dirs == 1 ? "y" : "ies", o->blob_dir);
 	if (o->shard_n > 1)
 		fprintf(stderr, "Shard %u/%u of the corpus.\n", o->shard_k,
 		    o->shard_n);
 	fprintf(stderr, "Target %s%s; seed=%" PRIu64 " conns=%" PRIu64
-	    " split=%s\n", target.text, target.loopback ? " (loopback)" : "",
-	    r.seed, conns, plan_split_name(o->plan.split));
-	if (!target.loopback)
+	    " split=%s\n", r->where.text, r->where.loopback ? " (loopback)" :
+	    "", r->seed, o->only_set ? 1 : (uint64_t)o->num_conns,
+	    plan_split_name(o->plan.split));
+	if (!r->where.loopback)
 		fprintf(stderr, "warning: %s is not a loopback address; "
 		    "pacing over a real network keeps fewer boundaries\n",
-		    target.text);
+		    r->where.text);
+}
+
+/* Starts the supervised target; the engine starts once it is ready. */
+static int
+run_start_target(struct run *r, char **cause)
+{
+	const struct options	*o = r->opt;
+	struct target_config	 tc = {
+		.argv = o->target_argv,
+		.startup_timeout_ms = o->startup_timeout_ms,
+		.grace_ms = o->grace_ms,
+	};
+	struct jbuf		 cmd = { 0 };
+
+	if (o->findings_dir != NULL)
+		r->target_log = xasprintf("%s/target.log", o->findings_dir);
+	tc.log_path = r->target_log;
+	r->proc = target_new(r->base, &tc, &run_target_hooks, r, cause);
+	if (r->proc == NULL)
+		return -1;
+	target_set_probe(r->proc, run_probe);
+	for (char **a = o->target_argv; *a != NULL; a++) {
+		jbuf_append(&cmd, " ", 1);
+		options_shell_quote(&cmd, *a);
+	}
+	fprintf(stderr, "Starting target:%s%s%s\n", cmd.s, r->target_log ?
+	    "; its output goes to " : "", r->target_log ? r->target_log : "");
+	jbuf_free(&cmd);
+	return target_start(r->proc, cause);
+}
+
+/* Makes the event loop and starts the engine, or the target first. */
+static int
+run_start(struct run *r, char **cause)
+{
+	const struct options	*o = r->opt;
 
 	signal(SIGPIPE, SIG_IGN);
-	base = run_base(&r, &ev_int, &ev_term);
-	if (base == NULL) {
-		fprintf(stderr, "stutterfuzz: cannot make an event loop\n");
-		goto out;
+	r->base = run_base(r, &r->ev_int, &r->ev_term);
+	if (r->base == NULL) {
+		*cause = xstrdup("cannot make an event loop");
+		return -1;
 	}
-	cfg = (struct engine_config){
+	if (r->tty) {
+		r->cols = util_term_cols(STDERR_FILENO);
+		r->ev_winch = evsignal_new(r->base, SIGWINCH, run_winch, r);
+		if (r->ev_winch != NULL)
+			event_add(r->ev_winch, NULL);
+	}
+	r->cfg = (struct engine_config){
 		.opt = o,
-		.corpus = corpus,
-		.addr = (const struct sockaddr *)&target.addr,
-		.addrlen = target.addrlen,
-		.seed = r.seed,
-		.loopback = target.loopback,
-		.reports = r.rec != NULL || r.trace != NULL ||
+		.corpus = r->corpus,
+		.addr = (const struct sockaddr *)&r->where.addr,
+		.addrlen = r->where.addrlen,
+		.seed = r->seed,
+		.loopback = r->where.loopback,
+		.reports = r->rec != NULL || r->trace != NULL ||
 		    o->target_argv != NULL,
 	};
-	r.base = base;
-	r.cfg = cfg;
-	r.hooks = hooks;
-	r.addr = &target;
-	if (o->target_argv != NULL) {
-		struct target_config	tc = {
-			.argv = o->target_argv,
-			.startup_timeout_ms = o->startup_timeout_ms,
-			.grace_ms = o->grace_ms,
-		};
-		struct jbuf		cmd = { 0 };
+	r->hooks = run_engine_hooks;
+	if (o->target_argv != NULL)
+		return run_start_target(r, cause);
+	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, cause);
+	if (r->engine == NULL || engine_start(r->engine, cause) == -1)
+		return -1;
+	run_print_pace(r);
+	return 0;
+}
 
-		if (o->findings_dir != NULL)
-			r.target_log = xasprintf("%s/target.log",
-			    o->findings_dir);
-		tc.log_path = r.target_log;
-		r.proc = target_new(base, &tc, &th, &r, &cause);
-		if (r.proc == NULL) {
-			fprintf(stderr, "stutterfuzz: %s\n", cause);
-			goto out;
-		}
-		target_set_probe(r.proc, run_probe);
-		for (char **a = o->target_argv; *a != NULL; a++) {
-			jbuf_append(&cmd, " ", 1);
-			options_shell_quote(&cmd, *a);
-		}
-		fprintf(stderr, "Starting target:%s%s%s\n", cmd.s,
-		    r.target_log ? "; its output goes to " : "",
-		    r.target_log ? r.target_log : "");
-		jbuf_free(&cmd);
-		if (target_start(r.proc, &cause) == -1) {
-			fprintf(stderr, "stutterfuzz: %s\n", cause);
-			goto out;
-		}
-	} else {
-		r.engine = engine_new(base, &cfg, &hooks, &r, &cause);
-		if (r.engine == NULL ||
-		    engine_start(r.engine, &cause) == -1) {
-			fprintf(stderr, "stutterfuzz: %s\n", cause);
-			goto out;
-		}
-		run_print_pace(&r);
-	}
-	if (event_base_dispatch(base) == -1) {
+/* Runs the loop until the run stops; returns the exit status. */
+static int
+run_loop(struct run *r)
+{
+	if (event_base_dispatch(r->base) == -1) {
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
-		goto out;
+		return EXIT_RUNTIME;
 	}
-	if (r.engine == NULL || engine_stop_reason(r.engine) == ENGINE_RUNNING) {
-		if (r.interrupted) {
-			fprintf(stderr, "Interrupted before the target was "
-			    "ready.\n");
-			status = EXIT_CLEAN;
-		} else {
-			fprintf(stderr, "stutterfuzz: %s\n", r.startup_why ?
-			    r.startup_why : "the target did not start");
-			if (r.proc != NULL)
-				run_print_tail(&r, 20);
-		}
-		goto out;
+	run_outputs_close(r);
+	if (r->engine != NULL && engine_stop_reason(r->engine) !=
+	    ENGINE_RUNNING)
+		return run_summary(r, r->engine);
+	if (r->interrupted) {
+		fprintf(stderr, "Interrupted before the target was ready.\n");
+		return EXIT_CLEAN;
 	}
-	status = run_summary(&r, r.engine);
-	if (r.trace != NULL && (fflush(r.trace) != 0 || ferror(r.trace))) {
-		fprintf(stderr, "stutterfuzz: --trace %s: write failed\n",
-		    o->trace_path);
-		if (status == EXIT_CLEAN)
-			status = EXIT_RUNTIME;
-	}
+	fprintf(stderr, "stutterfuzz: %s\n", r->startup_why ? r->startup_why :
+	    "the target did not start");
+	if (r->proc != NULL)
+		run_print_tail(r, 20);
+	return EXIT_RUNTIME;
+}
 
-out:
-	engine_free(r.engine);
-	if (r.proc != NULL && o->keep_target) {
+/* Frees what a run made, in reverse order. */
+static void
+run_free(struct run *r)
+{
+	engine_free(r->engine);
+	if (r->proc != NULL && r->opt->keep_target) {
 		fprintf(stderr, "Leaving the target running (pid %d).\n",
-		    target_pid(r.proc));
-		target_release(r.proc);
+		    target_pid(r->proc));
+		target_release(r->proc);
 	}
-	target_free(r.proc);
-	free(r.target_log);
-	free(r.startup_why);
-	run_base_free(base, ev_int, ev_term);
-	if (r.trace != NULL)
-		fclose(r.trace);
-	if (r.stats_out != NULL && r.stats_out != stderr)
-		fclose(r.stats_out);
-	jbuf_free(&r.stats_line);
-	jbuf_free(&r.trace_line);
-	free(r.options_json);
-	recorder_free(r.rec);
-	corpus_free(corpus);
+	target_free(r->proc);
+	free(r->target_log);
+	free(r->startup_why);
+	if (r->ev_winch != NULL)
+		event_free(r->ev_winch);
+	run_base_free(r->base, r->ev_int, r->ev_term);
+	if (r->trace != NULL)
+		fclose(r->trace);
+	if (r->stats_out != NULL && r->stats_out != stderr)
+		fclose(r->stats_out);
+	jbuf_free(&r->trace_line);
+	free(r->options_json);
+	recorder_free(r->rec);
+	corpus_free(r->corpus);
+}
+
+/* A fuzzing run. */
+static int
+run_fuzz(struct options *o)
+{
+	struct run	 r = { .opt = o, .stats_out = stderr };
+	char		*cause = NULL;
+	int		 status;
+
+	r.target = r.addr = &r.where;
+	if (run_prepare(&r, &cause) == -1) {
+		status = usage_error(cause);
+		goto out;
+	}
+	r.seed = o->seed_set ? o->seed : rng_fresh_seed();
+	r.tty = isatty(STDERR_FILENO);
+	r.options_json = options_json(o, o->pace);
+	run_print_start(&r);
+	if (run_start(&r, &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	status = run_loop(&r);
+out:
+	run_free(&r);
 	free(cause);
 	return status;
 }

@@ -145,3 +145,72 @@ stats_format_line(char *buf, size_t len, const struct stats *cur,
 	stats_visit(cur, r, line_emit, &l);
 	return l.off;
 }
+
+/* The live line's figures, most useful first (names of stats_visit, and
+ * "findings" for their total). */
+static const char *const fit_order[] = {
+	"frags/s", "conns/s", "fidelity", "findings", "conns", "coverage",
+	"local_errors", "rounds", "bytes/s", "frags/conn", "ready_to_send",
+	"mean_cycles_to_connect",
+};
+
+#define FIT_MAX	32
+
+struct fit {
+	struct {
+		const char	*name;
+		char		 text[64];
+	}	item[FIT_MAX];
+	size_t	n;
+};
+
+/* Keeps one figure's "name=value" for the fitted line. */
+static void
+fit_emit(void *arg, const char *name, enum stats_type type, double value)
+{
+	struct fit	*f = arg;
+	char		 line[64];
+	struct line	 l = { line, sizeof line, 0 };
+
+	if (f->n >= FIT_MAX)
+		return;
+	line_emit(&l, name, type, value);
+	f->item[f->n].name = name;
+	snprintf(f->item[f->n].text, sizeof f->item[f->n].text, "%s", line);
+	f->n++;
+}
+
+/* Formats as many figures as fit in width columns, most useful first. */
+size_t
+stats_format_fit(char *buf, size_t len, size_t width, const struct stats *cur,
+    const struct stats_rates *r)
+{
+	struct fit	f = { .n = 0 };
+	size_t		off = 0;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	stats_visit(cur, r, fit_emit, &f);
+	if (f.n < FIT_MAX) {
+		f.item[f.n].name = "findings";
+		snprintf(f.item[f.n].text, sizeof f.item[f.n].text,
+		    "findings=%llu", (unsigned long long)stats_findings(cur));
+		f.n++;
+	}
+	for (size_t i = 0; i < sizeof fit_order / sizeof fit_order[0]; i++) {
+		for (size_t j = 0; j < f.n; j++) {
+			size_t	need;
+
+			if (strcmp(f.item[j].name, fit_order[i]) != 0)
+				continue;
+			need = strlen(f.item[j].text) + (off ? 1 : 0);
+			if (off + need > width || off + need >= len)
+				return off;	/* the rest would be less useful */
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    off ? " " : "", f.item[j].text);
+			break;
+		}
+	}
+	return off;
+}

@@ -91,4 +91,10 @@ void		 stats_format_json(struct jbuf *b, const struct stats *cur,
 size_t		 stats_format_line(char *buf, size_t len,
 		     const struct stats *cur, const struct stats_rates *r);
 
+/* Formats as many figures as fit in `width` columns, most useful first
+ * (fragments and connections a second, fidelity, findings, ...), separated
+ * by spaces, each whole or not at all: a terminal's live line. */
+size_t		 stats_format_fit(char *buf, size_t len, size_t width,
+		     const struct stats *cur, const struct stats_rates *r);
+
 #endif

@@ -1,4 +1,5 @@
 /* Small helpers: allocation that cannot fail quietly, formatted strings, time. */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -129,24 +130,42 @@ util_output_open(const char *what, const char *path, char **cause)
 	return f;
 }
 
+/* Flushes an output file, keeping the errno of its first failure. */
+int
+util_output_flush(FILE *f, int *err)
+{
+	if (fflush(f) == 0 && !ferror(f))
+		return 0;
+	if (*err == 0)
+		*err = errno ? errno : EIO;
+	return -1;
+}
+
 /* Flushes and closes an output file. */
 int
-util_output_close(FILE *f, const char *what, const char *path, char **cause)
+util_output_close(FILE *f, const char *what, const char *path, int err,
+    char **cause)
 {
-	int	failed, err;
-
 	if (f == NULL)
 		return 0;
 	errno = 0;
-	failed = fflush(f) != 0 || ferror(f);
-	err = errno;
-	if (fclose(f) != 0 && !failed) {
-		failed = 1;
-		err = errno;
-	}
-	if (!failed)
+	util_output_flush(f, &err);
+	if (fclose(f) != 0 && err == 0)
+		err = errno ? errno : EIO;
+	if (err == 0)
 		return 0;
 	*cause = xasprintf("%s %s: write failed: %s", what, path,
-	    err ? strerror(err) : "an earlier write failed");
+	    strerror(err));
 	return -1;
+}
+
+/* The width of the terminal on fd, in columns. */
+size_t
+util_term_cols(int fd)
+{
+	struct winsize	ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == -1 || ws.ws_col == 0)
+		return 80;
+	return ws.ws_col;
 }

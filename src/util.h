@@ -29,10 +29,18 @@ int	 util_output_check(const char *what, const char *path, char **cause);
  * stream, or NULL with an allocated *cause. */
 FILE	*util_output_open(const char *what, const char *path, char **cause);
 
+/* Flushes an output file; the errno of its first failure is kept in *err
+ * (stdio forgets it). Returns 0 or -1. */
+int	 util_output_flush(FILE *f, int *err);
+
 /* Flushes and closes an output file (NULL: nothing to do). Returns 0, or -1
- * with an allocated *cause when a write to it failed at any time. */
-int	 util_output_close(FILE *f, const char *what, const char *path,
+ * with an allocated *cause when a write to it failed at any time; err is
+ * what util_output_flush kept (0: none). */
+int	 util_output_close(FILE *f, const char *what, const char *path, int err,
 	    char **cause);
+
+/* The width of the terminal on fd, in columns (80 when it does not say). */
+size_t	 util_term_cols(int fd);
 
 /* Monotonic clock in microseconds. */
 uint64_t util_now_us(void);

@@ -101,6 +101,41 @@ START_TEST(test_json_line)
 }
 END_TEST
 
+/* The terminal's live line: what fits, whole figures, most useful first. */
+START_TEST(test_format_fit)
+{
+	struct stats		cur = { .rounds = 7, .conns_started = 123456,
+	    .fid_checked = 10, .fid_ok = 9 };
+	struct stats_rates	r = { .fragments_per_s = 98765,
+	    .conns_per_s = 4321, .fidelity = 0.9, .bytes_per_s = 1e9 };
+	char			buf[512];
+	size_t			widths[] = { 0, 9, 10, 25, 40, 80, 132, 400 };
+	size_t			n, prev = 0;
+
+	cur.findings[FINDING_HANG] = 3;
+	for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+		n = stats_format_fit(buf, sizeof buf, widths[i], &cur, &r);
+		ck_assert_uint_eq(n, strlen(buf));
+		ck_assert_msg(n <= widths[i], "%zu > %zu: %s", n, widths[i], buf);
+		ck_assert_uint_ge(n, prev);
+		prev = n;
+		if (n > 0)
+			ck_assert_msg(strncmp(buf, "frags/s=98765", 13) == 0,
+			    "%s", buf);
+		ck_assert(n == 0 || buf[n - 1] != ' ');
+	}
+	n = stats_format_fit(buf, sizeof buf, 80, &cur, &r);
+	ck_assert_str_eq(buf, "frags/s=98765 conns/s=4321 fidelity=0.90 "
+	    "findings=3 conns=123456 coverage=0.00");
+	n = stats_format_fit(buf, sizeof buf, 9, &cur, &r);
+	ck_assert_str_eq(buf, "");	/* "frags/s=98765" does not fit */
+	n = stats_format_fit(buf, sizeof buf, 400, &cur, &r);
+	ck_assert_ptr_nonnull(strstr(buf, "mean_cycles_to_connect=0.00"));
+	ck_assert_ptr_nonnull(strstr(buf, "bytes/s=1000000000"));
+	ck_assert_int_eq(stats_format_fit(buf, 20, 400, &cur, &r) < 20, 1);
+}
+END_TEST
+
 START_TEST(test_finding_kinds)
 {
 	unsigned	 m;
@@ -135,6 +170,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_rates_empty_interval);
 	tcase_add_test(tc, test_format_line);
 	tcase_add_test(tc, test_json_line);
+	tcase_add_test(tc, test_format_fit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,20 +58,31 @@ START_TEST(test_close_reports_write_errors)
 {
 	char	*cause = NULL, *p = path("ok");
 	FILE	*f;
+	int	 err = 0;
 
 	f = util_output_open("--stats-file", "/dev/full", &cause);
 	ck_assert_ptr_nonnull(f);
 	fputs("Stats: x\n", f);
+	ck_assert_int_eq(util_output_flush(f, &err), -1);
+	ck_assert_int_eq(err, ENOSPC);
+	fputs("Stats: y\n", f);
 	ck_assert_int_eq(util_output_close(f, "--stats-file", "/dev/full",
-	    &cause), -1);
+	    err, &cause), -1);
 	ck_assert_str_eq(cause, "--stats-file /dev/full: write failed: No "
 	    "space left on device");
 	free(cause);
 	f = util_output_open("--trace", p, &cause);
 	ck_assert_ptr_nonnull(f);
 	fputs("{}\n", f);
-	ck_assert_int_eq(util_output_close(f, "--trace", p, &cause), 0);
-	ck_assert_int_eq(util_output_close(NULL, "--trace", p, &cause), 0);
+	ck_assert_int_eq(util_output_close(f, "--trace", p, 0, &cause), 0);
+	ck_assert_int_eq(util_output_close(NULL, "--trace", p, 0, &cause), 0);
+	f = util_output_open("--trace", "/dev/full", &cause);
+	fputs("{}\n", f);	/* never flushed: the close finds it */
+	ck_assert_int_eq(util_output_close(f, "--trace", "/dev/full", 0,
+	    &cause), -1);
+	ck_assert_str_eq(cause, "--trace /dev/full: write failed: No space "
+	    "left on device");
+	free(cause);
 	free(p);
 }
 END_TEST
