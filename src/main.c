@@ -256,7 +256,9 @@ run_conn_done(void *arg, const struct conn_report *rep)
 	r->trace_line.len = 0;
 	record_conn_json(&r->trace_line, rep, 0);
 	jbuf_append(&r->trace_line, "\n", 1);
-	fwrite(r->trace_line.s, 1, r->trace_line.len, r->trace);
+	if (fwrite(r->trace_line.s, 1, r->trace_line.len, r->trace) !=
+	    r->trace_line.len && r->trace_err == 0)
+		r->trace_err = errno ? errno : EIO;
 }
 
 /* Hook: local resources ran out. */

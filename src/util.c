@@ -134,10 +134,14 @@ util_output_open(const char *what, const char *path, char **cause)
 int
 util_output_flush(FILE *f, int *err)
 {
-	if (fflush(f) == 0 && !ferror(f))
+	int	rc;
+
+	errno = 0;
+	rc = fflush(f);
+	if (rc == 0 && !ferror(f))
 		return 0;
-	if (*err == 0)
-		*err = errno ? errno : EIO;
+	if (*err == 0)	/* an earlier failure: its errno is gone */
+		*err = rc != 0 && errno != 0 ? errno : EIO;
 	return -1;
 }
 
