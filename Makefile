@@ -47,8 +47,11 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
 TOOL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP $(CFLAGS)
 
 SRCS	= $(wildcard src/*.c)
-LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
-MAIN_OBJ = $(BUILD)/main.o
+# main.c and the main run's files beside it (run_*.c) are not linked into
+# the unit tests: they hold the run's wiring and messages.
+MAIN_SRCS = src/main.c $(wildcard src/run_*.c)
+LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out $(MAIN_SRCS),$(SRCS)))
+MAIN_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(MAIN_SRCS))
 TEST_SRCS = $(wildcard tests/check_*.c)
 TEST_OBJS = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 SERVERS	= $(patsubst tests/servers/%.c,$(BUILD)/servers/%,$(wildcard tests/servers/*.c))
