@@ -136,6 +136,19 @@ START_TEST(test_format_fit)
 }
 END_TEST
 
+/* Kind names and back. */
+START_TEST(test_kind_from_name)
+{
+	for (int k = 0; k < FINDING__COUNT; k++)
+		ck_assert_int_eq(finding_kind_from_name(finding_kind_name(
+		    (enum finding_kind)k)), k);
+	ck_assert_int_eq(finding_kind_from_name("crash"), FINDING__COUNT);
+	ck_assert_int_eq(finding_kind_from_name(""), FINDING__COUNT);
+	ck_assert_int_eq(finding_kind_from_name("unknown"), FINDING__COUNT);
+	ck_assert_int_eq(finding_kind_from_name("Reset"), FINDING__COUNT);
+}
+END_TEST
+
 START_TEST(test_finding_kinds)
 {
 	unsigned	 m;
@@ -171,6 +184,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_format_line);
 	tcase_add_test(tc, test_json_line);
 	tcase_add_test(tc, test_format_fit);
+	tcase_add_test(tc, test_kind_from_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
