@@ -520,6 +520,73 @@ options_apply(struct options *o, const struct opt_entry *e, const char *arg,
 	return 0;
 }
 
+/* Reads the unsigned field of e's size. */
+static uint64_t
+opt_load_uint(const struct options *o, const struct opt_entry *e)
+{
+	const char	*p = (const char *)o + e->off;
+	uint32_t	 v32;
+	uint64_t	 v;
+
+	if (e->size == sizeof(uint32_t)) {
+		memcpy(&v32, p, sizeof v32);
+		return v32;
+	}
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* Checks the option table: names unique, fields of the kind's size, every
+ * default within its option's bounds. Returns 0, or -1 with a cause. */
+int
+options_table_check(char **cause)
+{
+	const struct options	*d = &option_defaults;
+
+	for (size_t i = 0; i < OPT_COUNT; i++) {
+		const struct opt_entry	*e = &opt_table[i];
+		uint64_t		 v;
+
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(opt_table[j].name, e->name) == 0)
+				goto bad;
+		}
+		switch (e->kind) {
+		case OPT_UINT:
+		case OPT_DURATION:
+			if ((e->size != 4 && e->size != 8) || e->min > e->max ||
+			    (e->kind == OPT_DURATION && e->size != 8))
+				goto bad;
+			v = opt_load_uint(d, e);
+			/* 0 is "off" or "none" for some; else within bounds. */
+			if (v > e->max || (v < e->min && v != 0))
+				goto bad;
+			break;
+		case OPT_STRING:
+			if (e->size != sizeof(char *) || e->what == NULL)
+				goto bad;
+			break;
+		case OPT_ENUM:
+			if (e->size != sizeof(int) || e->names == NULL)
+				goto bad;
+			break;
+		case OPT_FLAG:
+			if (e->fn == NULL && e->size != sizeof(int))
+				goto bad;
+			break;
+		case OPT_SPECIAL:
+			if (e->fn == NULL)
+				goto bad;
+			break;
+		}
+		continue;
+bad:
+		*cause = xasprintf("option table: --%s is malformed", e->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* The getopt_long table, made from opt_table once. */
 static const struct option *
 options_long(void)

@@ -77,6 +77,10 @@ void		 options_defaults(struct options *o);
 int		 options_parse(struct options *o, int argc, char **argv,
 		     char **cause);
 
+/* Checks the option table: names unique, fields of the kind's size, every
+ * default within its option's bounds. Returns 0, or -1 with a cause. */
+int		 options_table_check(char **cause);
+
 /* Parses an unsigned decimal (or 0x hex) number within [min, max]. */
 int		 options_parse_uint(const char *s, uint64_t min, uint64_t max,
 		     uint64_t *out, char **cause);

@@ -322,6 +322,15 @@ START_TEST(test_options_json)
 }
 END_TEST
 
+/* The table itself: unique names, field sizes, defaults in bounds. */
+START_TEST(test_table_check)
+{
+	char	*cause = NULL;
+
+	ck_assert_msg(options_table_check(&cause) == 0, "%s", cause);
+}
+END_TEST
+
 START_TEST(test_uint_edges)
 {
 	uint64_t	 v;
@@ -359,6 +368,7 @@ options_suite(void)
 	    (int)(sizeof durations / sizeof durations[0]));
 	tcase_add_test(tc, test_uint_edges);
 	tcase_add_test(tc, test_table_kinds);
+	tcase_add_test(tc, test_table_check);
 	tcase_add_test(tc, test_options_json);
 	tcase_add_test(tc, test_table_prefix);
 	tcase_add_test(tc, test_replay_subcommand);
