@@ -67,7 +67,6 @@ enum opt_kind {
 	OPT_SPECIAL,	/* fn reads it */
 };
 
-struct opt_entry;
 typedef int (*opt_fn)(struct options *, const char *, char **);
 
 /* One option: its name, how its value is read, where it goes. */
@@ -109,7 +108,8 @@ static int	opt_replay(struct options *, const char *, char **);
 static int	opt_help(struct options *, const char *, char **);
 static int	opt_version(struct options *, const char *, char **);
 
-/* Every option; its getopt_long value is its index here plus OPT_BASE. */
+/* Every option; its getopt_long value is its index here plus OPT_BASE. A
+ * new option is one line here (and its field, default and --help line). */
 static const struct opt_entry opt_table[] = {
 	STR("blob-dir", blob_dir, "path"),
 	STR("host", host, "host"),
