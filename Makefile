@@ -60,7 +60,7 @@ BENCHES	= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all check check-run check-unit check-integration demo demo-run \
 	bench bench-run deps deps-check deps-bench install uninstall clean \
-	lint-man
+	lint-man FORCE
 
 all: stutterfuzz
 
@@ -76,10 +76,13 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/check_suites.inc | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc -I$(BUILD)/tests $(CHECK_CFLAGS) $(EVENT_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
 
-# Every "NAME_suite(void)" that starts a line of a tests/check_*.c.
-$(BUILD)/tests/check_suites.inc: $(TEST_SRCS) | $(BUILD)/tests
-	sed -n 's/^\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $(TEST_SRCS) >$@.tmp
-	mv $@.tmp $@
+# Every "NAME_suite(void)" that starts a line of a tests/check_*.c. Made
+# each time and replaced only when it changed, so a removed suite goes too.
+$(BUILD)/tests/check_suites.inc: FORCE | $(BUILD)/tests
+	@sed -n 's/^\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $(TEST_SRCS) >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(BUILD)/check_units: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS) -lm
