@@ -3,6 +3,7 @@
  * stop conditions and the statistics tick.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "options.h"
+#include "pace.h"
 #include "record.h"
 #include "util.h"
 
@@ -74,6 +76,7 @@ struct engine {
 	struct event		*ev_stats;
 	struct event		*ev_duration;
 	struct event		*ev_drop;	/* drops connections after a pause */
+	struct event		*ev_stall;	/* read pacing: the stall check */
 	struct diag		*diag;
 	struct event		*ev_diag;
 	uint64_t		 diag_replies;
@@ -248,11 +251,18 @@ engine_remember(struct engine *e, struct conn *c)
 	if (e->hist_len < HISTORY_MAX)
 		e->hist_len++;
 	conn_report(c, &h->report);
-	if (plan_copy(&h->plan, &c->plan) == -1 ||
-	    (c->ngaps > h->gaps_cap && (h->gaps = realloc(h->gaps,
-	    (h->gaps_cap = c->ngaps) * sizeof *h->gaps)) == NULL)) {
-		/* Out of memory: forget it rather than keep it half. */
-		h->gaps_cap = 0;
+	if (c->ngaps > h->gaps_cap) {
+		uint32_t	*gaps = reallocarray(h->gaps, c->ngaps,
+				    sizeof *h->gaps);
+
+		if (gaps != NULL) {
+			h->gaps = gaps;
+			h->gaps_cap = c->ngaps;
+		}
+	}
+	if (plan_copy(&h->plan, &c->plan) == -1 || c->ngaps > h->gaps_cap) {
+		/* Out of memory: forget it rather than keep it half (the
+		 * old gaps stay owned, and are freed with the engine). */
 		h->report.blob = NULL;
 		e->hist_len--;
 		return;
@@ -350,7 +360,8 @@ engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
 		return;
 	conn_report(c, &r);
 	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
-	    f->kind == FINDING_CONNECT_TIMEOUT))
+	    f->kind == FINDING_CONNECT_TIMEOUT ||
+	    (f->phase != NULL && strcmp(f->phase, "stall") == 0)))
 		n = engine_suspects(e, c, f->at_us);
 	if (e->hooks.finding != NULL &&
 	    e->hooks.finding(e->arg, f, &r, e->suspects, n))
@@ -404,6 +415,78 @@ engine_drop(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Arms the stall check to run in us microseconds. */
+static void
+engine_stall_arm(struct engine *e, uint64_t us)
+{
+	struct timeval	tv = {
+		.tv_sec = (time_t)(us / 1000000),
+		.tv_usec = (suseconds_t)(us % 1000000),
+	};
+
+	event_add(e->ev_stall, &tv);
+}
+
+/* The server is stalled: end the connection most likely to have stuck it
+ * (among those with data unread, the one it read last) with a hang finding
+ * of phase "stall", saying what the server is doing. */
+static void
+engine_stall(struct engine *e, struct conn *culprit, size_t unread,
+    uint64_t quiet_us)
+{
+	char	what[256] = "", detail[512];
+
+	if (e->cfg.describe != NULL)
+		e->cfg.describe(e->cfg.describe_arg, what, sizeof what);
+	snprintf(detail, sizeof detail, "stall: the server read nothing on "
+	    "any connection for %.1fs while %zu had data waiting unread%s%s",
+	    (double)quiet_us / 1e6, unread, what[0] != '\0' ? "; server: " :
+	    "", what);
+	conn_stall(culprit, detail);
+}
+
+/* Read pacing: no read progress on any connection for --stall-timeout
+ * while data waits unread is a stall (a spin, a deadlock). One timer and
+ * one timestamp (kept by the lookups): the connections are walked only
+ * once the quiet lasted that long. */
+static void
+engine_stall_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine	*e = arg;
+	uint64_t	 now = util_now_us(), wait;
+	uint64_t	 stall_us = e->opt->stall_timeout_ms * 1000;
+	uint64_t	 quiet_us = now - e->env.last_progress_us;
+	struct conn	*culprit = NULL;
+	size_t		 unread = 0;
+
+	(void)fd;
+	(void)what;
+	if (e->env.pace != PACE_READ || e->env.diag == NULL ||
+	    e->stopped != ENGINE_RUNNING)
+		return;		/* no lookups, no evidence: hang-timeout only */
+	if (e->paused || !pace_stalled(now, e->env.last_progress_us, stall_us,
+	    &wait)) {
+		if (e->paused)
+			e->env.last_progress_us = now;
+		engine_stall_arm(e, e->paused ? stall_us : wait);
+		return;
+	}
+	for (size_t i = 0; i < e->nconns; i++) {
+		struct conn	*c = e->conns[i];
+
+		if (!conn_unread(c))
+			continue;
+		unread++;
+		if (culprit == NULL || c->t_progress_us > culprit->t_progress_us)
+			culprit = c;
+	}
+	/* Quiet with nothing unread is no stall: count again from now. */
+	e->env.last_progress_us = now;
+	engine_stall_arm(e, stall_us);
+	if (culprit != NULL)
+		engine_stall(e, culprit, unread, quiet_us);
+}
+
 /* Stops starting connections and drops those in flight. */
 void
 engine_pause(struct engine *e)
@@ -418,6 +501,7 @@ void
 engine_resume(struct engine *e)
 {
 	e->paused = 0;
+	e->env.last_progress_us = util_now_us();
 	engine_drop(-1, 0, e);	/* anything the pause left running */
 	engine_schedule_refill(e);
 }
@@ -453,7 +537,7 @@ engine_cycle(evutil_socket_t fd, short what, void *arg)
 	    c->wait_tick < e->env.tick && e->stopped == ENGINE_RUNNING;
 	    c = next) {
 		next = TAILQ_NEXT(c, wait_entry);
-		conn_pace(c);
+		conn_tick(c);
 	}
 }
 
@@ -657,9 +741,11 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
 	e->ev_duration = evtimer_new(base, engine_duration, e);
 	e->ev_drop = evtimer_new(base, engine_drop, e);
+	e->ev_stall = evtimer_new(base, engine_stall_check, e);
 	if (e->ev_refill == NULL || e->ev_backoff == NULL ||
 	    e->ev_cycle == NULL || e->ev_stats == NULL ||
-	    e->ev_duration == NULL || e->ev_drop == NULL) {
+	    e->ev_duration == NULL || e->ev_drop == NULL ||
+	    e->ev_stall == NULL) {
 		*cause = xasprintf("cannot make engine events");
 		goto fail;
 	}
@@ -692,6 +778,9 @@ engine_start(struct engine *e, char **cause)
 		if (event_add(e->ev_duration, &tv) == -1)
 			goto fail;
 	}
+	e->env.last_progress_us = e->env.start_us;
+	if (e->env.pace == PACE_READ && e->opt->stall_timeout_ms != 0)
+		engine_stall_arm(e, e->opt->stall_timeout_ms * 1000);
 	if (event_add(e->ev_refill, &zero_tv) == -1)
 		goto fail;
 	return 0;
@@ -757,6 +846,8 @@ engine_free(struct engine *e)
 		event_free(e->ev_duration);
 	if (e->ev_drop != NULL)
 		event_free(e->ev_drop);
+	if (e->ev_stall != NULL)
+		event_free(e->ev_stall);
 	if (e->ev_diag != NULL)
 		event_free(e->ev_diag);
 	diag_free(e->diag);
