@@ -381,6 +381,14 @@ conn_stall(struct conn *c, const char *detail)
 		conn_fault_detail(c, FINDING_HANG, 0, "stall", detail);
 }
 
+/* Ends c, stuck in a stall another connection reported. */
+void
+conn_stall_end(struct conn *c)
+{
+	if (c->state != CONN_IDLE)
+		conn_finish(c, CONN_OUT_HANG);
+}
+
 /* Is c waiting (in read pacing) for the server to read data it sent? */
 int
 conn_unread(const struct conn *c)

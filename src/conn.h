@@ -187,6 +187,10 @@ void		 conn_abort(struct conn *c);
  * any connection for the stall timeout. detail says what it was doing. */
 void		 conn_stall(struct conn *c, const char *detail);
 
+/* Ends c, stuck in a stall that another connection reported, with the
+ * outcome hang and no finding of its own. */
+void		 conn_stall_end(struct conn *c);
+
 /* Is c waiting (in read pacing) for the server to read data it sent? */
 int		 conn_unread(const struct conn *c);
 

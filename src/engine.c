@@ -429,7 +429,9 @@ engine_stall_arm(struct engine *e, uint64_t us)
 
 /* The server is stalled: end the connection most likely to have stuck it
  * (among those with data unread, the one it read last) with a hang finding
- * of phase "stall", saying what the server is doing. */
+ * of phase "stall", saying what the server is doing; then end the others
+ * stuck with it (no findings of their own: it is one fault), so that a
+ * run that goes on, or a replay, does not wait for each one's timeout. */
 static void
 engine_stall(struct engine *e, struct conn *culprit, size_t unread,
     uint64_t quiet_us)
@@ -443,6 +445,9 @@ engine_stall(struct engine *e, struct conn *culprit, size_t unread,
 	    (double)quiet_us / 1e6, unread, what[0] != '\0' ? "; server: " :
 	    "", what);
 	conn_stall(culprit, detail);
+	for (size_t i = 0; i < e->nconns; i++)
+		if (conn_unread(e->conns[i]))
+			conn_stall_end(e->conns[i]);
 }
 
 /* Read pacing: no read progress on any connection for --stall-timeout
@@ -665,6 +670,52 @@ engine_choose_pace(struct engine *e)
 		e->env.src_count = o->source_addrs;
 }
 
+/* Makes the engine's own events. Returns 0, or -1 if one is missing. */
+static int
+engine_events(struct engine *e)
+{
+	struct event_base	*base = e->base;
+
+	e->ev_refill = evtimer_new(base, engine_refill, e);
+	e->ev_backoff = evtimer_new(base, engine_backoff_done, e);
+	e->ev_cycle = event_new(base, -1, EV_PERSIST, engine_cycle, e);
+	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
+	e->ev_duration = evtimer_new(base, engine_duration, e);
+	e->ev_drop = evtimer_new(base, engine_drop, e);
+	e->ev_stall = evtimer_new(base, engine_stall_check, e);
+	return e->ev_refill == NULL || e->ev_backoff == NULL ||
+	    e->ev_cycle == NULL || e->ev_stats == NULL ||
+	    e->ev_duration == NULL || e->ev_drop == NULL ||
+	    e->ev_stall == NULL ? -1 : 0;
+}
+
+/* Sizes the pool: a job list, one --only connection, or --num-conns. */
+static void
+engine_size(struct engine *e)
+{
+	const struct engine_config	*cfg = &e->cfg;
+	const struct options		*o = e->opt;
+
+	if (cfg->jobs != NULL) {
+		e->nblobs = 1;
+		e->end_index = cfg->njobs;
+		e->nconns = cfg->njobs < o->num_conns ? cfg->njobs :
+		    o->num_conns;
+		return;
+	}
+	e->nblobs = cfg->corpus->n;
+	e->env.coverage = coverage_new(cfg->corpus);
+	if (o->only_set) {
+		e->first_index = e->next_index = o->only;
+		e->end_index = o->only + 1;
+		e->nconns = 1;
+	} else {
+		e->nconns = o->num_conns;
+		if (o->rounds != 0)
+			e->end_index = o->rounds * cfg->corpus->n;
+	}
+}
+
 /* Makes an engine. */
 struct engine *
 engine_new(struct event_base *base, const struct engine_config *cfg,
@@ -694,24 +745,7 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		.arg = e,
 	};
 	TAILQ_INIT(&e->env.waitq);
-	if (cfg->jobs != NULL) {
-		e->nblobs = 1;
-		e->end_index = cfg->njobs;
-		e->nconns = cfg->njobs < o->num_conns ? cfg->njobs :
-		    o->num_conns;
-	} else if (o->only_set) {
-		e->nblobs = cfg->corpus->n;
-		e->env.coverage = coverage_new(cfg->corpus);
-		e->first_index = e->next_index = o->only;
-		e->end_index = o->only + 1;
-		e->nconns = 1;
-	} else {
-		e->nblobs = cfg->corpus->n;
-		e->env.coverage = coverage_new(cfg->corpus);
-		e->nconns = o->num_conns;
-		if (o->rounds != 0)
-			e->end_index = o->rounds * cfg->corpus->n;
-	}
+	engine_size(e);
 	if (e->env.coverage != NULL)
 		e->stats.cuts_possible = e->env.coverage->possible;
 	if (e->nconns == 0) {
@@ -735,17 +769,7 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		e->history = xcalloc(HISTORY_MAX, sizeof *e->history);
 		e->suspects = xcalloc(SUSPECTS_MAX, sizeof *e->suspects);
 	}
-	e->ev_refill = evtimer_new(base, engine_refill, e);
-	e->ev_backoff = evtimer_new(base, engine_backoff_done, e);
-	e->ev_cycle = event_new(base, -1, EV_PERSIST, engine_cycle, e);
-	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
-	e->ev_duration = evtimer_new(base, engine_duration, e);
-	e->ev_drop = evtimer_new(base, engine_drop, e);
-	e->ev_stall = evtimer_new(base, engine_stall_check, e);
-	if (e->ev_refill == NULL || e->ev_backoff == NULL ||
-	    e->ev_cycle == NULL || e->ev_stats == NULL ||
-	    e->ev_duration == NULL || e->ev_drop == NULL ||
-	    e->ev_stall == NULL) {
+	if (engine_events(e) == -1) {
 		*cause = xasprintf("cannot make engine events");
 		goto fail;
 	}
