@@ -834,7 +834,8 @@ conn_on_pace(struct conn *c)
 	struct pace_in		 in = {
 		.mode = env->pace == PACE_READ && env->diag == NULL ?
 		    PACE_ACK : env->pace,
-		.now_us = util_now_us(),
+		/* The time matters only to a pending look (the hang check). */
+		.now_us = c->sign == PACE_SIGN_PENDING ? util_now_us() : 0,
 		.last_send_us = c->t_last_send_us,
 		.hang_us = env->opt->hang_timeout_ms * 1000,
 		.polls = c->polls,
