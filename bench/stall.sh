@@ -28,10 +28,10 @@ for i in 1 2 3 4 5 6 7; do
 	printf 'GET /page%d HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n' "$i" >"$tmp/blobs/get$i"
 done
 
-# start_server MODE ARGS...
+# start_server MODE ARGS... (spin-split needs the data: no --no-data)
 start_server() {
 	rm -f "$tmp/port" "$tmp/log"
-	"$SERVER" --mode="$1" --no-data --port-file="$tmp/port" --log="$tmp/log" \
+	"$SERVER" --mode="$1" --port-file="$tmp/port" --log="$tmp/log" \
 		--max-seconds=$((DUR + 120)) "${@:2}" &
 	srv=$!
 	for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
@@ -69,7 +69,7 @@ echo
 echo "| server | conns | seconds | fragments/s | hang findings | exit |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for n in $CONNS; do
-	for s in "slow --delay-us=1000" "pause --pause-ms=1500 --every-ms=2000"; do
+	for s in "slow --delay-us=1000 --no-data" "pause --pause-ms=1500 --every-ms=2000 --no-data"; do
 		# shellcheck disable=SC2086
 		start_server $s
 		timeout -k 5 $((DUR + 60)) "$SF" --blob-dir="$tmp/blobs" --host=127.0.0.1 \
