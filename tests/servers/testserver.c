@@ -438,9 +438,9 @@ main(int argc, char **argv)
 		}
 	}
 	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu bytes %lu split %lu"
-		    " pauses %lu\n", total_conns, total_reads, total_bytes,
-		    total_splits, total_pauses);
+		fprintf(logfp, "total conns %lu reads %lu bytes %lu pauses %lu"
+		    " split %lu\n", total_conns, total_reads, total_bytes,
+		    total_pauses, total_splits);
 		fclose(logfp);
 	}
 	return 0;
