@@ -65,6 +65,26 @@ PY
 	expect_rc "$name" 0 && expect_err "$name" "^Result: not reproduced; exit 0" && pass "$name"
 }
 
+t_stall_supervised() {
+	local name="a supervised server spinning: a stall record, exit 1"
+	local fd=$TMP/stall-sup p rec
+	rm -rf "$fd"
+	p=$(hangs_port)
+	sf --blob-dir="$HANGS" --host=127.0.0.1 --port="$p" --seed=1 --findings-dir="$fd" -q \
+		--stall-timeout=2s -- "$SERVER" --mode=spin-split --token=SPIN --port="$p" --max-seconds=60
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: hang blob=[a-z]+ conn=[0-9]+ .*phase=stall' || return
+	rec=$(ls "$fd"/hang-*.json 2>/dev/null | head -1)
+	[ -n "$rec" ] || { fail "$name" "no hang record in $fd: $(ls "$fd")"; return; }
+	python3 - "$rec" <<'PY' || { fail "$name" "record: $(grep -o '"detail":"[^"]*"' "$rec")"; return; }
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+assert r["kind"] == "hang" and r["phase"] == "stall"
+assert r["detail"].startswith("stall: the server read nothing"), r["detail"]
+PY
+	pass "$name"
+}
+
 t_stall_ack() {
 	local name="without read pacing there is no stall check: ack pacing misses a spin on small blobs (as before), exit 0"
 	start_server spin-split --token=SPIN
@@ -97,4 +117,4 @@ t_stall_clean() {
 	pass "$name ($pauses pauses)"
 }
 
-register t_stall_spin t_stall_ack t_stall_clean
+register t_stall_spin t_stall_supervised t_stall_ack t_stall_clean
