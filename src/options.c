@@ -47,6 +47,7 @@ static const struct options option_defaults = {
 	.stats_interval_ms = 1000,
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
+	.stall_timeout_ms = 5000,
 	.drain_timeout_ms = 2000,
 	.finding_lines = 100,
 	.max_records = 100,
@@ -132,6 +133,7 @@ static const struct opt_entry opt_table[] = {
 	DUR("stats-interval", stats_interval_ms, 100, DAY_MS),
 	DUR("connect-timeout", connect_timeout_ms, 10, 3600000),
 	DUR("hang-timeout", hang_timeout_ms, 0, DAY_MS),
+	DUR("stall-timeout", stall_timeout_ms, 0, DAY_MS),
 	DUR("drain-timeout", drain_timeout_ms, 0, 3600000),
 	SPECIAL("shard", opt_shard),
 	UINT("finding-lines", finding_lines, 0, UINT64_MAX),
@@ -203,6 +205,8 @@ static const char usage_text[] =
 "  --trace=FILE            one JSON line per finished connection\n"
 "  --connect-timeout=TIME  a connect slower than this is a finding (5s)\n"
 "  --hang-timeout=TIME     data unacked this long is a hang finding (30s; 0 off)\n"
+"  --stall-timeout=TIME    read pacing: no read on any connection this long is\n"
+"                          a hang finding (5s; 0 off)\n"
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
 "Supervised target (a server command after --):\n"
 "  --startup-timeout=TIME  wait this long for it to accept connections (10s)\n"
@@ -778,6 +782,10 @@ options_replay_args(const struct options *o, struct jbuf *b)
 	if (o->hang_timeout_ms != d->hang_timeout_ms) {
 		snprintf(v, sizeof v, "%" PRIu64 "ms", o->hang_timeout_ms);
 		replay_arg(b, "hang-timeout", v);
+	}
+	if (o->stall_timeout_ms != d->stall_timeout_ms) {
+		snprintf(v, sizeof v, "%" PRIu64 "ms", o->stall_timeout_ms);
+		replay_arg(b, "stall-timeout", v);
 	}
 	if (o->drain_timeout_ms != d->drain_timeout_ms) {
 		snprintf(v, sizeof v, "%" PRIu64 "ms", o->drain_timeout_ms);
