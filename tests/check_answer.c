@@ -1,0 +1,500 @@
+/* Unit tests: answers, references from whole sends, comparison, masks. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "check_suites.h"
+
+/* An answer holding the string s (limit 0: the default). */
+static struct answer *
+ans(const char *s, size_t limit)
+{
+	struct answer	*a = answer_new(limit);
+
+	answer_add(a, s, strlen(s));
+	return a;
+}
+
+/* A reference learned from the NULL-terminated list of answers. */
+static struct answer_ref *
+ref_of(const struct answer_masks *m, const char *const *samples)
+{
+	struct answer_ref	*r = answer_ref_new(m);
+
+	for (; *samples != NULL; samples++) {
+		struct answer	*a = ans(*samples, 0);
+
+		answer_ref_add(r, a);
+		answer_free(a);
+	}
+	return r;
+}
+
+/* Compares s with r; returns the verdict, the account in account. */
+static enum answer_verdict
+cmp(const struct answer_ref *r, const char *s, char *account)
+{
+	struct answer		*a = ans(s, 0);
+	enum answer_verdict	 v;
+
+	v = answer_compare(r, a, account, ANSWER_ACCOUNT_MAX);
+	answer_free(a);
+	return v;
+}
+
+START_TEST(test_buffer_bounded)
+{
+	struct answer	*a = answer_new(10), *b = answer_new(0);
+
+	ck_assert_uint_eq(b->limit, ANSWER_KEEP_DEFAULT);
+	answer_add(a, "hello ", 6);
+	answer_add(a, "world, again", 12);
+	ck_assert_uint_eq(a->len, 10);
+	ck_assert_uint_eq(a->total, 18);
+	ck_assert_mem_eq(a->data, "hello worl", 10);
+	ck_assert_int_eq(answer_truncated(a), 1);
+	answer_add(b, "hello world, again", 18);
+	/* The hash covers every byte, kept or not. */
+	ck_assert_uint_eq(a->hash, b->hash);
+	ck_assert_int_eq(answer_truncated(b), 0);
+	answer_close(a);
+	ck_assert_int_eq(a->closed, 1);
+	answer_reset(a);
+	ck_assert_uint_eq(a->len, 0);
+	ck_assert_uint_eq(a->total, 0);
+	ck_assert_int_eq(a->closed, 0);
+	answer_add(a, "hello world, again", 18);
+	ck_assert_uint_eq(a->hash, b->hash);
+	answer_free(a);
+	answer_free(b);
+	answer_free(NULL);
+	answer_ref_free(NULL);
+	answer_masks_free(NULL);
+}
+END_TEST
+
+START_TEST(test_escape)
+{
+	static const struct {
+		const char	*in;
+		size_t		 n, max;
+		const char	*want;
+	} cases[] = {
+		{ "$5\r\nvalue", 9, 24, "\"$5\\r\\nvalue\"" },
+		{ "a\"b\\c\t", 6, 24, "\"a\\\"b\\\\c\\t\"" },
+		{ "\x00\xff" "z", 3, 24, "\"\\x00\\xffz\"" },
+		{ "abcdef", 6, 3, "\"abc\"..." },
+		{ "", 0, 24, "\"\"" },
+	};
+	char	out[64];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		answer_escape((const unsigned char *)cases[i].in, cases[i].n,
+		    cases[i].max, out, sizeof out);
+		ck_assert_str_eq(out, cases[i].want);
+	}
+	/* Never past the buffer. */
+	answer_escape((const unsigned char *)"\x01\x02\x03\x04\x05\x06", 6, 6,
+	    out, 12);
+	ck_assert_uint_lt(strlen(out), 12);
+}
+END_TEST
+
+START_TEST(test_same_and_first_difference)
+{
+	static const char *const s[] = { "+OK\r\n$5\r\nvalue\r\n",
+	    "+OK\r\n$5\r\nvalue\r\n", "+OK\r\n$5\r\nvalue\r\n", NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	ck_assert_int_eq(answer_ref_stable(r), 1);
+	ck_assert_uint_eq(answer_ref_samples(r), 3);
+	ck_assert_uint_eq(answer_ref_wildcards(r), 0);
+	ck_assert_int_eq(cmp(r, "+OK\r\n$5\r\nvalue\r\n", acc), ANSWER_SAME);
+	ck_assert_str_eq(acc, "");
+	ck_assert_int_eq(cmp(r, "+OK\r\n$-1\r\n", acc), ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc,
+	    "at byte 6: expected \"5\\r\\nvalue\\r\\n\" got \"-1\\r\\n\"");
+	ck_assert_int_eq(cmp(r, "+OK\r\n$5\r\nvalue\r\n+OK\r\n", acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 16: expected the end of the answer "
+	    "got \"+OK\\r\\n\"");
+	ck_assert_int_eq(cmp(r, "+OK\r\n", acc), ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 5: expected \"$5\\r\\nvalue\\r\\n\" "
+	    "got the end of the answer");
+	ck_assert_int_eq(cmp(r, "+OK\r\n$5\r\nvaluf\r\n", acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_int_eq(cmp(r, "", acc), ANSWER_DIFFERENT);
+	answer_ref_free(r);
+}
+END_TEST
+
+/* Answers carrying a date, a microsecond time, random ids and a length that
+ * depends on them: quiet, whatever values and digit counts come later. */
+START_TEST(test_timestamps_and_ids)
+{
+	static const char *const s[] = {
+	    "HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:12:12 GMT\r\n"
+	    "X-Request-Id: 3fa9c2e1b7d04a55\r\nContent-Length: 38\r\n\r\n"
+	    "{\"at\":1764580332123,\"n\":7,\"id\":\"9f1c\"}",
+	    "HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:12:12 GMT\r\n"
+	    "X-Request-Id: 0c1d2e3f40516273\r\nContent-Length: 41\r\n\r\n"
+	    "{\"at\":1764580332124,\"n\":4411,\"id\":\"a0b1\"}",
+	    "HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:12:13 GMT\r\n"
+	    "X-Request-Id: 8e8e8e8e8e8e8e8e\r\nContent-Length: 39\r\n\r\n"
+	    "{\"at\":1764580332190,\"n\":12,\"id\":\"1234\"}",
+	    NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	ck_assert_msg(answer_ref_stable(r), "%s", answer_ref_why(r));
+	ck_assert_uint_gt(answer_ref_wildcards(r), 5);
+	ck_assert_int_eq(cmp(r,
+	    "HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:12:59 GMT\r\n"
+	    "X-Request-Id: ffffffffffffffff\r\nContent-Length: 123\r\n\r\n"
+	    "{\"at\":1764590000000,\"n\":9999999,\"id\":\"beef\"}", acc),
+	    ANSWER_SAME);
+	/* Another response, or another status, is still different. */
+	ck_assert_int_eq(cmp(r,
+	    "HTTP/1.1 400 Bad Request\r\nDate: Tue, 01 Dec 2026 09:12:59 GMT"
+	    "\r\nX-Request-Id: ffffffffffffffff\r\nContent-Length: 123\r\n\r\n"
+	    "{\"at\":1764590000000,\"n\":9999999,\"id\":\"beef\"}", acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 9: expected \"200 OK\\r\\nDate: "
+	    "Tue, 01 Dec\"... got \"400 Bad Request\\r\\nDate: T\"...");
+	/* The id varied within hex: a word beyond hex is different. */
+	ck_assert_int_eq(cmp(r,
+	    "HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:12:59 GMT\r\n"
+	    "X-Request-Id: nothexnothexnoth\r\nContent-Length: 123\r\n\r\n"
+	    "{\"at\":1764590000000,\"n\":9999999,\"id\":\"beef\"}", acc),
+	    ANSWER_DIFFERENT);
+	answer_ref_free(r);
+}
+END_TEST
+
+/* A counter shared by all connections: values and digit counts change. */
+START_TEST(test_shared_counter)
+{
+	static const char *const s[] = { ":9\r\n:10\r\n$2\r\n10\r\n",
+	    ":98\r\n:99\r\n$2\r\n99\r\n", ":99\r\n:100\r\n$3\r\n100\r\n",
+	    NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	ck_assert_int_eq(answer_ref_stable(r), 1);
+	ck_assert_int_eq(cmp(r, ":998\r\n:1000\r\n$4\r\n1001\r\n", acc),
+	    ANSWER_SAME);
+	ck_assert_int_eq(cmp(r, ":998\r\n:1000\r\n$-1\r\n", acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 14: expected \"<digits>\\r\\n<digits>"
+	    "\\r\\n\" got \"-1\\r\\n\"");
+	ck_assert_int_eq(cmp(r, "-ERR unknown\r\n", acc), ANSWER_DIFFERENT);
+	/* ':' never varied: a literal. */
+	ck_assert_int_eq(cmp(r, ":1\r\n;2\r\n$9\r\n3\r\n", acc),
+	    ANSWER_DIFFERENT);
+	answer_ref_free(r);
+}
+END_TEST
+
+/* The structure of the answers differs between whole sends: unstable. */
+START_TEST(test_unstable)
+{
+	static const char *const s[] = { "OK 1 item\r\n", "OK 2 items\r\n",
+	    "OK -3 items\r\n", NULL };
+	static const char *const t[] = { "a\r\n", "a\r\nb\r\n", NULL };
+	static const char *const u[] = { "x=1;y=2\r\n", "x=1,y=2\r\n", NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	/* Words of letters may vary ("item", "items"); a '-' may not. */
+	ck_assert_int_eq(answer_ref_stable(r), 0);
+	ck_assert_int_eq(cmp(r, "anything", acc), ANSWER_UNCOMPARED);
+	ck_assert_ptr_nonnull(strstr(answer_ref_why(r),
+	    "whole sends differ in structure at byte 3: \"1 item"));
+	answer_ref_free(r);
+	r = ref_of(NULL, t);
+	ck_assert_int_eq(answer_ref_stable(r), 0);
+	ck_assert_ptr_nonnull(strstr(answer_ref_why(r), "the end then \"b"));
+	answer_ref_free(r);
+	r = ref_of(NULL, u);
+	ck_assert_int_eq(answer_ref_stable(r), 0);
+	answer_ref_free(r);
+	r = answer_ref_new(NULL);
+	ck_assert_int_eq(answer_ref_stable(r), 0);
+	ck_assert_int_eq(cmp(r, "x", acc), ANSWER_UNCOMPARED);
+	answer_ref_free(r);
+}
+END_TEST
+
+/* HTTP keep-alive: one more response (the body parsed as a request). */
+START_TEST(test_extra_response)
+{
+	static const char *const s[] = {
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	ck_assert_int_eq(cmp(r, s[0], acc), ANSWER_SAME);
+	ck_assert_int_eq(cmp(r, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+	    "okHTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 49: expected \"200 OK\\r\\nContent-"
+	    "Length: \"... got \"400 Bad Request\\r\\nContent\"...");
+	answer_ref_free(r);
+}
+END_TEST
+
+START_TEST(test_masks)
+{
+	static const char *const s[] = { "token=ab+/cd== ok\r\n",
+	    "token=x/y+z ok\r\n", NULL };
+	struct answer_masks	*m = answer_masks_new();
+	struct answer_ref	*r;
+	char			 acc[ANSWER_ACCOUNT_MAX], *cause = NULL;
+
+	/* Without a mask, base64 varies in structure. */
+	r = ref_of(NULL, s);
+	ck_assert_int_eq(answer_ref_stable(r), 0);
+	answer_ref_free(r);
+	ck_assert_int_eq(answer_masks_add(m, "token=[^ ]*", &cause), 0);
+	r = ref_of(m, s);
+	ck_assert_msg(answer_ref_stable(r), "%s", answer_ref_why(r));
+	ck_assert_int_eq(cmp(r, "token=++++ ok\r\n", acc), ANSWER_SAME);
+	ck_assert_int_eq(cmp(r, "token=++++ no\r\n", acc), ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 11: expected \"ok\\r\\n\" got "
+	    "\"no\\r\\n\"");
+	ck_assert_int_eq(cmp(r, "tokens ok\r\n", acc), ANSWER_DIFFERENT);
+	answer_ref_free(r);
+	/* '.' stops at a line end; ^ anchors at each line. */
+	ck_assert_int_eq(answer_masks_add(m, "^Date: .*", &cause), 0);
+	{
+		static const char *const d[] = { "a\r\nDate: now\r\nb\r\n",
+		    NULL };
+
+		r = ref_of(m, d);
+		ck_assert_int_eq(cmp(r, "a\r\nDate: Tue, 1 Dec\r\nb\r\n",
+		    acc), ANSWER_SAME);
+		ck_assert_int_eq(cmp(r, "a\r\nDate: x\r\nc\r\n", acc),
+		    ANSWER_DIFFERENT);
+		ck_assert_int_eq(cmp(r, "a\r\nXDate: x\r\nb\r\n", acc),
+		    ANSWER_DIFFERENT);
+		answer_ref_free(r);
+	}
+	ck_assert_int_eq(answer_masks_add(m, "x(", &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_ptr_nonnull(strstr(cause, "--mask 'x(': "));
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(answer_masks_add(m, "", &cause), -1);
+	free(cause);
+	answer_masks_free(m);
+}
+END_TEST
+
+/* Answers past the limit: the kept part by tokens, the rest by hash. */
+/* Fills b with "ab ab ab ...". */
+static void
+fill(char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = "ab "[i % 3];
+}
+
+START_TEST(test_truncated)
+{
+	struct answer_ref	*r = answer_ref_new(NULL);
+	struct answer		*a;
+	char			 big[200], acc[ANSWER_ACCOUNT_MAX];
+
+	for (int k = 0; k < 3; k++) {
+		fill(big, sizeof big);
+		memcpy(big, k == 1 ? "n=10 " : "n=9 ", k == 1 ? 5 : 4);
+		a = answer_new(64);
+		answer_add(a, big, sizeof big);
+		answer_ref_add(r, a);
+		answer_free(a);
+	}
+	ck_assert_int_eq(answer_ref_stable(r), 1);
+	/* Same tail: same. */
+	a = answer_new(64);
+	fill(big, sizeof big);
+	memcpy(big, "n=123 ", 6);
+	answer_add(a, big, sizeof big);
+	ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc), ANSWER_SAME);
+	answer_free(a);
+	/* Samples' tails differed (lengths shift), so a tail is not judged;
+	 * the kept head is. */
+	a = answer_new(64);
+	fill(big, sizeof big);
+	memcpy(big, "n=5 ab xy ", 10);
+	answer_add(a, big, sizeof big);
+	ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc),
+	    ANSWER_DIFFERENT);
+	answer_free(a);
+	answer_ref_free(r);
+
+	/* Identical long samples: the tail is compared by hash. */
+	r = answer_ref_new(NULL);
+	for (int k = 0; k < 2; k++) {
+		memset(big, 'q', sizeof big);
+		big[3] = ' ';
+		a = answer_new(64);
+		answer_add(a, big, sizeof big);
+		answer_ref_add(r, a);
+		answer_free(a);
+	}
+	a = answer_new(64);
+	big[150] = '!';
+	answer_add(a, big, sizeof big);
+	ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "past byte 64 (compared by hash): expected 200 "
+	    "bytes got 200 bytes that differ");
+	answer_free(a);
+	/* A short answer to a long reference ends early. */
+	a = ans("qqq qqq", 64);
+	ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc),
+	    ANSWER_DIFFERENT);
+	answer_free(a);
+	answer_ref_free(r);
+
+	/* A long answer to a short reference. */
+	{
+		static const char *const s[] = { "short\r\n", NULL };
+
+		r = ref_of(NULL, s);
+		a = answer_new(4);
+		answer_add(a, "short\r\n", 7);
+		ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc),
+		    ANSWER_DIFFERENT);
+		answer_free(a);
+		answer_ref_free(r);
+	}
+}
+END_TEST
+
+START_TEST(test_closed)
+{
+	struct answer_ref	*r = answer_ref_new(NULL);
+	struct answer		*a = ans("554 no\r\n", 0), *b;
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	answer_close(a);
+	answer_ref_add(r, a);
+	b = ans("554 no\r\n", 0);
+	ck_assert_int_eq(answer_compare(r, b, acc, sizeof acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 8: expected the server to close got "
+	    "the connection open");
+	ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc), ANSWER_SAME);
+	/* Whole sends that disagree on closing: closing is not compared. */
+	answer_ref_add(r, b);
+	ck_assert_int_eq(answer_compare(r, b, acc, sizeof acc), ANSWER_SAME);
+	ck_assert_int_eq(answer_compare(r, a, acc, sizeof acc), ANSWER_SAME);
+	answer_free(a);
+	answer_free(b);
+	answer_ref_free(r);
+}
+END_TEST
+
+/* Whole sends all in one second: the seconds look fixed until a whole
+ * resend shows them move; learning it quiets the candidate. */
+START_TEST(test_drift_relearned)
+{
+	static const char *const s[] = { "t=09:12:12 n=1\r\n",
+	    "t=09:12:12 n=2\r\n", NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	struct answer		*whole = ans("t=09:12:14 n=3\r\n", 0);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	ck_assert_int_eq(cmp(r, "t=09:12:13 n=4\r\n", acc),
+	    ANSWER_DIFFERENT);
+	ck_assert_int_eq(answer_compare(r, whole, acc, sizeof acc),
+	    ANSWER_DIFFERENT);
+	answer_ref_add(r, whole);
+	ck_assert_int_eq(answer_ref_stable(r), 1);
+	ck_assert_int_eq(cmp(r, "t=09:12:13 n=4\r\n", acc), ANSWER_SAME);
+	ck_assert_int_eq(cmp(r, "t=09:13:13 n=4\r\n", acc), ANSWER_DIFFERENT);
+	ck_assert_int_eq(answer_ref_first(r)->data[0], 't');
+	answer_free(whole);
+	answer_ref_free(r);
+}
+END_TEST
+
+START_TEST(test_classes)
+{
+	static const struct {
+		const char		*a, *b, *c;	/* 2 samples, probe */
+		enum answer_verdict	 want;
+	} cases[] = {
+		{ "id=1234", "id=12ab", "id=ffff", ANSWER_SAME },
+		{ "id=1234", "id=12ab", "id=zz12", ANSWER_DIFFERENT },
+		{ "id=1234", "id=5678", "id=9", ANSWER_SAME },
+		{ "id=1234", "id=5678", "id=9a", ANSWER_DIFFERENT },
+		{ "d=Wed", "d=Thu", "d=Saturday", ANSWER_SAME },
+		{ "d=Wed", "d=Thu", "d=12", ANSWER_DIFFERENT },
+		{ "v=a1", "v=zz", "v=q7q", ANSWER_SAME },
+		{ "x  1", "x 1", "x\t\t1", ANSWER_SAME },
+		{ "x  1", "x 1", "x1", ANSWER_DIFFERENT },
+		{ "a\xc3\xa9", "a\xc3\xa9", "a\xc3\xa8", ANSWER_DIFFERENT },
+	};
+	char	acc[ANSWER_ACCOUNT_MAX];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const	 s[] = { cases[i].a, cases[i].b, NULL };
+		struct answer_ref	*r = ref_of(NULL, s);
+
+		ck_assert_msg(answer_ref_stable(r), "case %zu: %s", i,
+		    answer_ref_why(r));
+		ck_assert_msg(cmp(r, cases[i].c, acc) == cases[i].want,
+		    "case %zu: %s", i, acc);
+		answer_ref_free(r);
+	}
+	ck_assert_str_eq(answer_class_name(ANSWER_HEX), "hex");
+	ck_assert_ptr_null(answer_class_name(ANSWER_CLASS__COUNT));
+	ck_assert_str_eq(answer_verdict_name(ANSWER_UNCOMPARED), "uncompared");
+}
+END_TEST
+
+/* No answer at all is a reference too. */
+START_TEST(test_empty_answer)
+{
+	static const char *const s[] = { "", "", NULL };
+	struct answer_ref	*r = ref_of(NULL, s);
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	ck_assert_int_eq(answer_ref_stable(r), 1);
+	ck_assert_int_eq(cmp(r, "", acc), ANSWER_SAME);
+	ck_assert_int_eq(cmp(r, "-ERR\r\n", acc), ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 0: expected the end of the answer got "
+	    "\"-ERR\\r\\n\"");
+	answer_ref_free(r);
+}
+END_TEST
+
+Suite *
+answer_suite(void)
+{
+	Suite	*s = suite_create("answer");
+	TCase	*tc = tcase_create("answer");
+
+	tcase_add_test(tc, test_buffer_bounded);
+	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_same_and_first_difference);
+	tcase_add_test(tc, test_timestamps_and_ids);
+	tcase_add_test(tc, test_shared_counter);
+	tcase_add_test(tc, test_unstable);
+	tcase_add_test(tc, test_extra_response);
+	tcase_add_test(tc, test_masks);
+	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_closed);
+	tcase_add_test(tc, test_drift_relearned);
+	tcase_add_test(tc, test_classes);
+	tcase_add_test(tc, test_empty_answer);
+	suite_add_tcase(s, tc);
+	return s;
+}
