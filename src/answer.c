@@ -126,11 +126,14 @@ answer_add(struct answer *a, const void *buf, size_t n)
 			cap *= 2;
 		if (cap > a->limit)
 			cap = a->limit;
-		a->data = xreallocarray(a->data, cap, 1);
+		/* One more for a NUL: regexec may look for one even with
+		 * REG_STARTEND (sanitizers' interceptors do). */
+		a->data = xreallocarray(a->data, cap + 1, 1);
 		a->cap = cap;
 	}
 	memcpy(a->data + a->len, p, keep);
 	a->len += keep;
+	a->data[a->len] = '\0';
 }
 
 /* Notes that the server closed its side. */

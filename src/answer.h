@@ -29,9 +29,9 @@
 
 /* What a server said on one connection. */
 struct answer {
-	unsigned char	*data;		/* the first bytes received */
+	unsigned char	*data;		/* the first bytes received, NUL after */
 	size_t		 len;		/* bytes kept in data (<= limit) */
-	size_t		 cap;		/* allocated bytes of data */
+	size_t		 cap;		/* allocated bytes of data, less the NUL */
 	size_t		 limit;		/* most bytes kept */
 	uint64_t	 total;		/* bytes received in all */
 	uint64_t	 hash;		/* FNV-1a 64 of every byte received */
