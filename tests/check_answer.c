@@ -6,6 +6,7 @@
 
 #include "answer.h"
 #include "check_suites.h"
+#include "confirm.h"
 
 /* An answer holding the string s (limit 0: the default). */
 static struct answer *
@@ -476,6 +477,78 @@ START_TEST(test_empty_answer)
 }
 END_TEST
 
+/* Runs a confirmation of candidate got against a reference of samples,
+ * giving it the answers in turn; returns the final state. */
+static enum confirm_state
+confirm_run(const char *const *samples, const char *got,
+    const char *const *answers, char *again)
+{
+	struct answer_ref	*r = ref_of(NULL, samples);
+	struct answer		*g = ans(got, 0);
+	struct confirm		*c;
+	char			 acc[ANSWER_ACCOUNT_MAX];
+	enum confirm_state	 st;
+
+	ck_assert_int_eq(answer_compare(r, g, acc, sizeof acc),
+	    ANSWER_DIFFERENT);
+	c = confirm_new(g, acc);
+	ck_assert_str_eq(c->account, acc);
+	st = c->state;
+	ck_assert_int_eq(st, CONFIRM_WHOLE);
+	for (; *answers != NULL && !confirm_done(st); answers++) {
+		struct answer	*a = ans(*answers, 0);
+
+		st = confirm_step(c, r, a);
+		answer_free(a);
+	}
+	if (again != NULL)
+		snprintf(again, ANSWER_ACCOUNT_MAX, "%s", c->again);
+	/* A done state stays. */
+	ck_assert_int_eq(confirm_done(st), 1);
+	ck_assert_int_eq(confirm_step(c, r, g), st);
+	confirm_free(c);
+	answer_free(g);
+	answer_ref_free(r);
+	return st;
+}
+
+START_TEST(test_confirm)
+{
+	static const char *const kv[] = { "+OK\r\n$5\r\nalice\r\n",
+	    "+OK\r\n$5\r\nalice\r\n", NULL };
+	static const char *const t[] = { "t=09:12:12 n=1\r\n",
+	    "t=09:12:12 n=2\r\n", NULL };
+	char	again[ANSWER_ACCOUNT_MAX];
+
+	/* A planted bug: the whole send is right, the cut wrong twice. */
+	ck_assert_int_eq(confirm_run(kv, "+OK\r\n$-1\r\n", (const char *[]){
+	    "+OK\r\n$5\r\nalice\r\n", "+OK\r\n$-1\r\n", NULL }, again),
+	    CONFIRM_MISMATCH);
+	ck_assert_str_eq(again, "at byte 6: expected \"5\\r\\nalice\\r\\n\" "
+	    "got \"-1\\r\\n\"");
+	/* Wrong once only (another connection's doing): unconfirmed. */
+	ck_assert_int_eq(confirm_run(kv, "+OK\r\n$-1\r\n", (const char *[]){
+	    "+OK\r\n$5\r\nalice\r\n", "+OK\r\n$5\r\nalice\r\n", NULL },
+	    NULL), CONFIRM_UNCONFIRMED);
+	/* The seconds moved: the whole send differs there too; learnt. */
+	ck_assert_int_eq(confirm_run(t, "t=09:12:13 n=7\r\n", (const char *[]){
+	    "t=09:12:14 n=8\r\n", NULL }, NULL), CONFIRM_DRIFT);
+	/* The seconds moved, and the cut answer differs elsewhere too. */
+	ck_assert_int_eq(confirm_run(t, "t=09:12:13 n=7\r\nextra\r\n",
+	    (const char *[]){ "t=09:12:14 n=8\r\n", "t=09:12:15 n=9\r\n"
+	    "extra\r\n", NULL }, NULL), CONFIRM_MISMATCH);
+	/* The whole send now answers in another structure. */
+	ck_assert_int_eq(confirm_run(kv, "+OK\r\n$-1\r\n", (const char *[]){
+	    "-ERR busy\r\n", NULL }, NULL), CONFIRM_UNSTABLE);
+	ck_assert_int_eq(confirm_done(CONFIRM_WHOLE), 0);
+	ck_assert_int_eq(confirm_done(CONFIRM_RECUT), 0);
+	ck_assert_int_eq(confirm_done(CONFIRM_DRIFT), 1);
+	ck_assert_str_eq(confirm_state_name(CONFIRM_MISMATCH), "mismatch");
+	ck_assert_ptr_null(confirm_state_name(CONFIRM__COUNT));
+	confirm_free(NULL);
+}
+END_TEST
+
 Suite *
 answer_suite(void)
 {
@@ -495,6 +568,7 @@ answer_suite(void)
 	tcase_add_test(tc, test_drift_relearned);
 	tcase_add_test(tc, test_classes);
 	tcase_add_test(tc, test_empty_answer);
+	tcase_add_test(tc, test_confirm);
 	suite_add_tcase(s, tc);
 	return s;
 }
