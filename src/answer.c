@@ -2,6 +2,7 @@
  * Answers as evidence: bounded answers, references learned from whole
  * sends, token-wise comparison.
  */
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -748,6 +749,41 @@ answer_compare(const struct answer_ref *r, const struct answer *a,
 		return ANSWER_DIFFERENT;
 	}
 	return ANSWER_SAME;
+}
+
+/* Parses --check. */
+int
+answer_check_parse(const char *arg, uint32_t *every, char **cause)
+{
+	char		*end;
+	unsigned long	 n;
+
+	if (strcmp(arg, "all") == 0) {
+		*every = 1;
+		return 0;
+	}
+	if (strcmp(arg, "none") == 0) {
+		*every = 0;
+		return 0;
+	}
+	if (strncmp(arg, "1/", 2) == 0 && arg[2] >= '0' && arg[2] <= '9') {
+		errno = 0;
+		n = strtoul(arg + 2, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 1 && n <= 1000000) {
+			*every = (uint32_t)n;
+			return 0;
+		}
+	}
+	*cause = xasprintf("--check '%s': wanted all, none or 1/N (N from 1 "
+	    "to 1000000)", arg);
+	return -1;
+}
+
+/* Whether connection index is compared. */
+int
+answer_check_this(uint32_t every, uint64_t index)
+{
+	return every != 0 && index % every == 0;
 }
 
 /* Name of a token class, or NULL. */

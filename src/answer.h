@@ -129,6 +129,15 @@ enum answer_verdict answer_compare(const struct answer_ref *r,
 void		 answer_escape(const unsigned char *s, size_t n, size_t max,
 		     char *out, size_t size);
 
+/* Parses --check: "all" (every connection compared: *every = 1), "none"
+ * (*every = 0), or "1/N" (one connection in N, 1 <= N <= 1000000). Returns
+ * 0, or -1 with *cause. */
+int		 answer_check_parse(const char *arg, uint32_t *every,
+		     char **cause);
+
+/* Whether connection index is compared under --check's every. */
+int		 answer_check_this(uint32_t every, uint64_t index);
+
 /* Name of a token class ("digits"), or NULL. */
 const char	*answer_class_name(enum answer_class c);
 

@@ -549,6 +549,40 @@ START_TEST(test_confirm)
 }
 END_TEST
 
+START_TEST(test_check_option)
+{
+	static const struct {
+		const char	*arg;
+		int		 rc;
+		uint32_t	 every;
+	} cases[] = {
+		{ "all", 0, 1 }, { "none", 0, 0 }, { "1/1", 0, 1 },
+		{ "1/10", 0, 10 }, { "1/1000000", 0, 1000000 },
+		{ "1/0", -1, 0 }, { "1/1000001", -1, 0 }, { "1/", -1, 0 },
+		{ "1/-3", -1, 0 }, { "1/3x", -1, 0 }, { "2/3", -1, 0 },
+		{ "", -1, 0 }, { "some", -1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint32_t	 every = 99;
+		char		*cause = NULL;
+
+		ck_assert_int_eq(answer_check_parse(cases[i].arg, &every,
+		    &cause), cases[i].rc);
+		if (cases[i].rc == 0) {
+			ck_assert_uint_eq(every, cases[i].every);
+			continue;
+		}
+		ck_assert_ptr_nonnull(strstr(cause, "--check '"));
+		free(cause);
+	}
+	ck_assert_int_eq(answer_check_this(0, 0), 0);
+	ck_assert_int_eq(answer_check_this(1, 7), 1);
+	ck_assert_int_eq(answer_check_this(10, 20), 1);
+	ck_assert_int_eq(answer_check_this(10, 21), 0);
+}
+END_TEST
+
 Suite *
 answer_suite(void)
 {
@@ -569,6 +603,7 @@ answer_suite(void)
 	tcase_add_test(tc, test_classes);
 	tcase_add_test(tc, test_empty_answer);
 	tcase_add_test(tc, test_confirm);
+	tcase_add_test(tc, test_check_option);
 	suite_add_tcase(s, tc);
 	return s;
 }
