@@ -549,6 +549,67 @@ START_TEST(test_confirm)
 }
 END_TEST
 
+/* Answers captured from httpka --fixed --stamps (tests/servers/httpka.c)
+ * to the blob tests/corpus-http-ka/get-two: three whole sends, then two
+ * more a second later. */
+static const char *const captured[] = {
+	"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:30:23 GMT\r\nX-Reques"
+	    "t-Id: 4c01ba8f17845415\r\nX-Time-Us: 1796117423727470\r\nContent-L"
+	    "ength: 64\r\n\r\n{\"at\":1796117423727,\"id\":\"c0adc9\",\"n\":73,"
+	    "\"req\":\"GET /a body=0\"}\nHTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2"
+	    "026 09:30:23 GMT\r\nX-Request-Id: 01bf06d3167d5141\r\nX-Time-Us: 1"
+	    "796117423727499\r\nContent-Length: 68\r\n\r\n{\"at\":1796117423727"
+	    ",\"id\":\"b126b7\",\"n\":852831,\"req\":\"GET /b body=0\"}\n",
+	"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:30:24 GMT\r\nX-Reques"
+	    "t-Id: 2065147e1f8ce96c\r\nX-Time-Us: 1796117424036911\r\nContent-L"
+	    "ength: 67\r\n\r\n{\"at\":1796117424036,\"id\":\"daa7f1\",\"n\":974"
+	    "36,\"req\":\"GET /a body=0\"}\nHTTP/1.1 200 OK\r\nDate: Tue, 01 De"
+	    "c 2026 09:30:24 GMT\r\nX-Request-Id: 2459cf1f1c7047e0\r\nX-Time-Us"
+	    ": 1796117424036972\r\nContent-Length: 67\r\n\r\n{\"at\":1796117424"
+	    "036,\"id\":\"0d170d\",\"n\":47226,\"req\":\"GET /b body=0\"}\n",
+	"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:30:24 GMT\r\nX-Reques"
+	    "t-Id: 379eb92542a5be5d\r\nX-Time-Us: 1796117424322860\r\nContent-L"
+	    "ength: 64\r\n\r\n{\"at\":1796117424322,\"id\":\"dfd8b4\",\"n\":58,"
+	    "\"req\":\"GET /a body=0\"}\nHTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2"
+	    "026 09:30:24 GMT\r\nX-Request-Id: 20824499448b4aff\r\nX-Time-Us: 1"
+	    "796117424322893\r\nContent-Length: 63\r\n\r\n{\"at\":1796117424322"
+	    ",\"id\":\"d06655\",\"n\":2,\"req\":\"GET /b body=0\"}\n",
+	"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:30:25 GMT\r\nX-Reques"
+	    "t-Id: 79db637516cabf78\r\nX-Time-Us: 1796117425673724\r\nContent-L"
+	    "ength: 65\r\n\r\n{\"at\":1796117425673,\"id\":\"a122f5\",\"n\":520"
+	    ",\"req\":\"GET /a body=0\"}\nHTTP/1.1 200 OK\r\nDate: Tue, 01 Dec "
+	    "2026 09:30:25 GMT\r\nX-Request-Id: 0108be82620dcbd4\r\nX-Time-Us: "
+	    "1796117425673740\r\nContent-Length: 68\r\n\r\n{\"at\":179611742567"
+	    "3,\"id\":\"69319e\",\"n\":878730,\"req\":\"GET /b body=0\"}\n",
+	"HTTP/1.1 200 OK\r\nDate: Tue, 01 Dec 2026 09:30:25 GMT\r\nX-Reques"
+	    "t-Id: 1d4bdbf85405cafc\r\nX-Time-Us: 1796117425775890\r\nContent-L"
+	    "ength: 67\r\n\r\n{\"at\":1796117425775,\"id\":\"1ae9e6\",\"n\":192"
+	    "68,\"req\":\"GET /a body=0\"}\nHTTP/1.1 200 OK\r\nDate: Tue, 01 De"
+	    "c 2026 09:30:25 GMT\r\nX-Request-Id: 7d50bacd34961721\r\nX-Time-Us"
+	    ": 1796117425775905\r\nContent-Length: 68\r\n\r\n{\"at\":1796117425"
+	    "775,\"id\":\"b06323\",\"n\":109444,\"req\":\"GET /b body=0\"}\n",
+	NULL
+};
+
+START_TEST(test_captured_stamps)
+{
+	const char		*s[4];
+	struct answer_ref	*r;
+	char			 acc[ANSWER_ACCOUNT_MAX];
+
+	memcpy(s, captured, 3 * sizeof *s);
+	s[3] = NULL;
+	r = ref_of(NULL, s);
+	ck_assert_msg(answer_ref_stable(r), "%s", answer_ref_why(r));
+	ck_assert_msg(cmp(r, captured[3], acc) == ANSWER_SAME, "%s", acc);
+	ck_assert_msg(cmp(r, captured[4], acc) == ANSWER_SAME, "%s", acc);
+	/* One response fewer is still a difference. */
+	ck_assert_int_eq(cmp(r, strstr(captured[4] + 1, "HTTP/1.1"), acc),
+	    ANSWER_DIFFERENT);
+	answer_ref_free(r);
+}
+END_TEST
+
 START_TEST(test_check_option)
 {
 	static const struct {
@@ -604,6 +665,7 @@ answer_suite(void)
 	tcase_add_test(tc, test_empty_answer);
 	tcase_add_test(tc, test_confirm);
 	tcase_add_test(tc, test_check_option);
+	tcase_add_test(tc, test_captured_stamps);
 	suite_add_tcase(s, tc);
 	return s;
 }
