@@ -35,6 +35,7 @@ static const char *verdict_names[] = {
 
 struct answer_masks {
 	regex_t		re[MASKS_MAX];
+	int		drop[MASKS_MAX];	/* parts matched are left out */
 	unsigned	n;
 };
 
@@ -72,6 +73,7 @@ struct tokenizer {
 	int				 truncated;	/* drop a last token at n */
 	const struct answer_masks	*m;
 	size_t				 mso, meo;	/* next mask match */
+	int				 mdrop;		/* it is left out */
 	size_t				 searched;	/* mso is valid from here */
 };
 
@@ -151,6 +153,9 @@ answer_truncated(const struct answer *a)
 	return a->total > a->len;
 }
 
+static int	answer_masks_add_as(struct answer_masks *, const char *, int,
+		    char **);
+
 /* Copies src into a new answer. */
 static struct answer *
 answer_dup(const struct answer *src)
@@ -186,25 +191,41 @@ answer_masks_free(struct answer_masks *m)
 int
 answer_masks_add(struct answer_masks *m, const char *regex, char **cause)
 {
+	return answer_masks_add_as(m, regex, 0, cause);
+}
+
+/* Adds a regex whose matches are left out of comparisons (--ignore). */
+int
+answer_masks_ignore(struct answer_masks *m, const char *regex, char **cause)
+{
+	return answer_masks_add_as(m, regex, 1, cause);
+}
+
+/* Adds a regex to m: its matches are wildcards, or with drop left out. */
+static int
+answer_masks_add_as(struct answer_masks *m, const char *regex, int drop,
+    char **cause)
+{
+	const char	*opt = drop ? "--ignore" : "--mask";
 	char	err[128];
 	int	rc;
 
 	if (m->n == MASKS_MAX) {
-		*cause = xasprintf("--mask '%s': more than %d masks", regex,
+		*cause = xasprintf("%s '%s': more than %d masks", opt, regex,
 		    MASKS_MAX);
 		return -1;
 	}
 	if (*regex == '\0') {
-		*cause = xstrdup("--mask '': empty regex");
+		*cause = xasprintf("%s '': empty regex", opt);
 		return -1;
 	}
 	rc = regcomp(&m->re[m->n], regex, REG_EXTENDED | REG_NEWLINE);
 	if (rc != 0) {
 		regerror(rc, &m->re[m->n], err, sizeof err);
-		*cause = xasprintf("--mask '%s': %s", regex, err);
+		*cause = xasprintf("%s '%s': %s", opt, regex, err);
 		return -1;
 	}
-	m->n++;
+	m->drop[m->n++] = drop;
 	return 0;
 }
 
@@ -238,6 +259,7 @@ tok_find_mask(struct tokenizer *t)
 			if (so < t->mso || (so == t->mso && eo > t->meo)) {
 				t->mso = so;
 				t->meo = eo;
+				t->mdrop = t->m->drop[i];
 			}
 			break;
 		}
@@ -289,11 +311,17 @@ tok_next(struct tokenizer *t, struct tok *out)
 	size_t		end, stop;
 	unsigned char	c;
 
-	if (t->pos >= t->n)
-		return 0;
-	if (t->m != NULL && t->m->n > 0 &&
-	    (t->searched == SIZE_MAX || t->pos > t->mso))
-		tok_find_mask(t);
+	for (;;) {
+		if (t->pos >= t->n)
+			return 0;
+		if (t->m != NULL && t->m->n > 0 &&
+		    (t->searched == SIZE_MAX || t->pos > t->mso))
+			tok_find_mask(t);
+		if (t->m == NULL || t->m->n == 0 || t->pos != t->mso ||
+		    !t->mdrop)
+			break;
+		t->pos = t->meo;	/* left out of comparisons */
+	}
 	stop = t->m != NULL && t->m->n > 0 ? t->mso : t->n;
 	c = t->d[t->pos];
 	end = t->pos + 1;

@@ -12,7 +12,7 @@
  * later, however many digits it has. When the token structure itself
  * differs between whole sends the reference is unstable and compares
  * nothing. Parts matched by a user's mask (POSIX extended regex) are one
- * wildcard token each.
+ * wildcard token each; parts matched by an ignore are left out.
  */
 #ifndef STUTTERFUZZ_ANSWER_H
 #define STUTTERFUZZ_ANSWER_H
@@ -89,6 +89,13 @@ void		 answer_masks_free(struct answer_masks *m);
 /* Adds a POSIX extended regex (--mask) to m. Returns 0, or -1 with *cause
  * ("--mask 'x(': parentheses not balanced"). */
 int		 answer_masks_add(struct answer_masks *m, const char *regex,
+		     char **cause);
+
+/* Adds a POSIX extended regex (--ignore) whose matches are left out of
+ * comparisons altogether, on both sides: for parts whose presence a cut may
+ * legitimately change (an interim "HTTP/1.1 100 Continue\r\n\r\n"). Returns
+ * 0, or -1 with *cause. */
+int		 answer_masks_ignore(struct answer_masks *m, const char *regex,
 		     char **cause);
 
 /* A new reference with no sample yet; masks (may be NULL) must outlive it. */

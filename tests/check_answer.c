@@ -296,6 +296,42 @@ START_TEST(test_masks)
 }
 END_TEST
 
+/* Parts a cut may legitimately add or remove: left out on both sides. */
+START_TEST(test_ignore)
+{
+	static const char *const s[] = { "HTTP/1.1 200 OK\r\nX: 1\r\n\r\n",
+	    NULL };
+	struct answer_masks	*m = answer_masks_new();
+	struct answer_ref	*r;
+	char			 acc[ANSWER_ACCOUNT_MAX], *cause = NULL;
+	const char		*with = "HTTP/1.1 100 Continue\r\n\r\n"
+				    "HTTP/1.1 200 OK\r\nX: 1\r\n\r\n";
+
+	r = ref_of(m, s);
+	ck_assert_int_eq(cmp(r, with, acc), ANSWER_DIFFERENT);
+	answer_ref_free(r);
+	ck_assert_int_eq(answer_masks_ignore(m,
+	    "HTTP/1\\.1 100 [^\r\n]*\r\n\r\n", &cause), 0);
+	r = ref_of(m, s);
+	ck_assert_msg(cmp(r, with, acc) == ANSWER_SAME, "%s", acc);
+	ck_assert_int_eq(cmp(r, s[0], acc), ANSWER_SAME);
+	/* Twice, and in the middle: still left out. */
+	ck_assert_int_eq(cmp(r, "HTTP/1.1 200 OK\r\nX: 1\r\n\r\n"
+	    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n",
+	    acc), ANSWER_SAME);
+	/* What is not ignored still counts. */
+	ck_assert_int_eq(cmp(r, "HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 400 Bad\r\nX: 1\r\n\r\n", acc), ANSWER_DIFFERENT);
+	ck_assert_str_eq(acc, "at byte 34: expected \"200 OK\\r\\nX: 1\\r\\n"
+	    "\\r\\n\" got \"400 Bad\\r\\nX: 1\\r\\n\\r\\n\"");
+	answer_ref_free(r);
+	ck_assert_int_eq(answer_masks_ignore(m, "(", &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "--ignore '(': "));
+	free(cause);
+	answer_masks_free(m);
+}
+END_TEST
+
 /* Answers past the limit: the kept part by tokens, the rest by hash. */
 /* Fills b with "ab ab ab ...". */
 static void
@@ -658,6 +694,7 @@ answer_suite(void)
 	tcase_add_test(tc, test_unstable);
 	tcase_add_test(tc, test_extra_response);
 	tcase_add_test(tc, test_masks);
+	tcase_add_test(tc, test_ignore);
 	tcase_add_test(tc, test_truncated);
 	tcase_add_test(tc, test_closed);
 	tcase_add_test(tc, test_drift_relearned);
