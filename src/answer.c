@@ -58,6 +58,11 @@ struct answer_ref {
 	int		 tail_exact;	/* every sample had this total and hash */
 	uint64_t	 total, hash;
 	char		*why;		/* unstable: why */
+	int		 same_len;	/* every sample as long as the first,
+					 * none truncated */
+	unsigned char	*bytes;		/* byte mode (token structures differed,
+					 * lengths did not): 1 where whole sends
+					 * differed; NULL in token mode */
 };
 
 /* One token: bytes [off, off + len) of class cls. */
@@ -460,6 +465,7 @@ answer_ref_free(struct answer_ref *r)
 	if (r == NULL)
 		return;
 	answer_free(r->first);
+	free(r->bytes);
 	free(r->wild);
 	free(r->why);
 	free(r);
@@ -494,6 +500,7 @@ ref_first(struct answer_ref *r, const struct answer *a)
 
 	r->first = answer_dup(a);
 	r->truncated = answer_truncated(a);
+	r->same_len = !r->truncated;
 	r->closed = a->closed;
 	r->tail_exact = 1;
 	r->total = a->total;
@@ -583,16 +590,68 @@ ref_merge(struct answer_ref *r, const struct answer *b)
 	return 0;
 }
 
+/* Byte mode: marks where b differs from the first answer; b must be as
+ * long, or r turns unstable. */
+static void
+ref_bytes_merge(struct answer_ref *r, const struct answer *b)
+{
+	if (answer_truncated(b) || b->len != r->first->len) {
+		r->why = xasprintf("whole sends differ in structure and length: "
+		    "%zu then %llu bytes", r->first->len,
+		    (unsigned long long)b->total);
+		return;
+	}
+	for (size_t i = 0; i < b->len; i++)
+		r->bytes[i] |= b->data[i] != r->first->data[i];
+}
+
+/* Leaves token mode for byte mode: every byte of a wildcard token is a
+ * byte that varied. */
+static void
+ref_to_bytes(struct answer_ref *r)
+{
+	struct tokenizer	t;
+	struct tok		k;
+	uint32_t		w = 0;
+
+	r->bytes = xcalloc(r->first->len + 1, 1);
+	tok_answer(&t, r, r->first);
+	for (uint32_t i = 0; w < r->nwild && tok_next(&t, &k); i++) {
+		if (r->wild[w].ordinal != i)
+			continue;
+		memset(r->bytes + k.off, 1, k.len);
+		w++;
+	}
+	free(r->why);
+	r->why = NULL;
+}
+
 /* Learns one answer to a whole send. */
 void
 answer_ref_add(struct answer_ref *r, const struct answer *a)
 {
+	int	len_same;
+
 	r->samples++;
 	if (r->first == NULL) {
 		ref_first(r, a);
 		return;
 	}
-	if (r->why != NULL || ref_merge(r, a) == -1)
+	len_same = !answer_truncated(a) && a->len == r->first->len;
+	if (r->why != NULL)
+		return;
+	if (r->bytes != NULL)
+		ref_bytes_merge(r, a);
+	else if (ref_merge(r, a) == -1) {
+		/* Structures differ: same lengths still compare bytewise
+		 * (binary answers with fixed-size random fields). */
+		if (!r->same_len || !len_same)
+			return;
+		ref_to_bytes(r);
+		ref_bytes_merge(r, a);
+	}
+	r->same_len &= len_same;
+	if (r->why != NULL)
 		return;
 	if (r->closed != a->closed)
 		r->closed = -1;
@@ -628,11 +687,24 @@ answer_ref_first(const struct answer_ref *r)
 	return r->first;
 }
 
-/* Wildcard tokens of r. */
+/* Wildcard tokens of r (bytes that vary, in byte mode). */
 unsigned
 answer_ref_wildcards(const struct answer_ref *r)
 {
-	return r->nwild;
+	unsigned	n = 0;
+
+	if (r->bytes == NULL)
+		return r->nwild;
+	for (size_t i = 0; i < r->first->len; i++)
+		n += r->bytes[i];
+	return n;
+}
+
+/* Whether r compares byte by byte. */
+int
+answer_ref_bytewise(const struct answer_ref *r)
+{
+	return r->bytes != NULL;
 }
 
 /* Renders the reference from token k (ordinal i, wildcard index w) on:
@@ -738,6 +810,38 @@ compare_tokens(const struct answer_ref *r, const struct answer *a,
 	}
 }
 
+/* Byte mode: compares a with r byte by byte; returns 1 when they differ
+ * (account written). */
+static int
+compare_bytes(const struct answer_ref *r, const struct answer *a,
+    char *account, size_t size)
+{
+	const struct answer	*f = r->first;
+	size_t			 n = a->len < f->len ? a->len : f->len, i;
+	char			 want[ANSWER_ACCOUNT_MAX / 2];
+	char			 got[ANSWER_ACCOUNT_MAX / 2];
+
+	for (i = 0; i < n; i++) {
+		if (!r->bytes[i] && a->data[i] != f->data[i])
+			break;
+	}
+	if (i == n && a->len == f->len && !answer_truncated(a))
+		return 0;
+	if (i < f->len)
+		answer_escape(f->data + i, f->len - i, CONTEXT_BYTES, want,
+		    sizeof want);
+	else
+		snprintf(want, sizeof want, "the end of the answer");
+	if (i < a->len)
+		answer_escape(a->data + i, a->len - i, CONTEXT_BYTES, got,
+		    sizeof got);
+	else
+		snprintf(got, sizeof got, "the end of the answer");
+	snprintf(account, size, "at byte %zu: expected %s got %s", i, want,
+	    got);
+	return 1;
+}
+
 /* Compares a with r. */
 enum answer_verdict
 answer_compare(const struct answer_ref *r, const struct answer *a,
@@ -752,7 +856,8 @@ answer_compare(const struct answer_ref *r, const struct answer *a,
 	*account = '\0';
 	if (!answer_ref_stable(r))
 		return ANSWER_UNCOMPARED;
-	if (compare_tokens(r, a, account, size))
+	if (r->bytes != NULL ? compare_bytes(r, a, account, size) :
+	    compare_tokens(r, a, account, size))
 		return ANSWER_DIFFERENT;
 	if (!r->truncated && answer_truncated(a)) {
 		snprintf(account, size, "at byte %zu: expected the end of the "

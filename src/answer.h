@@ -10,8 +10,9 @@
  * (digits < hex < alnum, letters < alnum; blanks), so timestamps, counters,
  * ids and the lengths that depend on them match whatever value they take
  * later, however many digits it has. When the token structure itself
- * differs between whole sends the reference is unstable and compares
- * nothing. Parts matched by a user's mask (POSIX extended regex) are one
+ * differs between whole sends of the same length, the bytes that differed
+ * are wildcards instead (byte mode); of other lengths, the reference is
+ * unstable and compares nothing. Parts matched by a user's mask (POSIX extended regex) are one
  * wildcard token each; parts matched by an ignore are left out.
  */
 #ifndef STUTTERFUZZ_ANSWER_H
@@ -122,8 +123,14 @@ const char	*answer_ref_why(const struct answer_ref *r);
 /* The first answer r learned (for records: the expected answer). */
 const struct answer *answer_ref_first(const struct answer_ref *r);
 
-/* Wildcard tokens of r (for statistics and tests). */
+/* Wildcard tokens of r, or in byte mode bytes that vary (for statistics
+ * and tests). */
 unsigned	 answer_ref_wildcards(const struct answer_ref *r);
+
+/* Whether r compares byte by byte: the whole sends' token structures
+ * differed but their lengths did not (binary answers with fixed-size random
+ * fields, such as a greeting's salt); masks do not apply then. */
+int		 answer_ref_bytewise(const struct answer_ref *r);
 
 /* Compares a with r. On ANSWER_DIFFERENT, writes an account of the first
  * difference into account (size bytes; may be NULL), e.g.
