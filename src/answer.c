@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "turn.h"
 #include "util.h"
 
 #define FNV_OFFSET	0xcbf29ce484222325ULL
@@ -917,6 +918,38 @@ int
 answer_check_this(uint32_t every, uint64_t index)
 {
 	return every != 0 && index % every == 0;
+}
+
+/* The kept bytes of a, C-escaped in full, unquoted. */
+char *
+answer_text(const struct answer *a)
+{
+	size_t	size = 4 * a->len + 1, pos = 0;
+	char	*out = xmalloc(size);
+
+	esc_append(out, size, &pos, a->data, a->len);
+	out[pos] = '\0';
+	return out;
+}
+
+/* Fills a from text made by answer_text. */
+int
+answer_parse_text(struct answer *a, const char *text, char **cause)
+{
+	size_t		 size = strlen(text) + 1, len;
+	unsigned char	*buf = xmalloc(size);
+	char		*why = NULL;
+
+	if (turn_unescape(text, buf, size, &len, &why) == -1) {
+		*cause = xasprintf("answer: %s", why);
+		free(why);
+		free(buf);
+		return -1;
+	}
+	answer_reset(a);
+	answer_add(a, buf, len);
+	free(buf);
+	return 0;
 }
 
 /* Name of a token class, or NULL. */

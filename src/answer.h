@@ -152,6 +152,15 @@ int		 answer_check_parse(const char *arg, uint32_t *every,
 /* Whether connection index is compared under --check's every. */
 int		 answer_check_this(uint32_t every, uint64_t index);
 
+/* The kept bytes of a, C-escaped in full, unquoted (for records: JSON
+ * strings must be text); allocated. */
+char		*answer_text(const struct answer *a);
+
+/* Fills a (reset first) from text made by answer_text. Returns 0, or -1
+ * with *cause. */
+int		 answer_parse_text(struct answer *a, const char *text,
+		     char **cause);
+
 /* Name of a token class ("digits"), or NULL. */
 const char	*answer_class_name(enum answer_class c);
 

@@ -702,6 +702,37 @@ START_TEST(test_captured_stamps)
 }
 END_TEST
 
+START_TEST(test_text_round_trip)
+{
+	struct answer	*a = answer_new(0), *b = answer_new(0);
+	unsigned char	 all[256 + 4];
+	char		*text, *cause = NULL;
+
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	memcpy(all + 256, "\x0a" "ab", 3);	/* \x0a then hex letters */
+	answer_add(a, all, 259);
+	text = answer_text(a);
+	/* Printable ASCII only: a JSON string without surprises. */
+	for (const char *p = text; *p != '\0'; p++)
+		ck_assert_msg(*p >= 0x20 && *p < 0x7f, "byte %d", *p);
+	ck_assert_int_eq(answer_parse_text(b, text, &cause), 0);
+	ck_assert_uint_eq(b->len, 259);
+	ck_assert_mem_eq(b->data, all, 259);
+	ck_assert_uint_eq(b->hash, a->hash);
+	free(text);
+	answer_reset(a);
+	text = answer_text(a);
+	ck_assert_str_eq(text, "");
+	free(text);
+	ck_assert_int_eq(answer_parse_text(b, "ok\\q", &cause), -1);
+	ck_assert_str_eq(cause, "answer: bad escape '\\q' at byte 3");
+	free(cause);
+	answer_free(a);
+	answer_free(b);
+}
+END_TEST
+
 START_TEST(test_check_option)
 {
 	static const struct {
@@ -759,6 +790,7 @@ answer_suite(void)
 	tcase_add_test(tc, test_empty_answer);
 	tcase_add_test(tc, test_confirm);
 	tcase_add_test(tc, test_check_option);
+	tcase_add_test(tc, test_text_round_trip);
 	tcase_add_test(tc, test_captured_stamps);
 	suite_add_tcase(s, tc);
 	return s;
