@@ -552,8 +552,11 @@ ref_merge(struct answer_ref *r, const struct answer *b)
 		enum answer_class	 ca, cls;
 		int			 wild;
 
-		if (!ha && !hb)
+		if (!ha && !hb) {
+			/* b goes on past what is kept: so do whole sends. */
+			r->truncated |= answer_truncated(b);
 			break;
+		}
 		if (!ha && r->truncated)
 			break;
 		if (!hb && answer_truncated(b)) {
