@@ -179,3 +179,32 @@ t_resp_smtp() {
 }
 
 register t_resp_kv t_resp_counter t_resp_http t_resp_stamps t_resp_smtp
+
+# --- today's cuts reach the planted bugs (nothing compares answers yet) ----
+t_resp_reach() {
+	local name="stutterfuzz's cuts reach the kv and HTTP bugs; the speak-first server rejects it"
+	start_resp kvserver
+	sf --blob-dir=tests/corpus-kv --host=127.0.0.1 --port="$PORT" --seed=11 \
+		--rounds=100 --num-conns=10 --close-chance=0
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^cut key ' || return
+	start_resp httpka
+	sf --blob-dir=tests/corpus-http-ka --host=127.0.0.1 --port="$PORT" --seed=11 \
+		--rounds=100 --num-conns=10 --close-chance=0 --split=delimiter
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^dropped content-length$' || return
+	start_resp smtpish
+	sf --blob-dir=tests/corpus-smtpish --host=127.0.0.1 --port="$PORT" --seed=11 \
+		--rounds=20 --num-conns=10 --close-chance=0
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^554 early$' || return
+	if grep -q '^crash$' "$TMP/server.log"; then
+		fail "$name" "the speak-first server crashed without turns"; return
+	fi
+	pass "$name"
+}
+
+register t_resp_reach
