@@ -14,8 +14,8 @@
  * of the key and a later GET of the whole key answers "$-1". --fixed
  * removes it. Same conventions as testserver: --port-file, --port, --bind,
  * --log (with --log-reads one "read B" line per read), --max-seconds; logs
- * "cut key HEAD" when the bug bites and "total conns C reads R cut K" at
- * exit.
+ * "cut key HEAD" when the bug bites (bytes of a key were lost; HEAD is what
+ * is kept) and "total conns C reads R cut K" at exit.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -41,6 +41,7 @@ struct client {
 	char	line[LINE_MAX_BYTES];
 	size_t	len;
 	int	skip_key;	/* the bug: drop key bytes until a blank */
+	size_t	dropped;	/* key bytes dropped so far */
 };
 
 struct entry {
@@ -148,6 +149,18 @@ in_set_key(const struct client *c)
 	    memchr(c->line + 4, ' ', c->len - 4) == NULL;
 }
 
+/* The bug bit: the key's tail was dropped; logs the head that is kept. */
+static void
+key_lost(const struct client *c)
+{
+	total_cut++;
+	if (logfp != NULL) {
+		fprintf(logfp, "cut key %.*s\n", (int)(c->len - 4),
+		    c->line + 4);
+		fflush(logfp);
+	}
+}
+
 /* Takes in the n bytes of one read. */
 static void
 client_bytes(struct client *c, const char *buf, size_t n)
@@ -156,9 +169,13 @@ client_bytes(struct client *c, const char *buf, size_t n)
 		char	b = buf[i];
 
 		if (c->skip_key) {
-			if (b != ' ' && b != '\r' && b != '\n')
-				continue;	/* the lost tail of the key */
+			if (b != ' ' && b != '\r' && b != '\n') {
+				c->dropped++;	/* the lost tail of the key */
+				continue;
+			}
 			c->skip_key = 0;
+			if (c->dropped > 0)
+				key_lost(c);
 		}
 		if (b == '\n') {
 			if (c->len > 0 && c->line[c->len - 1] == '\r')
@@ -171,12 +188,7 @@ client_bytes(struct client *c, const char *buf, size_t n)
 	}
 	if (!fixed && in_set_key(c)) {
 		c->skip_key = 1;
-		total_cut++;
-		if (logfp != NULL) {
-			fprintf(logfp, "cut key %.*s\n", (int)(c->len - 4),
-			    c->line + 4);
-			fflush(logfp);
-		}
+		c->dropped = 0;
 	}
 }
 
