@@ -594,6 +594,80 @@ ref_merge(struct answer_ref *r, const struct answer *b)
 	return 0;
 }
 
+/* Merges the wildcards add (sorted, none in r's list) into r's list. */
+static void
+wild_merge(struct answer_ref *r, const struct wild *add, uint32_t nadd)
+{
+	struct wild	*out = NULL;
+	uint32_t	 n = 0, cap = 0, a = 0, w = 0;
+
+	if (nadd == 0)
+		return;
+	while (a < nadd || w < r->nwild) {
+		const struct wild	*x = w == r->nwild || (a < nadd &&
+					    add[a].ordinal < r->wild[w].ordinal) ?
+					    &add[a++] : &r->wild[w++];
+
+		wild_push(&out, &n, &cap, x->ordinal, x->cls);
+	}
+	free(r->wild);
+	r->wild = out;
+	r->nwild = n;
+	r->capwild = cap;
+}
+
+/* Numbers joined by ':', '.', '-' or '/' (a time, a date) vary as one: when
+ * a digit group of such a run varied between whole sends, every group of
+ * it becomes a wildcard, so "09:12:12.123" whose milliseconds varied
+ * matches "10:00:00.5" later, not only another "09:12:12.x". */
+static void
+ref_widen_numbers(struct answer_ref *r)
+{
+	struct tokenizer	 t;
+	struct tok		 k;
+	struct wild		*add = NULL;
+	uint32_t		 chain[16], n = 0, w = 0, nadd = 0, capadd = 0;
+	int			 varied = 0, sep = 0;
+
+	tok_answer(&t, r, r->first);
+	for (uint32_t i = 0; i <= r->ntok; i++) {
+		int			have = i < r->ntok && tok_next(&t, &k);
+		int			wild = have && w < r->nwild &&
+					    r->wild[w].ordinal == i;
+		enum answer_class	cls = !have ? ANSWER_CLASS__COUNT :
+					    wild ? r->wild[w++].cls : k.cls;
+
+		if (cls == ANSWER_DIGITS && (n == 0 || sep) && n < 16) {
+			chain[n++] = i;
+			varied |= wild;
+			sep = 0;
+			continue;
+		}
+		if (have && !wild && n > 0 && !sep && k.len == 1 &&
+		    strchr(":.-/", r->first->data[k.off]) != NULL) {
+			sep = 1;
+			continue;
+		}
+		for (uint32_t j = 0; varied && j < n; j++) {
+			uint32_t	x = 0;
+
+			while (x < r->nwild && r->wild[x].ordinal < chain[j])
+				x++;
+			if (x == r->nwild || r->wild[x].ordinal != chain[j])
+				wild_push(&add, &nadd, &capadd, chain[j],
+				    ANSWER_DIGITS);
+		}
+		n = 0;
+		varied = sep = 0;
+		if (cls == ANSWER_DIGITS) {
+			chain[n++] = i;
+			varied = wild;
+		}
+	}
+	wild_merge(r, add, nadd);
+	free(add);
+}
+
 /* Byte mode: marks where b differs from the first answer; b must be as
  * long, or r turns unstable. */
 static void
@@ -653,7 +727,8 @@ answer_ref_add(struct answer_ref *r, const struct answer *a)
 			return;
 		ref_to_bytes(r);
 		ref_bytes_merge(r, a);
-	}
+	} else
+		ref_widen_numbers(r);
 	r->same_len &= len_same;
 	if (r->why != NULL)
 		return;
