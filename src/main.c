@@ -43,7 +43,8 @@ run_record(struct run *r, const struct finding *f,
 		.phase = f->phase,
 		.at_us = f->at_us,
 		.seed = f->seed,
-		.target = r->target->text,
+		.target = net_record_target(r->target),
+		.target_kind = r->target->is_unix ? "unix" : NULL,
 		.options_json = r->options_json,
 	};
 	const char		*name = NULL;
@@ -110,6 +111,8 @@ run_probe(void *arg)
 	struct net_target	 t = { 0 };
 	char			*cause = NULL;
 
+	if (r->addr->is_unix)	/* the path exists and a connect succeeds */
+		return net_alive(r->addr, 200);
 	if (net_resolve(r->opt->host, r->opt->port, 200, &t, &cause) == -1) {
 		free(cause);
 		return 0;
@@ -462,7 +465,9 @@ run_replay(struct options *o)
 		status = usage_error(cause);
 		goto out;
 	}
-	if (!o->port_set) {
+	if (!o->port_set && rec->target_unix)
+		o->unix_path = rec->target;
+	else if (!o->port_set) {
 		if (net_split_hostport(rec->target, &host, &port) == -1) {
 			cause = xasprintf("%s: target '%s' is not host:port; "
 			    "give --host and --port", o->replay_path,
@@ -473,8 +478,9 @@ run_replay(struct options *o)
 		o->host = host;
 		o->port = port;
 	}
-	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &target,
-	    &cause) == -1) {
+	if (o->unix_path != NULL ? net_unix_target(o->unix_path, &target,
+	    &cause) == -1 : net_resolve(o->host, o->port,
+	    o->connect_timeout_ms, &target, &cause) == -1) {
 		status = usage_error(cause);
 		goto out;
 	}
@@ -643,8 +649,9 @@ run_prepare(struct run *r, char **cause)
 		    conns + FD_RESERVE, fd_limit);
 		return -1;
 	}
-	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &r->where,
-	    cause) == -1)
+	if (o->unix_path != NULL ? net_unix_target(o->unix_path, &r->where,
+	    cause) == -1 : net_resolve(o->host, o->port, o->connect_timeout_ms,
+	    &r->where, cause) == -1)
 		return -1;
 	if (o->findings_dir != NULL) {
 		r->rec = recorder_new(o->findings_dir, o->max_records, cause);

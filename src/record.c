@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "net.h"
 #include "record.h"
 #include "rng.h"
 #include "sha256.h"
@@ -306,15 +307,18 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 	    "\"target\":", stamp, (long long)ts.tv_sec, ts.tv_nsec / 1000,
 	    (double)m->at_us / 1e6, m->seed);
 	jbuf_string(&b, m->target, strlen(m->target));
+	if (m->target_kind != NULL)
+		jbuf_printf(&b, ",\n\"target_kind\":\"%s\"", m->target_kind);
 	if (m->detail != NULL) {
 		jbuf_append(&b, ",\n\"detail\":", 11);
 		jbuf_string(&b, m->detail, strlen(m->detail));
 	}
 	if (m->target_json != NULL)
 		jbuf_printf(&b, ",\n\"target_process\":%s", m->target_json);
-	jbuf_printf(&b, ",\n\"options\":%s,\n\"socket\":{\"tcp_nodelay\":true,"
+	jbuf_printf(&b, ",\n\"options\":%s,\n\"socket\":{\"tcp_nodelay\":%s,"
 	    "\"msg_nosignal\":true,\"one_send_per_fragment\":true},\n"
-	    "\"connection\":", m->options_json);
+	    "\"connection\":", m->options_json, m->target_kind != NULL ?
+	    "false" : "true");
 	if (culprit != NULL)
 		record_conn_json(&b, culprit, 1);
 	else
@@ -591,6 +595,11 @@ record_load(const char *path, char **cause)
 	r->kind = xstrdup(get_str(j, "kind"));
 	r->phase = xstrdup(get_str(j, "phase") ? get_str(j, "phase") : "?");
 	r->target = xstrdup(get_str(j, "target") ? get_str(j, "target") : "?");
+	if (net_target_kind(get_str(j, "target_kind"), &r->target_unix) == -1) {
+		*cause = xasprintf("%s: unknown target_kind (tcp or unix)",
+		    path);
+		goto fail;
+	}
 	r->tool_version = xstrdup(get_str(j, "tool_version") ?
 	    get_str(j, "tool_version") : "?");
 	r->seed = strtoull(get_str(j, "seed"), NULL, 10);

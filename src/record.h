@@ -27,7 +27,8 @@ struct record_meta {
 	const char	*phase;
 	uint64_t	 at_us;
 	uint64_t	 seed;
-	const char	*target;
+	const char	*target;	/* host:port, or a Unix socket's path */
+	const char	*target_kind;	/* "unix", or NULL for TCP */
 	const char	*options_json;	/* an object, already formatted */
 	const char	*detail;	/* target findings: status or report line */
 	const char	*target_json;	/* target findings: an object, or NULL */
@@ -80,6 +81,7 @@ struct record {
 	int			 err;
 	uint64_t		 seed;
 	char			*target;
+	int			 target_unix;	/* target_kind "unix": a path */
 	char			*tool_version;
 	struct record_conn	*conns;	/* the finding's own first, if it has one */
 	size_t			 nconns;
