@@ -487,11 +487,13 @@ run_replay(struct options *o)
 	cand = xcalloc(rec->nconns, sizeof *cand);
 	ncand = replay_candidates(rec, cand);
 	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
-	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
-	    "%zu recorded)\n", rec->kind, rec->phase, rec->seed, rec->target,
+	    "%s%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
+	    "%zu recorded)\n", rec->kind, rec->phase, rec->seed,
+	    rec->target_unix ? "unix:" : "", rec->target,
 	    rec->tool_version, ncand, ncand == 1 ? "" : "s", rec->nconns);
 	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n", target.text,
-	    target.loopback ? " (loopback)" : "", rec->pace);
+	    target.is_unix ? " (Unix socket)" : target.loopback ?
+	    " (loopback)" : "", rec->pace);
 	signal(SIGPIPE, SIG_IGN);
 	r.target = &target;
 	base = run_base(&r, &ev_int, &ev_term);

@@ -29,6 +29,16 @@ run_break_line(struct run *r)
 	}
 }
 
+/* Appends --name=value, shell-quoted as one word. */
+static void
+run_quote_opt(struct jbuf *b, const char *name, const char *value)
+{
+	char	*arg = xasprintf("--%s=%s", name, value);
+
+	options_shell_quote(b, arg);
+	free(arg);
+}
+
 /* Prints how to send connection `index` again, or its record. */
 void
 run_print_hint(struct run *r, uint64_t index, const char *record)
@@ -44,10 +54,15 @@ run_print_hint(struct run *r, uint64_t index, const char *record)
 	} else {
 		jbuf_printf(&b, "stutterfuzz --blob-dir=");
 		options_shell_quote(&b, o->blob_dir);
-		jbuf_printf(&b, " --host=");
-		options_shell_quote(&b, o->host);
-		jbuf_printf(&b, " --port=");
-		options_shell_quote(&b, o->port);
+		if (o->unix_path != NULL) {
+			jbuf_append(&b, " ", 1);
+			run_quote_opt(&b, "unix", o->unix_path);
+		} else {
+			jbuf_append(&b, " ", 1);
+			run_quote_opt(&b, "host", o->host);
+			jbuf_append(&b, " ", 1);
+			run_quote_opt(&b, "port", o->port);
+		}
 		jbuf_printf(&b, " --seed=%" PRIu64 " --only=%" PRIu64, r->seed,
 		    index);
 		options_replay_args(o, &b);
