@@ -184,7 +184,8 @@ conn_finish(struct conn *c, const char *outcome)
 }
 
 /* The target misbehaved: report a finding, then end the connection. The
- * finding is reported while the connection still shows its last state. */
+ * finding is reported while the connection still shows its last state;
+ * the engine counts it once it is decided. */
 static void
 conn_fault(struct conn *c, enum finding_kind kind, int err, const char *phase)
 {
@@ -202,7 +203,6 @@ conn_fault(struct conn *c, enum finding_kind kind, int err, const char *phase)
 		.conn = c,
 	};
 
-	c->env->stats->findings[kind]++;
 	c->outcome = finding_kind_name(kind);
 	c->env->finding(c, &f, c->env->arg);
 	conn_finish(c, c->outcome);

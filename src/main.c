@@ -56,7 +56,6 @@ struct run {
 	char			*startup_why;	/* the target never got ready */
 	int			 interrupted;	/* a signal before the engine ran */
 	uint64_t		 restarts;
-	uint64_t		 restart_us[64];	/* recent restart times (ring) */
 	FILE			*stats_out;	/* --stats-file, or stderr */
 	struct jbuf		 stats_line;
 	uint64_t		 start_us;
@@ -181,6 +180,20 @@ run_print_tail(struct run *r, int lines)
 	}
 }
 
+/* With a supervised target, a failed connection is usually the target
+ * dying: is it (lost with it), may it be (hold until its fate is known),
+ * or is it a finding? */
+static int
+run_target_verdict(struct run *r, const struct finding *f)
+{
+	if (f->kind != FINDING_RESET && f->kind != FINDING_REFUSED &&
+	    f->kind != FINDING_CONNECT_TIMEOUT)
+		return ENGINE_KEEP;
+	if (target_check(r->proc))
+		return ENGINE_LOST;
+	return f->held ? ENGINE_KEEP : ENGINE_HOLD;
+}
+
 /* Hook: a finding happened. */
 static int
 run_finding(void *arg, const struct finding *f,
@@ -191,11 +204,12 @@ run_finding(void *arg, const struct finding *f,
 	const char	*verdict, *record;
 	uint64_t	 limit = r->opt->finding_lines;
 
-	/* With a supervised target, a failed connection is usually the
-	 * target dying: look before blaming the connection. */
-	if (r->proc != NULL && f->conn != NULL &&
-	    target_check(r->proc))
-		return 1;
+	if (r->proc != NULL && f->conn != NULL) {
+		int	v = run_target_verdict(r, f);
+
+		if (v != ENGINE_KEEP)
+			return v;
+	}
 	record = run_record(r, f, conn, suspects, nsuspects);
 	if (limit != 0 && r->printed[f->kind] >= limit)
 		return 0;
@@ -414,7 +428,7 @@ run_target_ready(void *arg)
 		return;
 	}
 	fprintf(stderr, "Target ready at %s (pid %d, process group %d)\n",
-	    r->addr->text, target_pid(r->proc), target_pid(r->proc));
+	    r->addr->text, target_pid(r->proc), target_pgid(r->proc));
 	r->cfg.addr = (const struct sockaddr *)&r->addr->addr;
 	r->cfg.addrlen = r->addr->addrlen;
 	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, &cause);
@@ -444,21 +458,6 @@ run_target_failed(void *arg, const char *why)
 	engine_stop(r->engine, ENGINE_STOP_TARGET);
 }
 
-/* May the target be restarted once more (--max-restarts a minute)? */
-static int
-run_may_restart(struct run *r)
-{
-	size_t		ring = sizeof r->restart_us / sizeof r->restart_us[0];
-	uint64_t	now = util_now_us(), n = 0;
-
-	for (size_t i = 0; i < ring && i < r->restarts; i++)
-		n += now - r->restart_us[i] < 60ULL * 1000000;
-	if (n >= r->opt->max_restarts)
-		return 0;
-	r->restart_us[r->restarts++ % ring] = now;
-	return 1;
-}
-
 /* Hook: the running target exited or was killed: a finding. */
 static void
 run_target_exited(void *arg, int status)
@@ -471,7 +470,7 @@ run_target_exited(void *arg, int status)
 	if (!r->opt->restart ||
 	    engine_stop_reason(r->engine) != ENGINE_RUNNING)
 		return;
-	if (!run_may_restart(r)) {
+	if (!target_may_restart(r->proc)) {
 		run_break_line(r);
 		fprintf(stderr, "stutterfuzz: the target died %" PRIu64 " times "
 		    "within a minute (--max-restarts); stopping\n",
@@ -479,6 +478,7 @@ run_target_exited(void *arg, int status)
 		engine_stop(r->engine, ENGINE_STOP_TARGET);
 		return;
 	}
+	r->restarts = target_restart_count(r->proc);
 	engine_pause(r->engine);
 	if (target_start(r->proc, &cause) == -1) {
 		run_target_failed(r, cause);
@@ -492,14 +492,6 @@ run_target_report(void *arg, const char *line)
 {
 	struct run	*r = arg;
 
-	/* "==1234== Invalid read of size 4": the pid prefix would make
-	 * every report of a new process look new. */
-	if (line[0] == '=' && line[1] == '=') {
-		const char	*p = strstr(line + 2, "== ");
-
-		if (p != NULL)
-			line = p + 3;
-	}
 	if (r->engine != NULL)
 		engine_raise(r->engine, FINDING_TARGET_REPORT, line,
 		    !r->opt->restart);
@@ -957,6 +949,7 @@ run_fuzz(struct options *o)
 		.loopback = target.loopback,
 		.reports = r.rec != NULL || r.trace != NULL ||
 		    o->target_argv != NULL,
+		.hold_ms = o->target_argv != NULL ? TARGET_FATE_MS : 0,
 	};
 	r.base = base;
 	r.cfg = cfg;
@@ -967,6 +960,7 @@ run_fuzz(struct options *o)
 			.argv = o->target_argv,
 			.startup_timeout_ms = o->startup_timeout_ms,
 			.grace_ms = o->grace_ms,
+			.max_restarts = o->max_restarts,
 		};
 		struct jbuf		cmd = { 0 };
 
@@ -1005,6 +999,7 @@ run_fuzz(struct options *o)
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
 		goto out;
 	}
+	engine_settle(r.engine);
 	if (r.engine == NULL || engine_stop_reason(r.engine) == ENGINE_RUNNING) {
 		if (r.interrupted) {
 			fprintf(stderr, "Interrupted before the target was "
