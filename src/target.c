@@ -1,5 +1,4 @@
 /* The supervised target: started, guarded, watched, stopped. */
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <ctype.h>
@@ -708,8 +707,9 @@ target_exec(struct target *t, int out, int err, int status)
 {
 	int	devnull = open("/dev/null", O_RDONLY), child_errno;
 
+	/* No PR_SET_PDEATHSIG: the guardian covers our death, and
+	 * --keep-target must outlive us. */
 	setpgid(0, t->pgid);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	target_child_signals(0);
 	if (devnull != -1)
 		dup2(devnull, STDIN_FILENO);
