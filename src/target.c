@@ -70,6 +70,8 @@ struct target {
 	char			*report;	/* first line of a report being
 						 * collected, or NULL */
 	int			 report_done;
+	int			 report_quiet;	/* ends with silence (valgrind),
+						 * not only with SUMMARY: */
 	uint64_t		 report_us;	/* when it began */
 	uint64_t		 output_us;	/* last output */
 	struct target_restarts	 restarts;
@@ -309,8 +311,9 @@ target_post(struct target *t)
 	event_add(t->ev_news, &zero_tv);
 }
 
-/* A report is being collected: is it complete (quiet for a while, or
- * past the grace period)? */
+/* A report is being collected: is it complete (valgrind's quiet for a
+ * while, or past the grace period)? Sanitizers pause to symbolize, so
+ * their reports end only with SUMMARY:, an exit or the grace period. */
 static void
 target_quiet(evutil_socket_t fd, short what, void *arg)
 {
@@ -322,13 +325,13 @@ target_quiet(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (t->report == NULL)
 		return;
-	if (now - t->output_us >= quiet ||
+	if ((t->report_quiet && now - t->output_us >= quiet) ||
 	    now - t->report_us >= t->cfg.grace_ms * 1000) {
 		t->report_done = 1;
 		target_post(t);
 		return;
 	}
-	quiet -= now - t->output_us;
+	quiet -= now - t->output_us < quiet ? now - t->output_us : 0;
 	tv = (struct timeval){ (time_t)(quiet / 1000000),
 	    (suseconds_t)(quiet % 1000000) };
 	event_add(t->ev_quiet, &tv);
@@ -340,13 +343,15 @@ target_line(struct target_stream *s)
 {
 	struct target	*t = s->t;
 	struct timeval	 tv = { 0, TARGET_QUIET_MS * 1000 };
+	const char	*kind;
 
 	s->line[s->len] = '\0';
 	s->len = 0;
 	if (t->report == NULL && t->state == TARGET_RUNNING &&
-	    target_report_kind(s->line) != NULL) {
+	    (kind = target_report_kind(s->line)) != NULL) {
 		t->report = xstrdup(target_report_text(s->line));
 		t->report_done = 0;
+		t->report_quiet = strcmp(kind, "valgrind") == 0;
 		t->report_us = util_now_us();
 		event_add(t->ev_quiet, &tv);
 	}

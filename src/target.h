@@ -29,8 +29,9 @@
 #define TARGET_TAIL	8192	/* bytes of output kept */
 #define TARGET_FATE_MS	300	/* a failed connection waits this long to
 				 * learn whether the target died */
-#define TARGET_QUIET_MS	250	/* a report is complete after this much
-				 * silence (or its SUMMARY: line, or an exit) */
+#define TARGET_QUIET_MS	250	/* a valgrind report is complete after this
+				 * much silence; any report at its SUMMARY:
+				 * line, an exit, or the grace period */
 
 struct target;
 
