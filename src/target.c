@@ -1054,6 +1054,14 @@ target_proc_state(const struct target *t, char *buf, size_t len)
 	return found;
 }
 
+/* target_proc_state as a describe callback. */
+void
+target_describe_procs(void *arg, char *buf, size_t len)
+{
+	if (target_proc_state(arg, buf, len) == 0 && len > 0)
+		snprintf(buf, len, "no process of the target's group found");
+}
+
 /* Frees; stops the target first unless released. Accepts NULL. */
 void
 target_free(struct target *t)

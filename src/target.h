@@ -107,6 +107,10 @@ uint64_t	 target_restart_count(const struct target *t);
 int		 target_proc_state(const struct target *t, char *buf,
 		     size_t len);
 
+/* target_proc_state with the shape of a describe callback (arg is the
+ * struct target): "nothing" if no process of the group is found. */
+void		 target_describe_procs(void *arg, char *buf, size_t len);
+
 /* "exited with status 42", "killed by SIGSEGV (core dumped)". */
 void		 target_describe_status(int status, char *buf, size_t len);
 

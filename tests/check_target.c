@@ -207,6 +207,8 @@ START_TEST(test_proc_state)
 	ck_assert_msg(strstr(buf, " sleep ") != NULL, "%s", buf);
 	ck_assert_msg(strstr(buf, "(sleeping)") != NULL ||
 	    strstr(buf, "(running)") != NULL, "%s", buf);
+	target_describe_procs(t, buf, sizeof buf);
+	ck_assert_msg(strstr(buf, " sleep ") != NULL, "%s", buf);
 	ck_assert_int_eq(target_proc_state(t, buf, 8), 1);
 	ck_assert_uint_lt(strlen(buf), 8);
 	target_free(t);
