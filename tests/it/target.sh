@@ -201,5 +201,50 @@ t_target_asan() {
 	fi
 }
 
-register t_target_sigkill t_target_keep t_target_max_restarts t_target_restart_refused \
+# --- a target that ignores SIGTERM gets SIGKILL after --grace ---------------------------
+t_target_grace() {
+	local name="a target ignoring SIGTERM: SIGKILL after --grace, its group gone at exit"
+	local p pg
+	p=$(tfree_port)
+	cat >"$TMP/stubborn.py" <<'PY'
+import selectors, signal, socket, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen(128)
+sel = selectors.DefaultSelector()
+sel.register(ls, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        if key.fileobj is ls:
+            c, _ = ls.accept()
+            sel.register(c, selectors.EVENT_READ)
+        else:
+            try:
+                data = key.fileobj.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+PY
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" -q --duration=1s --grace=1s \
+		--stop-on=none --fail-on=none -- python3 "$TMP/stubborn.py" "$p"
+	pg=$(sed -n 's/^Target ready .*process group \([0-9]*\)).*/\1/p' "$TMP/err")
+	if expect_rc "$name" 0 && expect_err "$name" "stopped: duration"; then
+		if [ -z "$pg" ]; then
+			fail "$name" "target never ready"
+		elif kill -0 -- "-$pg" 2>/dev/null; then
+			fail "$name" "process group $pg still has processes"
+			kill -KILL -- "-$pg" 2>/dev/null
+		elif ! port_free "$p"; then
+			fail "$name" "port $p still has a listener"
+		else
+			pass "$name"
+		fi
+	fi
+}
+
+register t_target_grace t_target_sigkill t_target_keep t_target_max_restarts t_target_restart_refused \
 	t_target_lost t_target_real_reset t_target_asan
