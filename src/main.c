@@ -465,6 +465,8 @@ run_target_exited(void *arg, int status)
 	struct run	*r = arg;
 	char		 desc[128], *cause = NULL;
 
+	if (r->engine == NULL)
+		return;
 	target_describe_status(status, desc, sizeof desc);
 	engine_raise(r->engine, FINDING_TARGET_EXIT, desc, !r->opt->restart);
 	if (!r->opt->restart ||
@@ -472,9 +474,9 @@ run_target_exited(void *arg, int status)
 		return;
 	if (!target_may_restart(r->proc)) {
 		run_break_line(r);
-		fprintf(stderr, "stutterfuzz: the target died %" PRIu64 " times "
-		    "within a minute (--max-restarts); stopping\n",
-		    r->opt->max_restarts);
+		fprintf(stderr, "stutterfuzz: the target died again after %"
+		    PRIu64 " restarts within a minute (--max-restarts); "
+		    "stopping\n", r->opt->max_restarts);
 		engine_stop(r->engine, ENGINE_STOP_TARGET);
 		return;
 	}

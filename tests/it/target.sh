@@ -109,7 +109,7 @@ t_target_max_restarts() {
 		-- "$SERVER" --mode=crash-split --token=CRASH --port="$p" --max-seconds=60
 	exits=$(summary_field target-exit)
 	expect_rc "$name" 1 &&
-		expect_err "$name" "the target died 65 times within a minute \(--max-restarts\); stopping" &&
+		expect_err "$name" "the target died again after 65 restarts within a minute \(--max-restarts\); stopping" &&
 		expect_err "$name" "target: 65 restarts" &&
 		if [ "${exits:-0}" = 66 ]; then pass "$name"; else fail "$name" "target-exit=$exits"; fi
 }
