@@ -1,4 +1,5 @@
 /* The supervised target: started, guarded, watched, stopped. */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <ctype.h>
@@ -585,13 +586,40 @@ target_poll(evutil_socket_t fd, short what, void *arg)
 	event_add(t->ev_poll, &tv);
 }
 
+/* Opens the log for appending: never through a symlink, never anything
+ * but a regular file (a shared findings directory may hold a trap). */
+static FILE *
+target_open_log(const char *path, char **cause)
+{
+	struct stat	 st;
+	FILE		*f = NULL;
+	int		 fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		*cause = xasprintf("target log %s: %s", path, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		*cause = xasprintf("target log %s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "a")) == NULL) {
+		*cause = xasprintf("target log %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 /* Prepares a target (does not start it). */
 struct target *
 target_new(struct event_base *base, const struct target_config *cfg,
     const struct target_hooks *hooks, void *arg, char **cause)
 {
 	struct target	*t = xcalloc(1, sizeof *t);
-	int		 fd;
 
 	t->base = base;
 	t->cfg = *cfg;
@@ -601,17 +629,10 @@ target_new(struct event_base *base, const struct target_config *cfg,
 	t->out = (struct target_stream){ .t = t, .fd = -1 };
 	t->err = (struct target_stream){ .t = t, .fd = -1 };
 	target_restarts_init(&t->restarts, cfg->max_restarts);
-	if (cfg->log_path != NULL) {
-		fd = open(cfg->log_path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd == -1 || (t->log = fdopen(fd, "a")) == NULL) {
-			*cause = xasprintf("target log %s: %s", cfg->log_path,
-			    strerror(errno));
-			if (fd != -1)
-				close(fd);
-			target_free(t);
-			return NULL;
-		}
+	if (cfg->log_path != NULL &&
+	    (t->log = target_open_log(cfg->log_path, cause)) == NULL) {
+		target_free(t);
+		return NULL;
 	}
 	t->ev_chld = evsignal_new(base, SIGCHLD, target_sigchld, t);
 	t->ev_poll = evtimer_new(base, target_poll, t);

@@ -246,5 +246,26 @@ PY
 	fi
 }
 
-register t_target_grace t_target_sigkill t_target_keep t_target_max_restarts t_target_restart_refused \
+# --- a planted target.log symlink is not followed ------------------------------------
+t_target_log_symlink() {
+	local name="a target.log symlink planted in the findings dir is refused, its target untouched"
+	local p
+	p=$(tfree_port)
+	rm -rf "$TMP/trap"; mkdir -p "$TMP/trap"
+	printf 'precious\n' >"$TMP/victim"
+	ln -s "$TMP/victim" "$TMP/trap/target.log"
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" -q --duration=1s \
+		--findings-dir="$TMP/trap" -- "$SERVER" --mode=record --no-data --port="$p" --max-seconds=60
+	if [ "$RC" = 0 ] || [ "$RC" = 1 ]; then
+		fail "$name" "exit status $RC"
+	elif ! expect_err "$name" "target log .*target\.log: is a symbolic link"; then
+		:
+	elif [ "$(cat "$TMP/victim")" != precious ]; then
+		fail "$name" "the symlink's target was written"
+	else
+		pass "$name (exit $RC)"
+	fi
+}
+
+register t_target_log_symlink t_target_grace t_target_sigkill t_target_keep t_target_max_restarts t_target_restart_refused \
 	t_target_lost t_target_real_reset t_target_asan
