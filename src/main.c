@@ -431,6 +431,8 @@ run_target_ready(void *arg)
 	    r->addr->text, target_pid(r->proc), target_pgid(r->proc));
 	r->cfg.addr = (const struct sockaddr *)&r->addr->addr;
 	r->cfg.addrlen = r->addr->addrlen;
+	r->cfg.describe = target_describe_procs;	/* stalls: what it does */
+	r->cfg.describe_arg = r->proc;
 	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, &cause);
 	if (r->engine == NULL || engine_start(r->engine, &cause) == -1) {
 		r->startup_why = cause;
@@ -790,7 +792,8 @@ run_replay(struct options *o)
 			fprintf(stderr, "Replaying connection %" PRIu64
 			    " (blob %s, %zu bytes, %" PRIu32 " fragments, "
 			    "recorded outcome %s)\n", c->index, c->blob.name,
-			    c->blob.len, c->plan.nfrags, c->outcome);
+			    c->blob.len, c->plan.nfrags,
+			    conn_outcome_name(c->outcome));
 		if (replay_conns(base, o, &target, cand + i, n,
 		    strcmp(rec->pace, "read") == 0 ||
 		    strcmp(rec->pace, "auto") == 0, &r.engine, &out,
