@@ -267,5 +267,28 @@ t_target_log_symlink() {
 	fi
 }
 
-register t_target_log_symlink t_target_grace t_target_sigkill t_target_keep t_target_max_restarts t_target_restart_refused \
+# --- a stalled supervised server: what it is doing, from /proc ------------------------
+t_target_stall_state() {
+	local name="a supervised server spinning: the stall record says its process is running (R)"
+	local p rec
+	mkdir -p "$TMP/tspin"
+	printf 'GET /SPIN HTTP/1.1\r\nHost: x\r\n\r\n' >"$TMP/tspin/spin"
+	printf 'PING\r\n' >"$TMP/tspin/ping"
+	p=$(tfree_port)
+	rm -rf "$TMP/tstall"
+	sf --blob-dir="$TMP/tspin" --host=127.0.0.1 --port="$p" --seed=1 -q \
+		--findings-dir="$TMP/tstall" --stall-timeout=2s \
+		-- "$SERVER" --mode=spin-split --token=SPIN --port="$p" --max-seconds=60
+	expect_rc "$name" 1 || return
+	rec=$(ls "$TMP"/tstall/hang-*.json 2>/dev/null | head -1)
+	if [ -z "$rec" ]; then
+		fail "$name" "no hang record: $(ls "$TMP/tstall")"
+	elif grep -Eq '"detail":"stall: [^"]*server: [0-9]+ testserver R \(running\)' "$rec"; then
+		pass "$name ($(grep -o 'server: [^"]*' "$rec" | head -1))"
+	else
+		fail "$name" "$(grep -o '"detail":"[^"]*"' "$rec")"
+	fi
+}
+
+register t_target_stall_state t_target_log_symlink t_target_grace t_target_sigkill t_target_keep t_target_max_restarts t_target_restart_refused \
 	t_target_lost t_target_real_reset t_target_asan
