@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "cmd.h"
 #include "corpus.h"
 #include "engine.h"
 #include "finding.h"
@@ -25,11 +26,6 @@
 #include "stats.h"
 #include "target.h"
 #include "util.h"
-
-#define EXIT_CLEAN	0
-#define EXIT_FINDINGS	1
-#define EXIT_USAGE	2
-#define EXIT_RUNTIME	3
 
 #define FD_RESERVE	32	/* descriptors kept for everything but connections */
 
@@ -1050,6 +1046,36 @@ out:
 	return status;
 }
 
+/* stutterfuzz replay RECORD: options after the record, as for a run. */
+int
+cmd_replay(int argc, char **argv)
+{
+	struct options	 opt;
+	char		*cause = NULL;
+	int		 status;
+
+	options_defaults(&opt);
+	opt.action = OPTIONS_REPLAY;
+	if (options_parse(&opt, argc, argv, &cause) == -1) {
+		status = usage_error(cause);
+		free(cause);
+		return status;
+	}
+	if (opt.action == OPTIONS_HELP) {
+		fputs(options_usage(), stdout);
+		return EXIT_CLEAN;
+	}
+	return run_replay(&opt);
+}
+
+/* The subcommands, by the name given as the first argument. */
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char **);
+} subcommands[] = {
+	{ "replay", cmd_replay },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -1057,6 +1083,11 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	int		 status;
 
+	for (size_t i = 0; argc > 1 &&
+	    i < sizeof subcommands / sizeof subcommands[0]; i++) {
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].fn(argc - 1, argv + 1);
+	}
 	options_defaults(&opt);
 	if (options_parse(&opt, argc, argv, &cause) == -1) {
 		status = usage_error(cause);

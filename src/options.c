@@ -607,7 +607,10 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		o->target_argv = &argv[optind];
 		optind = argc;
 	}
-	if (optind < argc && strcmp(argv[optind], "replay") == 0 &&
+	if (optind < argc && o->action == OPTIONS_REPLAY &&
+	    o->replay_path == NULL)
+		o->replay_path = argv[optind++];	/* cmd_replay's RECORD */
+	else if (optind < argc && strcmp(argv[optind], "replay") == 0 &&
 	    o->action != OPTIONS_REPLAY) {
 		if (optind + 1 >= argc) {
 			*cause = xasprintf("replay needs a record file");
@@ -622,6 +625,10 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		return -1;
 	}
 	o->port_set = o->port != NULL;
+	if (o->action == OPTIONS_REPLAY && o->replay_path == NULL) {
+		*cause = xasprintf("replay needs a record file");
+		return -1;
+	}
 	if (o->action == OPTIONS_REPLAY)
 		return 0;	/* the record holds the blobs and the target */
 	if (o->blob_dir == NULL) {
