@@ -41,7 +41,6 @@ struct run {
 	int			 rec_failed;	/* a record could not be written */
 	struct jbuf		 options_json;
 	FILE			*trace;
-	struct jbuf		 trace_line;
 	struct engine		*engine;	/* the one running, for signals */
 	struct event_base	*base;
 	struct engine_config	 cfg;		/* the engine to make when ready */
@@ -112,29 +111,17 @@ run_record(struct run *r, const struct finding *f,
 	};
 	const char		*name = NULL;
 	char			*cause = NULL;
-	struct jbuf		 tj = { 0 };
 	int			 rc;
 
 	if (r->rec == NULL)
 		return NULL;
 	m.detail = f->detail;
 	if (r->proc != NULL && f->conn == NULL) {
-		const char	*tail = target_tail(r->proc);
-
-		jbuf_append(&tj, "{\"command\":[", 12);
-		for (char **a = r->opt->target_argv; *a != NULL; a++) {
-			if (a != r->opt->target_argv)
-				jbuf_append(&tj, ",", 1);
-			jbuf_string(&tj, *a, strlen(*a));
-		}
-		jbuf_printf(&tj, "],\"output_tail\":");
-		jbuf_string(&tj, tail, strlen(tail));
-		jbuf_append(&tj, "}", 1);
-		m.target_json = tj.s;
+		m.target_argv = r->opt->target_argv;
+		m.target_tail = target_tail(r->proc);
 	}
 	rc = recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
 	    &cause);
-	jbuf_free(&tj);
 	if (rc == -1) {
 		if (!r->rec_failed) {
 			run_break_line(r);
@@ -245,13 +232,11 @@ static void
 run_conn_done(void *arg, const struct conn_report *rep)
 {
 	struct run	*r = arg;
+	char		*cause = NULL;
 
-	if (r->trace == NULL)
-		return;
-	r->trace_line.len = 0;
-	record_conn_json(&r->trace_line, rep, 0);
-	jbuf_append(&r->trace_line, "\n", 1);
-	fwrite(r->trace_line.s, 1, r->trace_line.len, r->trace);
+	/* A write error shows in ferror() at the end: --trace exits 3. */
+	if (r->trace != NULL && record_trace_write(r->trace, rep, &cause) == -1)
+		free(cause);
 }
 
 /* Hook: local resources ran out. */
@@ -1038,7 +1023,6 @@ out:
 	if (r.stats_out != NULL && r.stats_out != stderr)
 		fclose(r.stats_out);
 	jbuf_free(&r.stats_line);
-	jbuf_free(&r.trace_line);
 	jbuf_free(&r.options_json);
 	recorder_free(r.rec);
 	corpus_free(corpus);
