@@ -191,27 +191,75 @@ abnormal(const struct record_conn *c)
 	    strcmp(c->outcome, "drain-timeout") != 0;
 }
 
-/* Chooses which of a record's connections to replay, in order. */
+/* FNV-1a of a connection's cut: its bytes, sizes, fast open, close. */
+static uint64_t
+cut_hash(const struct record_conn *c)
+{
+	const unsigned char	*parts[3] = { c->blob.data,
+				    (const unsigned char *)c->plan.sizes,
+				    (const unsigned char *)&c->plan.close_after };
+	size_t			 lens[3] = { c->blob.len,
+				    c->plan.nfrags * sizeof *c->plan.sizes,
+				    sizeof c->plan.close_after };
+	uint64_t		 h = 0xcbf29ce484222325ULL ^ (uint64_t)c->plan.fastopen;
+
+	for (int p = 0; p < 3; p++) {
+		for (size_t i = 0; i < lens[p]; i++) {
+			h ^= parts[p][i];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+/* Adds c to the open-addressing table of chosen cuts unless the same cut
+ * is there; returns 1 if it was added. */
+static int
+cut_add(const struct record_conn **table, uint64_t *hashes, size_t mask,
+    const struct record_conn *c, uint64_t h)
+{
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		if (table[i] == NULL) {
+			table[i] = c;
+			hashes[i] = h;
+			return 1;
+		}
+		if (hashes[i] == h && same_cut(table[i], c))
+			return 0;
+	}
+}
+
+/* Chooses which of a record's connections to replay, in order; each cut
+ * is looked up in a hash table, so many suspects cost linear time. */
 size_t
 replay_candidates(const struct record *rec, const struct record_conn **out)
 {
-	size_t	n = 0;
+	const struct record_conn	**table;
+	uint64_t			 *hashes, *h;
+	size_t				  n = 0, cap = 16;
 
+	while (cap < 2 * rec->nconns)
+		cap *= 2;
+	table = xcalloc(cap, sizeof *table);
+	hashes = xcalloc(cap, sizeof *hashes);
+	h = xcalloc(rec->nconns + 1, sizeof *h);
+	for (size_t i = 0; i < rec->nconns; i++)
+		h[i] = cut_hash(&rec->conns[i]);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < rec->nconns; i++) {
 			const struct record_conn	*c = &rec->conns[i];
-			int				 dup = 0;
 
 			if (c->bytes_sent == 0 && rec->nconns > 1)
 				continue;
 			if (abnormal(c) != (pass == 0))
 				continue;
-			for (size_t j = 0; j < n && !dup; j++)
-				dup = same_cut(out[j], c);
-			if (!dup)
+			if (cut_add(table, hashes, cap - 1, c, h[i]))
 				out[n++] = c;
 		}
 	}
+	free(h);
+	free(hashes);
+	free(table);
 	return n;
 }
 
