@@ -504,6 +504,8 @@ record_json(const struct record_meta *m, const struct conn_report *culprit,
 		set(o, "detail", text_json(m->detail));
 	if (m->target_argv != NULL)
 		set(o, "target_process", target_process_json(m));
+	else if (m->target_json != NULL)
+		set(o, "target_process", json_loads(m->target_json, 0, NULL));
 	set(o, "options", m->options_json != NULL ?
 	    json_loads(m->options_json, 0, NULL) : json_null());
 	set(o, "socket", json_pack("{s:b,s:b,s:b}", "tcp_nodelay", 1,

@@ -54,6 +54,7 @@ struct record_meta {
 	const char	*detail;	/* target findings: status or report line */
 	char *const	*target_argv;	/* target findings: the supervised command, */
 	const char	*target_tail;	/* and the tail of its output; or NULL */
+	const char	*target_json;	/* or that object already formatted */
 };
 
 /* Where records go, with deduplication and a cap. */
@@ -65,8 +66,9 @@ void		 recorder_free(struct recorder *r);
 /* Writes the record of a finding unless an identical one (same kind, blob,
  * cut; for a target finding, same kind and detail) was written already, in
  * which case it is only counted, or the cap is reached. culprit is NULL for
- * a finding of the target itself. Returns 1 written (*path set, owned by the recorder), 0 counted
- * as a duplicate, 2 over the cap, -1 on an I/O error (*cause). */
+ * a finding of the target itself. Returns 1 written (*path set, owned by
+ * the recorder), 0 counted as a duplicate, 2 over the cap, -1 on an I/O
+ * error (*cause). */
 int		 recorder_add(struct recorder *r, const struct record_meta *m,
 		     const struct conn_report *culprit,
 		     const struct conn_report *suspects, size_t nsuspects,

@@ -201,8 +201,9 @@ cut_hash(const struct record_conn *c)
 	size_t			 lens[3] = { c->blob.len,
 				    c->plan.nfrags * sizeof *c->plan.sizes,
 				    sizeof c->plan.close_after };
-	uint64_t		 h = 0xcbf29ce484222325ULL ^ (uint64_t)c->plan.fastopen;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
 
+	h ^= (uint64_t)c->plan.fastopen;
 	for (int p = 0; p < 3; p++) {
 		for (size_t i = 0; i < lens[p]; i++) {
 			h ^= parts[p][i];
