@@ -35,13 +35,15 @@ struct replay_cmd {
 	int			 signal;	/* the signal that stopped us */
 };
 
-/* Complains about a usage problem or a bad record. */
+/* Complains about a usage problem (hint) or a bad record: one line, with
+ * what came from the record escaped. */
 static int
-replay_usage_error(const char *cause)
+replay_usage_error(const char *cause, int hint)
 {
 	char	*safe = record_escape(cause);
 
-	fprintf(stderr, "stutterfuzz: %s (see --help)\n", safe);
+	fprintf(stderr, "stutterfuzz: %s%s\n", safe, hint ? " (see --help)" :
+	    "");
 	free(safe);
 	return EXIT_USAGE;
 }
@@ -259,7 +261,7 @@ cmd_replay_options(struct options *o)
 
 	rc.rec = record_load(o->replay_path, &cause);
 	if (rc.rec == NULL || replay_setup(&rc, &cause) == -1) {
-		status = replay_usage_error(cause);
+		status = replay_usage_error(cause, 0);
 		goto out;
 	}
 	cand = xcalloc(rc.rec->nconns, sizeof *cand);
@@ -301,7 +303,7 @@ cmd_replay(int argc, char **argv)
 	options_defaults(&opt);
 	opt.action = OPTIONS_REPLAY;
 	if (options_parse(&opt, argc, argv, &cause) == -1) {
-		status = replay_usage_error(cause);
+		status = replay_usage_error(cause, 1);
 		free(cause);
 		return status;
 	}

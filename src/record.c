@@ -677,11 +677,12 @@ read_file(const char *path, size_t *len, char **cause)
 /* Before parsing: counts the JSON values of text and the bytes inside its
  * strings, and refuses more values than a record can account for. Every
  * number of a record's arrays (fragments, gaps) stands for at least one
- * byte of a blob, and the blob's bytes are in the record (base64). */
+ * byte of a blob, and the blob's bytes are in the record (base64); each
+ * connection is one object, the record a handful more. */
 static int
 scan_bounds(const char *text, size_t len, char **why)
 {
-	size_t	values = 1, strbytes = 0;
+	size_t	values = 1, strbytes = 0, objects = 0;
 	int	in_str = 0;
 
 	for (size_t i = 0; i < len; i++) {
@@ -699,6 +700,13 @@ scan_bounds(const char *text, size_t len, char **why)
 			in_str = 1;
 		else if (c == ',' || c == '[' || c == '{')
 			values++;
+		objects += c == '{';
+	}
+	if (objects > RECORD_MAX_OBJECTS) {
+		*why = xasprintf("corrupt record: %zu JSON objects, more than "
+		    "the %d a record of %d suspects holds", objects,
+		    RECORD_MAX_OBJECTS, RECORD_MAX_SUSPECTS);
+		return -1;
 	}
 	if (values > RECORD_MAX_VALUES || values > 2 * strbytes + 65536) {
 		*why = xasprintf("corrupt record: %zu JSON values, more than "

@@ -25,6 +25,7 @@
 #define RECORD_MAX_SUSPECTS	128		/* as many as the engine keeps */
 #define RECORD_MAX_GAP_US	600000000U	/* ten minutes */
 #define RECORD_MAX_VALUES	(4UL * 1024 * 1024)	/* JSON values */
+#define RECORD_MAX_OBJECTS	(4 * (RECORD_MAX_SUSPECTS + 1) + 16)
 
 /* What one connection did, as seen from the tool. */
 struct conn_report {
