@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "base64.h"
+#include "json.h"
 #include "record.h"
 #include "rng.h"
 #include "sha256.h"
@@ -348,6 +349,28 @@ conn_json(const struct conn_report *c, int with_bytes)
 	set(o, "end_s", c->end_us != 0 ? json_real((double)c->end_us / 1e6) :
 	    json_null());
 	return o;
+}
+
+/* One connection as JSON text, the same as a record holds. */
+char *
+record_conn_text(const struct conn_report *c, int with_bytes)
+{
+	json_t	*o = conn_json(c, with_bytes);
+	char	*text = o != NULL ? json_dumps(o, DUMP_FLAGS) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+/* The same appended to a jbuf. */
+void
+record_conn_json(struct jbuf *b, const struct conn_report *c, int with_bytes)
+{
+	char	*text = record_conn_text(c, with_bytes);
+
+	if (text != NULL)
+		jbuf_append(b, text, strlen(text));
+	free(text);
 }
 
 /* Writes one connection as a trace line. */

@@ -84,6 +84,16 @@ void		 recorder_totals(const struct recorder *r, uint64_t *written,
 		     uint64_t *duplicates, uint64_t *over_cap);
 const char	*recorder_dir(const struct recorder *r);
 
+/* One connection as JSON text (an object, one line, no newline; with the
+ * blob's bytes if with_bytes), the same as a record holds. A new string,
+ * or NULL when memory ran out. */
+char		*record_conn_text(const struct conn_report *c, int with_bytes);
+
+/* The same appended to a jbuf: for callers not yet moved to the above. */
+struct jbuf;
+void		 record_conn_json(struct jbuf *b, const struct conn_report *c,
+		     int with_bytes);
+
 /* Writes one connection as a trace line (a JSON object without the blob's
  * bytes, and a newline) to f. Returns 0, or -1 with *cause. */
 int		 record_trace_write(FILE *f, const struct conn_report *c,

@@ -10,6 +10,7 @@
 #include "check_suites.h"
 #include "corpus.h"
 #include "base64.h"
+#include "json.h"
 #include "plan.h"
 #include "record.h"
 #include "replay.h"
@@ -582,6 +583,36 @@ START_TEST(test_replay_candidates_many)
 }
 END_TEST
 
+START_TEST(test_record_conn_text)
+{
+	struct blob		 b = { .name = (char *)"n\xf0\x9f\x98\x80",
+				    .data = (unsigned char *)"hello", .len = 5 };
+	static const uint32_t	 sizes[] = { 2, 3 };
+	uint32_t		 gaps[2];
+	struct plan		 p;
+	struct conn_report	 r;
+	struct jbuf		 jb = { 0 };
+	char			*bare, *full;
+
+	make_report(&r, &p, &b, sizes, 2, gaps);
+	bare = record_conn_text(&r, 0);
+	full = record_conn_text(&r, 1);
+	ck_assert_ptr_nonnull(bare);
+	ck_assert_ptr_nonnull(full);
+	ck_assert_ptr_null(strchr(bare, '\n'));
+	ck_assert_ptr_nonnull(strstr(bare, "\"blob\":\"n\xf0\x9f\x98\x80\""));
+	ck_assert_ptr_nonnull(strstr(bare, "\"fragments\":[2,3],"));
+	ck_assert_ptr_nonnull(strstr(bare, "\"gaps_us\":[10,20],"));
+	ck_assert_ptr_null(strstr(bare, "blob_base64"));
+	ck_assert_ptr_nonnull(strstr(full, "\"blob_base64\":\"aGVsbG8=\""));
+	record_conn_json(&jb, &r, 1);
+	ck_assert_str_eq(jb.s, full);
+	jbuf_free(&jb);
+	free(bare);
+	free(full);
+}
+END_TEST
+
 START_TEST(test_replay_candidates)
 {
 	struct record		 rec = { 0 };
@@ -625,6 +656,7 @@ record_suite(void)
 	tcase_add_test(rec, test_record_corrupt);
 	tcase_add_test(rec, test_replay_candidates);
 	tcase_add_test(rec, test_replay_candidates_many);
+	tcase_add_test(enc, test_record_conn_text);
 	tcase_add_loop_test(rec, test_record_hostile, 0,
 	    (int)(sizeof hostile / sizeof hostile[0]));
 	tcase_add_test(rec, test_record_bounds);
