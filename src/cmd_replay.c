@@ -6,8 +6,8 @@
  * signal N). Every text taken from the record is escaped before it is
  * printed: a record may come from anywhere.
  */
-#include <signal.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -466,7 +466,8 @@ record_text(const json_t *top, size_t *len)
 			first = 0;
 			continue;
 		}
-		fprintf(f, ",\n\"suspects\":[");
+		fprintf(f, "%s\"suspects\":[", first ? "" : ",\n");
+		first = 0;
 		json_array_foreach(v, i, s) {
 			fputs(i ? ",\n" : "\n", f);
 			rc |= json_dumpf(s, f, DUMP_FLAGS);
