@@ -583,6 +583,38 @@ START_TEST(test_replay_candidates_many)
 }
 END_TEST
 
+START_TEST(test_replay_candidates_distinct)
+{
+	size_t			  n = 100000;
+	struct record		  rec = { 0 };
+	struct record_conn	 *c = calloc(n, sizeof *c);
+	const struct record_conn **out = calloc(n, sizeof *out);
+	uint64_t		 *bytes = calloc(n, sizeof *bytes);
+	static uint32_t		  s1[] = { 8 };
+
+	/* 100,000 distinct cuts: pairwise comparison would take 5e9 steps,
+	 * far past the test's timeout; a hash table takes 1e5. */
+	for (size_t i = 0; i < n; i++) {
+		bytes[i] = i;
+		c[i].index = i;
+		c[i].blob.data = (unsigned char *)&bytes[i];
+		c[i].blob.len = sizeof bytes[i];
+		c[i].plan.sizes = s1;
+		c[i].plan.nfrags = 1;
+		c[i].plan.close_after = 1;
+		c[i].bytes_sent = 8;
+		c[i].outcome = (char *)"reset";
+	}
+	rec.conns = c;
+	rec.nconns = n;
+	ck_assert_uint_eq(replay_candidates(&rec, out), n);
+	ck_assert_uint_eq(out[n - 1]->index, n - 1);
+	free(bytes);
+	free(out);
+	free(c);
+}
+END_TEST
+
 START_TEST(test_record_conn_text)
 {
 	struct blob		 b = { .name = (char *)"n\xf0\x9f\x98\x80",
@@ -656,6 +688,7 @@ record_suite(void)
 	tcase_add_test(rec, test_record_corrupt);
 	tcase_add_test(rec, test_replay_candidates);
 	tcase_add_test(rec, test_replay_candidates_many);
+	tcase_add_test(rec, test_replay_candidates_distinct);
 	tcase_add_test(enc, test_record_conn_text);
 	tcase_add_loop_test(rec, test_record_hostile, 0,
 	    (int)(sizeof hostile / sizeof hostile[0]));
