@@ -176,7 +176,7 @@ replay_print_outcome(const struct replay_outcome *out)
 static void
 replay_print_conn(const struct record_conn *c, int all, size_t ncand)
 {
-	char	*name, *outcome;
+	char	*name;
 
 	if (all) {
 		fprintf(stderr, "Replaying all %zu connections together\n",
@@ -184,12 +184,10 @@ replay_print_conn(const struct record_conn *c, int all, size_t ncand)
 		return;
 	}
 	name = record_escape(c->blob.name);
-	outcome = record_escape(c->outcome);
 	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu bytes, "
 	    "%" PRIu32 " fragments, recorded outcome %s)\n", c->index, name,
-	    c->blob.len, c->plan.nfrags, outcome);
+	    c->blob.len, c->plan.nfrags, conn_outcome_name(c->outcome));
 	free(name);
-	free(outcome);
 }
 
 /* Says the finding came back, and through which connection. */

@@ -344,7 +344,7 @@ conn_json(const struct conn_report *c, int with_bytes)
 	set(o, "gaps_us", u32_array(c->gaps_us, c->ngaps));
 	set(o, "local_port", json_integer(c->local_port));
 	set(o, "state", json_string(c->state));
-	set(o, "outcome", json_string(c->outcome));
+	set(o, "outcome", json_string(conn_outcome_name(c->outcome)));
 	set(o, "start_s", json_real((double)c->start_us / 1e6));
 	set(o, "end_s", c->end_us != 0 ? json_real((double)c->end_us / 1e6) :
 	    json_null());
@@ -892,7 +892,7 @@ conn_blob(const json_t *o, struct record_conn *rc, char **why)
 	    get_str(o, "outcome", 1, &outcome, why) == -1 ||
 	    get_uint(o, "blob_size", RECORD_MAX_FILE, &size, why) == -1)
 		return -1;
-	rc->outcome = xstrdup(outcome ? outcome : "unknown");
+	rc->outcome = conn_outcome_parse(outcome ? outcome : "unknown");
 	/* A name that is not UTF-8 is kept exactly in blob_name_base64. */
 	if (nb64 != NULL) {
 		rc->blob.name = (char *)base64_decode(nb64, strlen(nb64), &n);
@@ -1115,7 +1115,6 @@ record_free(struct record *r)
 	for (size_t i = 0; i < r->nconns; i++) {
 		free(r->conns[i].blob.name);
 		free(r->conns[i].blob.data);
-		free(r->conns[i].outcome);
 		plan_release(&r->conns[i].plan);
 	}
 	free(r->conns);
