@@ -12,7 +12,11 @@
 #define EXIT_USAGE	2
 #define EXIT_RUNTIME	3
 
+struct options;
+
 /* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
 int	cmd_replay(int argc, char **argv);
+/* The same, with the options parsed (--replay=RECORD). */
+int	cmd_replay_options(struct options *o);
 
 #endif
