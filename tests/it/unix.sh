@@ -143,6 +143,17 @@ t_unix_refused() {
 		pass "$name"
 }
 
+# --- a server that stops reading: the stall check sees it through SIOCOUTQ ----
+t_unix_stall() {
+	local name="unix: a server spinning on a split token: a stall finding (hang), exit 1"
+	start_unix_server spin-split --token=CRASH
+	sf --blob-dir="$USPLIT" --unix="$USOCK" --seed=2 --num-conns=5 --stall-timeout=1s -q
+	stop_server
+	expect_rc "$name" 1 &&
+		expect_err "$name" '^finding: hang blob=crash conn=[0-9]+ seed=2 at=[0-9.]+s phase=stall ' &&
+		pass "$name"
+}
+
 # --- bad input: one line, exit 2 ----------------------------------------------
 t_unix_bad_input() {
 	local name="unix: bad paths and combinations: one line, exit 2"
@@ -205,5 +216,5 @@ t_unix_memcached() {
 	pass "$name ($frags fragments, fidelity $fid)"
 }
 
-register t_unix_record t_unix_ack t_unix_crash_replay t_unix_refused t_unix_bad_input \
+register t_unix_record t_unix_ack t_unix_crash_replay t_unix_refused t_unix_stall t_unix_bad_input \
 	t_unix_backlog t_unix_memcached
