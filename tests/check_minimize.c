@@ -8,6 +8,7 @@
 #include "json.h"
 #include "minimize.h"
 #include "record.h"
+#include "reproducer.h"
 #include "util.h"
 
 /* A record of n connections: blob texts and, for each, its cut offsets
@@ -504,6 +505,29 @@ START_TEST(test_describe_cuts)
 }
 END_TEST
 
+START_TEST(test_reproducer_literals)
+{
+	static const size_t	 c0[] = { 1, 0 };
+	static const size_t	*cuts[] = { c0 };
+	static const char	*texts[] = { "\"\r\n\\\x7f" };
+	struct record		*r = mkrec(1, texts, cuts);
+	struct jbuf		 b = { 0 };
+
+	free(r->conns[0].blob.name);
+	r->conns[0].blob.name = xstrdup("evil\nname");
+	reproducer_write(r, "target-exit\n(killed)", &b);
+	ck_assert(strncmp(b.s, "#!/usr/bin/env python3\n", 23) == 0);
+	ck_assert_ptr_nonnull(strstr(b.s, "minimize: target-exit?(killed)\n"));
+	ck_assert_ptr_nonnull(strstr(b.s, "blob evil?name\n"));
+	ck_assert_ptr_nonnull(strstr(b.s, "        b\"\\\"\",\n"
+	    "        b\"\\r\\n\\\\\\x7f\",\n    ],\n]"));
+	ck_assert_ptr_nonnull(strstr(b.s, "TCP_NODELAY, 1)"));
+	ck_assert_ptr_nonnull(strstr(b.s, "TIOCOUTQ"));
+	jbuf_free(&b);
+	record_free(r);
+}
+END_TEST
+
 Suite *
 minimize_suite(void)
 {
@@ -523,6 +547,9 @@ minimize_suite(void)
 	tcase_add_test(tc, test_attempt_error);
 	tcase_add_test(tc, test_early_close_prefix);
 	tcase_add_test(tc, test_describe_cuts);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("reproducer");
+	tcase_add_test(tc, test_reproducer_literals);
 	suite_add_tcase(s, tc);
 	return s;
 }
