@@ -202,9 +202,11 @@ minimize_size(const struct record *rec, size_t *conns, size_t *bytes,
 	}
 }
 
-/* Reports an attempt through the progress callback. */
+/* Reports an attempt through the progress callback: the sizes of the
+ * best case so far (of rec before there is one). */
 static void
-progress(struct mctx *m, const char *stage, int reproduced)
+progress(struct mctx *m, const struct record *rec, const char *stage,
+    int reproduced)
 {
 	struct minimize_progress	p = {
 		.stage = stage,
@@ -212,9 +214,10 @@ progress(struct mctx *m, const char *stage, int reproduced)
 		.reproduced = reproduced,
 	};
 
-	if (m->cfg->progress == NULL || m->res->best == NULL)
+	if (m->cfg->progress == NULL)
 		return;
-	minimize_size(m->res->best, &p.conns, &p.bytes, &p.cuts);
+	minimize_size(m->res->best != NULL ? m->res->best : rec, &p.conns,
+	    &p.bytes, &p.cuts);
 	m->cfg->progress(m->cfg->arg, &p);
 }
 
@@ -228,7 +231,7 @@ now_us(const struct mctx *m)
 
 /* One attempt, within the budget: a verdict, or m->stop set and -1. */
 static int
-attempt(struct mctx *m, const struct record *cand, const char *stage)
+attempt(struct mctx *m, const struct record *cand)
 {
 	int	v;
 
@@ -251,7 +254,6 @@ attempt(struct mctx *m, const struct record *cand, const char *stage)
 			m->res->cause = xstrdup("an attempt failed");
 		return -1;
 	}
-	progress(m, stage, v == MINIMIZE_REPRODUCED);
 	return v == MINIMIZE_REPRODUCED;
 }
 
@@ -264,18 +266,20 @@ try_candidate(struct mctx *m, struct record *cand)
 
 	m->res->candidates++;
 	for (unsigned t = 0; t < m->tries; t++) {
-		v = attempt(m, cand, m->stage_name);
+		v = attempt(m, cand);
 		if (v == 1 && t > 0)
 			m->res->flaky = 1;	/* it came back, not every time */
+		if (v == 1) {
+			record_free(m->res->best);
+			m->res->best = cand;
+		}
+		if (v != -1)
+			progress(m, cand, m->stage_name, v);
 		if (v != 0)
 			break;
 	}
-	if (v == 1) {
-		record_free(m->res->best);
-		m->res->best = cand;
-		return 1;
-	}
-	record_free(cand);
+	if (v != 1)
+		record_free(cand);
 	return v;
 }
 
@@ -540,8 +544,9 @@ measure(struct mctx *m, const struct record *rec, const char *what)
 	int	hits = 0, v;
 
 	for (unsigned t = 0; t < m->cfg->tries; t++) {
-		if ((v = attempt(m, rec, what)) == -1)
+		if ((v = attempt(m, rec)) == -1)
 			return -1;
+		progress(m, rec, what, v);
 		hits += v;
 	}
 	return hits;

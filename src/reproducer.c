@@ -15,6 +15,7 @@
 static const char script_body[] =
 "\n"
 "\n"
+"\n"
 "def outq(s):\n"
 "    # Bytes the kernel holds for this socket that the server has not\n"
 "    # acknowledged yet (SIOCOUTQ, the same number as TIOCOUTQ).\n"
