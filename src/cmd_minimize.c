@@ -157,7 +157,7 @@ minimize_option(struct margs *a, int ch, const char *arg, char **cause)
 static int
 minimize_parse(struct margs *a, int argc, char **argv, char **cause)
 {
-	int	 nopts = argc, ch;
+	int	 nopts = argc, ch, longindex = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -179,7 +179,7 @@ minimize_parse(struct margs *a, int argc, char **argv, char **cause)
 			a->record = argv[optind++];
 		}
 		if (optind >= nopts || (ch = getopt_long(nopts, argv, "+q",
-		    minimize_longopts, NULL)) == -1)
+		    minimize_longopts, &longindex)) == -1)
 			break;
 		if (ch == 'h')
 			return 1;
@@ -188,8 +188,14 @@ minimize_parse(struct margs *a, int argc, char **argv, char **cause)
 			    "%s", argv[optind - 1]);
 			return -1;
 		}
-		if (minimize_option(a, ch, optarg, cause) == -1)
+		if (minimize_option(a, ch, optarg, cause) == -1) {
+			char	*why = *cause;
+
+			*cause = xasprintf("--%s: %s", minimize_longopts[
+			    longindex].name, why);
+			free(why);
 			return -1;
+		}
 	}
 	if (optind < nopts) {
 		*cause = xasprintf("unexpected argument %s", argv[optind]);
@@ -599,6 +605,12 @@ minimize_print(struct mrun *m, const struct minimize_result *res,
 	    res->attempts, m->starts, res->orig_conns, res->orig_conns == 1 ?
 	    "" : "s", res->orig_bytes, res->orig_cuts, conns, conns == 1 ?
 	    "" : "s", bytes, cuts, cuts == 1 ? "" : "s");
+	fprintf(stderr, "Stages:");
+	for (unsigned i = 0; i < MINIMIZE_STAGES; i++)
+		fprintf(stderr, "%s %s %" PRIu64 " attempts in %.1fs", i ? "," :
+		    "", minimize_stage_name(i), res->stage_attempts[i],
+		    (double)res->stage_us[i] / 1e6);
+	fputc('\n', stderr);
 	fprintf(stderr, "Reproduced: the record %u of %u tries", res->first_hits,
 	    res->first_tries);
 	if (res->final_tries > 0)

@@ -16,7 +16,7 @@ enum mstage {
 	MSTAGE_BYTES,
 };
 
-static const char *const stage_names[] = {
+static const char *const stage_names[MINIMIZE_STAGES] = {
 	[MSTAGE_CONNS] = "connections",
 	[MSTAGE_CUTS] = "cuts",
 	[MSTAGE_BYTES] = "bytes",
@@ -48,6 +48,13 @@ struct mctx {
 	unsigned char			**keep;		/* bytes stage: per conn */
 	struct record			*base;		/* the case the stage began with */
 };
+
+/* Name of a stage. */
+const char *
+minimize_stage_name(unsigned i)
+{
+	return i < MINIMIZE_STAGES ? stage_names[i] : "?";
+}
 
 /* Name of an end. */
 const char *
@@ -516,6 +523,7 @@ stage(struct mctx *m, enum mstage s)
 {
 	struct munit	*units;
 	size_t		 n, before;
+	uint64_t	 t0 = now_us(m), a0 = m->res->attempts;
 	int		 rc;
 
 	/* Units name parts of the case the stage starts from; every
@@ -528,6 +536,8 @@ stage(struct mctx *m, enum mstage s)
 	units = stage_units(m, &n);
 	before = n;
 	rc = ddmin(m, &units, &n, s != MSTAGE_CONNS);
+	m->res->stage_attempts[s] += m->res->attempts - a0;
+	m->res->stage_us[s] += now_us(m) - t0;
 	unprotect(m, m->base->nconns);
 	record_free(m->base);
 	m->base = NULL;

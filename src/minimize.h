@@ -24,6 +24,9 @@ enum minimize_verdict {
 	MINIMIZE_INTERRUPTED = -2,	/* a signal: keep what we have */
 };
 
+/* Stages, in order: connections, cuts, bytes (minimize_stage_name). */
+#define MINIMIZE_STAGES	3
+
 /* How a minimization ended. */
 enum minimize_end {
 	MINIMIZE_DONE,			/* every stage ran to its end */
@@ -70,6 +73,10 @@ struct minimize_result {
 	unsigned	 per_candidate;	/* tries each candidate got at most */
 	int		 flaky;		/* some reproduction of a reproducing case failed */
 	size_t		 orig_conns, orig_bytes, orig_cuts;
+	/* Per stage (connections, cuts, bytes; all rounds): attempts and
+	 * time spent (by cfg->now_us). */
+	uint64_t	 stage_attempts[MINIMIZE_STAGES];
+	uint64_t	 stage_us[MINIMIZE_STAGES];
 	char		*cause;		/* MINIMIZE_ERROR */
 };
 
@@ -87,6 +94,9 @@ void	minimize_result_release(struct minimize_result *res);
 
 /* Is this case 1-minimal as far as a steady fault can tell? */
 int	minimize_is_minimal(const struct minimize_result *res);
+
+/* Name of stage i ("connections", "cuts", "bytes"). */
+const char *minimize_stage_name(unsigned i);
 
 /* Name of an end ("done", "budget", ...). */
 const char *minimize_end_name(enum minimize_end e);

@@ -357,9 +357,12 @@ START_TEST(test_bisection_of_100)
 	ck_assert_int_eq(run(r, &f, 1, 0, &res), 0);
 	ck_assert_uint_eq(res.best->nconns, 1);
 	ck_assert_str_eq(res.best->conns[0].blob.name, "b57");
-	/* Halving finds it in far fewer attempts than one per suspect. */
-	conn_attempts = res.attempts;
-	ck_assert_uint_lt(conn_attempts, 40);
+	/* Halving finds it in far fewer attempts than one per suspect:
+	 * about two per halving. */
+	conn_attempts = res.stage_attempts[0];
+	ck_assert_uint_le(conn_attempts, 16);
+	ck_assert_uint_eq(res.stage_attempts[0] + res.stage_attempts[1] +
+	    res.stage_attempts[2] + 2, res.attempts);
 	minimize_result_release(&res);
 	record_free(r);
 }
