@@ -13,9 +13,10 @@ struct record;
 
 /* Appends to b a python3 script, run as `FILE HOST PORT`, that opens rec's
  * connections, sends each fragment with one send() on a TCP_NODELAY
- * socket and waits until the server took it (SIOCOUTQ down to 0, then a
- * short pause), shuts the write side, and then checks whether the server
- * still accepts connections. It exits 1 if the server went away or reset
+ * socket and waits until the server read it (SIOCOUTQ down to 0, then the
+ * server's Recv-Q down to 0 through NETLINK_SOCK_DIAG, or a short pause
+ * where that cannot be asked), shuts the write side, and checks whether
+ * the server still accepts connections. It exits 1 if the server went away or reset
  * a connection, 0 if not, 2 on a usage or connect error. about is one
  * line of text for the header comment (what the case reproduces). */
 void	reproducer_write(const struct record *rec, const char *about,

@@ -90,6 +90,7 @@ mz_repro() {
 	start_server "$@"
 	timeout -k 5 30 "$script" 127.0.0.1 "$PORT" >"$TMP/repro.out" 2>&1
 	rc=$?
+	[ "$rc" = 1 ] || kill "$SERVER_PID" 2>/dev/null
 	wait "$SERVER_PID" 2>/dev/null
 	st=$?
 	SERVER_PID=
