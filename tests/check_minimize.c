@@ -191,6 +191,18 @@ crash_crlf(const struct record *r)
 	return 0;
 }
 
+/* The progress callback: counts calls, keeps the last report. */
+static uint64_t			progress_calls;
+static struct minimize_progress	progress_last;
+
+static void
+fake_progress(void *arg, const struct minimize_progress *p)
+{
+	(void)arg;
+	progress_calls++;
+	progress_last = *p;
+}
+
 /* Runs a minimization of r against f with tries and budget. */
 static int
 run(struct record *r, struct fake *f, unsigned tries, uint64_t budget_s,
@@ -200,10 +212,12 @@ run(struct record *r, struct fake *f, unsigned tries, uint64_t budget_s,
 		.tries = tries,
 		.budget_us = budget_s * 1000000,
 		.attempt = fake_attempt,
+		.progress = fake_progress,
 		.now_us = fake_now,
 		.arg = f,
 	};
 
+	progress_calls = 0;
 	return minimize_run(r, &cfg, res);
 }
 
@@ -246,6 +260,15 @@ START_TEST(test_split_token)
 	ck_assert(crash_split(res.best));
 	ck_assert_uint_eq(res.orig_cuts, 4);
 	ck_assert_uint_eq(res.attempts, f.calls);
+	/* One progress report per attempt; the last one is the confirmation
+	 * of the smallest case. */
+	ck_assert_uint_eq(progress_calls, res.attempts);
+	ck_assert_str_eq(progress_last.stage, "confirm");
+	ck_assert_uint_eq(progress_last.attempts, res.attempts);
+	ck_assert_uint_eq(progress_last.conns, 1);
+	ck_assert_uint_eq(progress_last.bytes, 5);
+	ck_assert_uint_eq(progress_last.cuts, 1);
+	ck_assert(progress_last.reproduced);
 	minimize_result_release(&res);
 	record_free(r);
 }
