@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "minrecord.h"
+#include "record.h"
 #include "util.h"
 
 /* The server command the record holds. */
@@ -116,6 +117,9 @@ minrecord_write(const char *in_path, const char *out_path,
 	}
 	json_object_set_new(j, "suspects", sus);
 	sus = NULL;
+	/* The connections are in the format this version writes. */
+	json_object_set_new(j, "format_version",
+	    json_integer(RECORD_FORMAT_VERSION));
 	if ((v = minrecord_parse(note, cause)) == NULL)
 		goto fail;
 	json_object_set_new(j, "minimized", v);

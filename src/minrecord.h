@@ -19,9 +19,9 @@ void	  minrecord_command_free(char **argv);
 
 /* Writes out_path (through a temporary file and a rename): the record at
  * in_path with "connection" set to conns[0] if culprit (else null),
- * "suspects" to the other conns (each a JSON object's text) and a
- * "minimized" member set to note (a JSON object's text). Returns 0, or -1
- * with *cause. */
+ * "suspects" to the other conns (each a JSON object's text), a
+ * "minimized" member set to note (a JSON object's text), and the format
+ * version to the one this version writes. Returns 0, or -1 with *cause. */
 int	  minrecord_write(const char *in_path, const char *out_path,
 	    const char *const *conns, size_t n, int culprit, const char *note,
 	    char **cause);
