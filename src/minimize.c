@@ -45,6 +45,9 @@ struct mctx {
 	unsigned			 tries;		/* per candidate */
 	uint64_t			 start_us;
 	int				 stop;		/* verdict that ends it all */
+	uint64_t			*failed;	/* fingerprints of cases */
+	size_t				 nfailed;	/* ... that did not reproduce */
+	size_t				 failed_cap;
 	unsigned char			**keep;		/* bytes stage: per conn */
 	struct record			*base;		/* the case the stage began with */
 };
@@ -264,13 +267,74 @@ attempt(struct mctx *m, const struct record *cand)
 	return v == MINIMIZE_REPRODUCED;
 }
 
+/* FNV-1a over n bytes, continuing from h. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char	*s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* What a case sends: its connections' bytes and cuts. */
+static uint64_t
+fingerprint(const struct record *r)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < r->nconns; i++) {
+		const struct record_conn	*c = &r->conns[i];
+
+		h = fnv(h, &c->index, sizeof c->index);
+		h = fnv(h, &c->blob.len, sizeof c->blob.len);
+		h = fnv(h, c->blob.data, c->blob.len);
+		h = fnv(h, &c->plan.nfrags, sizeof c->plan.nfrags);
+		h = fnv(h, c->plan.sizes, c->plan.nfrags *
+		    sizeof *c->plan.sizes);
+	}
+	return h;
+}
+
+/* Was this case tried already, without the fault coming back? */
+static int
+failed_before(const struct mctx *m, uint64_t fp)
+{
+	for (size_t i = 0; i < m->nfailed; i++) {
+		if (m->failed[i] == fp)
+			return 1;
+	}
+	return 0;
+}
+
+/* Remembers a case that did not reproduce. */
+static void
+remember_failed(struct mctx *m, uint64_t fp)
+{
+	if (m->nfailed == m->failed_cap) {
+		m->failed_cap = m->failed_cap ? m->failed_cap * 2 : 64;
+		m->failed = xreallocarray(m->failed, m->failed_cap,
+		    sizeof *m->failed);
+	}
+	m->failed[m->nfailed++] = fp;
+}
+
 /* Tries a candidate up to m->tries times; on a hit it becomes the best
- * case (and cand is taken over). Returns 1 reproduced, 0 not, -1 stop. */
+ * case (and cand is taken over). A case already tried in vain is not tried
+ * again. Returns 1 reproduced, 0 not, -1 stop. */
 static int
 try_candidate(struct mctx *m, struct record *cand)
 {
-	int	v = 0;
+	uint64_t	fp = fingerprint(cand);
+	int		v = 0;
 
+	if (failed_before(m, fp)) {
+		record_free(cand);
+		return 0;
+	}
 	m->res->candidates++;
 	for (unsigned t = 0; t < m->tries; t++) {
 		v = attempt(m, cand);
@@ -285,6 +349,8 @@ try_candidate(struct mctx *m, struct record *cand)
 		if (v != 0)
 			break;
 	}
+	if (v == 0)
+		remember_failed(m, fp);
 	if (v != 1)
 		record_free(cand);
 	return v;
@@ -582,6 +648,37 @@ stages(struct mctx *m)
 	return 0;
 }
 
+/* The check of the record, the stages, the confirmation. */
+static void
+steps(struct mctx *m, struct record *start)
+{
+	struct minimize_result	*res = m->res;
+	int			 hits;
+
+	if ((hits = measure(m, start, "check")) <= 0) {
+		record_free(start);
+		res->first_tries = (unsigned)res->attempts;
+		res->end = hits == 0 ? MINIMIZE_NOT_REPRODUCIBLE :
+		    (enum minimize_end)m->stop;
+		return;
+	}
+	res->first_hits = (unsigned)hits;
+	res->flaky = res->first_hits < m->cfg->tries;
+	res->best = start;
+	m->tries = res->flaky ? m->cfg->tries : 1;
+	res->per_candidate = m->tries;
+	if (stages(m) == -1 ||
+	    (hits = measure(m, res->best, "confirm")) == -1) {
+		res->end = (enum minimize_end)m->stop;
+		return;
+	}
+	res->final_hits = (unsigned)hits;
+	res->final_tries = m->cfg->tries;
+	if (res->final_hits < res->final_tries)
+		res->flaky = 1;
+	res->end = MINIMIZE_DONE;
+}
+
 /* Minimizes rec. */
 int
 minimize_run(const struct record *rec, const struct minimize_config *cfg,
@@ -589,7 +686,6 @@ minimize_run(const struct record *rec, const struct minimize_config *cfg,
 {
 	struct mctx	 m = { .cfg = cfg, .res = res };
 	struct record	*start = minimize_record_copy(rec);
-	int		 hits;
 
 	memset(res, 0, sizeof *res);
 	minimize_size(rec, &res->orig_conns, &res->orig_bytes,
@@ -598,32 +694,9 @@ minimize_run(const struct record *rec, const struct minimize_config *cfg,
 	for (size_t i = 0; i < start->nconns; i++)
 		conn_normalize(&start->conns[i]);
 	res->first_tries = cfg->tries;
-	if ((hits = measure(&m, start, "check")) <= 0) {
-		record_free(start);
-		res->first_tries = (unsigned)res->attempts;
-		res->end = hits == 0 ? MINIMIZE_NOT_REPRODUCIBLE :
-		    (enum minimize_end)m.stop;
-		return res->end == MINIMIZE_ERROR ? -1 : 0;
-	}
-	res->first_hits = (unsigned)hits;
-	res->flaky = res->first_hits < cfg->tries;
-	res->best = start;
-	m.tries = res->flaky ? cfg->tries : 1;
-	res->per_candidate = m.tries;
-	if (stages(&m) == -1) {
-		res->end = (enum minimize_end)m.stop;
-		return res->end == MINIMIZE_ERROR ? -1 : 0;
-	}
-	if ((hits = measure(&m, res->best, "confirm")) == -1) {
-		res->end = (enum minimize_end)m.stop;
-		return res->end == MINIMIZE_ERROR ? -1 : 0;
-	}
-	res->final_hits = (unsigned)hits;
-	res->final_tries = cfg->tries;
-	if (res->final_hits < res->final_tries)
-		res->flaky = 1;
-	res->end = MINIMIZE_DONE;
-	return 0;
+	steps(&m, start);
+	free(m.failed);
+	return res->end == MINIMIZE_ERROR ? -1 : 0;
 }
 
 /* Is the case 1-minimal as far as a steady fault can tell? */

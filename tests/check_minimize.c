@@ -64,7 +64,54 @@ struct fake {
 	uint64_t	 clock_us;	/* advanced 1 s per attempt */
 	uint64_t	 interrupt_at;	/* 0: never */
 	int		 fail;		/* report an error on the first call */
+	char		*misses[512];	/* cases that did not reproduce */
+	size_t		 nmisses;
+	unsigned	 repeats;	/* of those, tried again */
 };
+
+/* A case as text: each connection's bytes and fragment sizes. */
+static char *
+case_text(const struct record *r)
+{
+	struct jbuf	b = { 0 };
+
+	for (size_t i = 0; i < r->nconns; i++) {
+		jbuf_printf(&b, "%zu:", r->conns[i].index);
+		jbuf_append(&b, (const char *)r->conns[i].blob.data,
+		    r->conns[i].blob.len);
+		for (uint32_t k = 0; k < r->conns[i].plan.nfrags; k++)
+			jbuf_printf(&b, ",%u", r->conns[i].plan.sizes[k]);
+		jbuf_append(&b, ";", 1);
+	}
+	return b.s != NULL ? b.s : xstrdup("");
+}
+
+/* Counts a steady miss tried again; remembers misses. */
+static void
+note_miss(struct fake *f, const struct record *r)
+{
+	char	*t = case_text(r);
+
+	for (size_t i = 0; i < f->nmisses; i++) {
+		if (strcmp(f->misses[i], t) == 0) {
+			f->repeats++;
+			free(t);
+			return;
+		}
+	}
+	if (f->nmisses < sizeof f->misses / sizeof f->misses[0])
+		f->misses[f->nmisses++] = t;
+	else
+		free(t);
+}
+
+/* Frees the remembered misses. */
+static void
+fake_release(struct fake *f)
+{
+	for (size_t i = 0; i < f->nmisses; i++)
+		free(f->misses[i]);
+}
 
 /* The fake attempt: a verdict from the crash rule. */
 static int
@@ -80,8 +127,10 @@ fake_attempt(void *arg, const struct record *cand, char **cause)
 	}
 	if (f->interrupt_at != 0 && f->calls == f->interrupt_at)
 		return MINIMIZE_INTERRUPTED;
-	if (!f->crashes(cand))
+	if (!f->crashes(cand)) {
+		note_miss(f, cand);
 		return MINIMIZE_NOT_REPRODUCED;
+	}
 	f->triggered++;
 	if (f->every > 1 && f->triggered % f->every != 0)
 		return MINIMIZE_NOT_REPRODUCED;
@@ -269,6 +318,9 @@ START_TEST(test_split_token)
 	ck_assert_uint_eq(progress_last.bytes, 5);
 	ck_assert_uint_eq(progress_last.cuts, 1);
 	ck_assert(progress_last.reproduced);
+	/* A case that did not reproduce is never tried again. */
+	ck_assert_uint_eq(f.repeats, 0);
+	fake_release(&f);
 	minimize_result_release(&res);
 	record_free(r);
 }
@@ -357,6 +409,8 @@ START_TEST(test_pair_of_connections)
 	/* Bytes go too: one each is enough for the rule. */
 	ck_assert_uint_eq(res.best->conns[0].blob.len, 1);
 	ck_assert_uint_eq(res.best->conns[1].blob.len, 1);
+	ck_assert_uint_eq(f.repeats, 0);
+	fake_release(&f);
 	minimize_result_release(&res);
 	record_free(r);
 }
