@@ -231,6 +231,25 @@ split_hostport(const char *text, char **host, char **port)
 	return 0;
 }
 
+/* Can path be written? Checked before the minimization, not after it.
+ * Returns 0, or -1 with *cause. */
+static int
+minimize_writable(const char *opt, const char *path, char **cause)
+{
+	char	*tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
+	FILE	*f = fopen(tmp, "we");
+
+	if (f == NULL) {
+		*cause = xasprintf("--%s %s: %s", opt, path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	fclose(f);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
 /* Reads the record, its kind, its command and where to send. Returns an
  * exit status, or -1 to go on. */
 static int
@@ -240,6 +259,11 @@ minimize_load(struct mrun *m, char **cause)
 	char		*host = NULL, *port = NULL;
 	int		 rc;
 
+	if ((a->output != NULL &&
+	    minimize_writable("output", a->output, cause) == -1) ||
+	    (a->reproducer != NULL &&
+	    minimize_writable("reproducer", a->reproducer, cause) == -1))
+		return EXIT_USAGE;
 	m->rec = record_load(a->record, cause);
 	if (m->rec == NULL)
 		return EXIT_USAGE;
@@ -806,9 +830,8 @@ cmd_minimize(int argc, char **argv)
 	m.o.settle_ms = a.settle_ms;
 	m.tty = isatty(STDERR_FILENO);
 	if ((status = minimize_load(&m, &cause)) != -1) {
-		if (status == EXIT_USAGE)
-			status = minimize_usage_error(cause);
-		cause = NULL;
+		/* Bad input, not bad usage: no --help hint. */
+		fprintf(stderr, "stutterfuzz minimize: %s\n", cause);
 		goto out;
 	}
 	status = EXIT_RUNTIME;

@@ -247,6 +247,9 @@ t_minimize_errors() {
 	expect_rc "$name" 2 && expect_err "$name" "needs a record file" || return
 	mz "$rec" --tries=0
 	expect_rc "$name" 2 && expect_err "$name" "^stutterfuzz minimize: --tries: 0 is out of range" || return
+	mz "$rec" --output="$MZ/no/such/dir/min.json"
+	expect_rc "$name" 2 && expect_err "$name" "^stutterfuzz minimize: --output .*/no/such/dir/min.json: No such file" ||
+		return
 	mz "$rec" --bogus
 	expect_rc "$name" 2 && expect_err "$name" "unknown option or missing value: --bogus" || return
 	mz --help
