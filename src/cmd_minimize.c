@@ -704,8 +704,17 @@ minimize_setup(struct mrun *m, struct event **sigs, char **cause)
 		.grace_ms = m->o.grace_ms,
 	};
 
+	struct event_config	*ec = event_config_new();
+
 	signal(SIGPIPE, SIG_IGN);
-	m->base = event_base_new();
+	/* As the main run's loop: timers finer than a millisecond for read
+	 * pacing, new events checked after a bounded number of callbacks. */
+	if (ec != NULL) {
+		event_config_set_max_dispatch_interval(ec, NULL, 1024, 0);
+		event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+		m->base = event_base_new_with_config(ec);
+		event_config_free(ec);
+	}
 	if (m->base == NULL || event_base_priority_init(m->base, 2) == -1) {
 		*cause = xstrdup("cannot make an event loop");
 		return -1;
