@@ -391,9 +391,18 @@ minimize_start(struct mrun *m, char **cause)
 	if (m->interrupted)
 		return MINIMIZE_INTERRUPTED;
 	if (m->fail_why != NULL) {
-		*cause = xasprintf("the server could not be started: %s%s%s",
-		    m->fail_why, *target_tail(m->proc) ? "; its last output: " :
-		    "", target_tail(m->proc));
+		const char	*tail = target_tail(m->proc), *end, *line;
+
+		/* Its last line of output, if any, says why. */
+		end = tail + strlen(tail);
+		while (end > tail && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		line = end;
+		while (line > tail && line[-1] != '\n')
+			line--;
+		*cause = xasprintf("the server could not be started: %s%s%.*s",
+		    m->fail_why, end > line ? "; its last output: " : "",
+		    (int)(end - line), line);
 		return MINIMIZE_FAILED;
 	}
 	return 0;

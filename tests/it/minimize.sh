@@ -219,9 +219,12 @@ t_minimize_errors() {
 	expect_rc "$name" 0 && expect_err "$name" "^Result: the record did not reproduce in 2 tries; nothing to minimize; exit 0" &&
 		pass "$name"
 
-	name="minimize with a server command that cannot run: exit 3"
+	name="minimize with a server command that cannot run or start: exit 3"
 	mz "$rec" -- /nonexistent/server
-	expect_rc "$name" 3 && expect_err "$name" "cannot run /nonexistent/server" && pass "$name"
+	expect_rc "$name" 3 && expect_err "$name" "cannot run /nonexistent/server" || return
+	mz "$rec" -- sh -c 'echo starting; echo "cannot bind: boom" >&2; exit 3'
+	expect_rc "$name" 3 && expect_err "$name" "^stutterfuzz minimize: the server could not be started: .*exited with status 3 during start-up; its last output: cannot bind: boom$" &&
+		pass "$name"
 
 	name="minimize without a way to restart the server: says so, exit 3"
 	local fd=$MZ/f-unsup
