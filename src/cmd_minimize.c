@@ -37,6 +37,7 @@
 #define EXIT_RUNTIME	3
 
 #define CUT_CONTEXT	24	/* bytes shown on each side of a cut */
+#define REPORT_WAIT_MS	500	/* after a replay, for a report to complete */
 
 /* What the command line asked for. */
 struct margs {
@@ -66,6 +67,8 @@ struct mrun {
 	char			**argv;		/* the server command, or NULL */
 	struct engine		*engine;	/* the replay running, or NULL */
 	struct event		*ev_timeout;
+	struct event		*ev_wait;	/* minimize_wait_news */
+	int			 waiting;
 	int			 read_pacing;
 	int			 interrupted;
 	int			 ready;		/* this attempt's server */
@@ -324,6 +327,8 @@ minimize_exited(void *arg, int status)
 	m->exited = 1;
 	if (m->engine != NULL)
 		engine_stop(m->engine, ENGINE_STOP_TARGET);
+	if (m->waiting)
+		event_base_loopbreak(m->base);
 }
 
 /* Hook: valgrind or a sanitizer reported an error. */
@@ -334,6 +339,35 @@ minimize_report(void *arg, const char *line)
 
 	(void)line;
 	m->reported = 1;
+	if (m->waiting)
+		event_base_loopbreak(m->base);
+}
+
+/* The wait for news is over. */
+static void
+minimize_wait_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct mrun	*m = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(m->base);
+}
+
+/* Runs the loop for up to ms, or until the server's exit or a report
+ * arrives (the target module delivers them from the loop). */
+static void
+minimize_wait_news(struct mrun *m, uint64_t ms)
+{
+	struct timeval	tv = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000 };
+
+	if (m->exited || m->reported || m->interrupted)
+		return;
+	m->waiting = 1;
+	event_add(m->ev_wait, &tv);
+	event_base_dispatch(m->base);
+	event_del(m->ev_wait);
+	m->waiting = 0;
 }
 
 /* Probe: does the server accept connections yet? */
@@ -412,15 +446,21 @@ minimize_start(struct mrun *m, char **cause)
 static int
 minimize_judge(struct mrun *m, const struct replay_outcome *out)
 {
-	if (m->proc != NULL)
-		target_check(m->proc);
+	int	dead = 0;
+
+	if (m->proc != NULL) {
+		if (m->kind == FINDING_TARGET_REPORT)
+			minimize_wait_news(m, REPORT_WAIT_MS);
+		dead = target_check(m->proc);
+		minimize_wait_news(m, 0);	/* news already posted */
+	}
 	switch (m->kind) {
 	case FINDING_TARGET_EXIT:
-		return m->exited || !out->alive;
+		return m->exited || dead || !out->alive;
 	case FINDING_TARGET_REPORT:
 		return m->reported;
 	default:
-		return replay_reproduced(out, m->kind) || m->exited;
+		return replay_reproduced(out, m->kind) || m->exited || dead;
 	}
 }
 
@@ -731,7 +771,9 @@ minimize_setup(struct mrun *m, struct event **sigs, char **cause)
 	sigs[0] = evsignal_new(m->base, SIGINT, minimize_signal, m);
 	sigs[1] = evsignal_new(m->base, SIGTERM, minimize_signal, m);
 	m->ev_timeout = evtimer_new(m->base, minimize_timeout, m);
+	m->ev_wait = evtimer_new(m->base, minimize_wait_over, m);
 	if (sigs[0] == NULL || sigs[1] == NULL || m->ev_timeout == NULL ||
+	    m->ev_wait == NULL ||
 	    event_add(sigs[0], NULL) == -1 || event_add(sigs[1], NULL) == -1) {
 		*cause = xstrdup("cannot watch signals");
 		return -1;
@@ -873,6 +915,8 @@ out:
 	}
 	if (m.ev_timeout != NULL)
 		event_free(m.ev_timeout);
+	if (m.ev_wait != NULL)
+		event_free(m.ev_wait);
 	if (m.base != NULL)
 		event_base_free(m.base);
 	minrecord_command_free(m.argv);
