@@ -77,7 +77,6 @@ conn_copy(struct record_conn *dst, const struct record_conn *src)
 	dst->blob.data = xmalloc(src->blob.len ? src->blob.len : 1);
 	if (src->blob.len > 0)
 		memcpy(dst->blob.data, src->blob.data, src->blob.len);
-	dst->outcome = xstrdup(src->outcome ? src->outcome : "unknown");
 	n = src->plan.nfrags;
 	dst->plan.sizes = xcalloc(n ? n : 1, sizeof *dst->plan.sizes);
 	dst->plan.gaps_us = xcalloc(n ? n : 1, sizeof *dst->plan.gaps_us);

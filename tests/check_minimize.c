@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check_suites.h"
+#include "conn.h"
 #include "json.h"
 #include "minimize.h"
 #include "record.h"
@@ -35,7 +36,7 @@ mkrec(size_t n, const char *const *texts, const size_t *const *cuts)
 		c->blob.name = xasprintf("b%zu", i);
 		c->blob.data = (unsigned char *)xstrdup(texts[i]);
 		c->blob.len = len;
-		c->outcome = xstrdup("in-flight");
+		c->outcome = CONN_OUT_IN_FLIGHT;
 		c->plan.nfrags = len ? (uint32_t)nc + 1 : 0;
 		c->plan.sizes = xcalloc(nc + 1, sizeof *c->plan.sizes);
 		c->plan.gaps_us = xcalloc(nc + 1, sizeof *c->plan.gaps_us);
