@@ -1,12 +1,21 @@
 /*
- * Subcommands: `stutterfuzz NAME ...` runs cmd_NAME(argc - 1, argv + 1),
- * so argv[0] is the subcommand's name. Like main.c, they are wiring: they
- * may print and they choose the exit status.
+ * Subcommands. main() dispatches on argv[1]; each subcommand other than the
+ * main run lives in src/cmd_NAME.c with one entry point, called with argv[0]
+ * being the subcommand's name. Like main.c, a cmd_*.c is wiring: it may
+ * print and chooses the exit code (0 clean, 1 findings, 2 usage, 3 runtime).
  */
 #ifndef STUTTERFUZZ_CMD_H
 #define STUTTERFUZZ_CMD_H
 
-/* stutterfuzz minimize RECORD [options] [-- SERVER-COMMAND...] */
+#define EXIT_CLEAN	0
+#define EXIT_FINDINGS	1
+#define EXIT_USAGE	2
+#define EXIT_RUNTIME	3
+
+/* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
+int	cmd_replay(int argc, char **argv);
+/* stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]: shrink
+ * a record to the connections, cuts and bytes its fault needs. */
 int	cmd_minimize(int argc, char **argv);
 
 #endif

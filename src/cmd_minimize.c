@@ -31,11 +31,6 @@
 #include "target.h"
 #include "util.h"
 
-#define EXIT_CLEAN	0
-#define EXIT_FINDINGS	1
-#define EXIT_USAGE	2
-#define EXIT_RUNTIME	3
-
 #define CUT_CONTEXT	24	/* bytes shown on each side of a cut */
 #define REPORT_WAIT_MS	500	/* after a replay, for a report to complete */
 
