@@ -470,9 +470,11 @@ minimize_attempt(void *arg, const struct record *cand, char **cause)
 				      (long)(m->a->attempt_ms % 1000) * 1000 };
 	int			  v, rc;
 
-	m->exited = m->reported = 0;
 	if (m->proc != NULL && (v = minimize_start(m, cause)) != 0)
 		return v;
+	/* Only news of this attempt's server counts: anything the loop
+	 * delivered while it started was about the one before. */
+	m->exited = m->reported = 0;
 	conns = xcalloc(cand->nconns + 1, sizeof *conns);
 	for (size_t i = 0; i < cand->nconns; i++)
 		conns[i] = &cand->conns[i];

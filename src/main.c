@@ -135,9 +135,11 @@ run_target_ready(void *arg)
 		return;
 	}
 	fprintf(stderr, "Target ready at %s (pid %d, process group %d)\n",
-	    r->addr->text, target_pid(r->proc), target_pid(r->proc));
+	    r->addr->text, target_pid(r->proc), target_pgid(r->proc));
 	r->cfg.addr = (const struct sockaddr *)&r->addr->addr;
 	r->cfg.addrlen = r->addr->addrlen;
+	r->cfg.describe = target_describe_procs;	/* stalls: what it does */
+	r->cfg.describe_arg = r->proc;
 	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, &cause);
 	if (r->engine == NULL || engine_start(r->engine, &cause) == -1) {
 		r->startup_why = cause;
@@ -165,21 +167,6 @@ run_target_failed(void *arg, const char *why)
 	engine_stop(r->engine, ENGINE_STOP_TARGET);
 }
 
-/* May the target be restarted once more (--max-restarts a minute)? */
-static int
-run_may_restart(struct run *r)
-{
-	size_t		ring = sizeof r->restart_us / sizeof r->restart_us[0];
-	uint64_t	now = util_now_us(), n = 0;
-
-	for (size_t i = 0; i < ring && i < r->restarts; i++)
-		n += now - r->restart_us[i] < 60ULL * 1000000;
-	if (n >= r->opt->max_restarts)
-		return 0;
-	r->restart_us[r->restarts++ % ring] = now;
-	return 1;
-}
-
 /* Hook: the running target exited or was killed: a finding. */
 static void
 run_target_exited(void *arg, int status)
@@ -187,19 +174,22 @@ run_target_exited(void *arg, int status)
 	struct run	*r = arg;
 	char		 desc[128], *cause = NULL;
 
+	if (r->engine == NULL)
+		return;
 	target_describe_status(status, desc, sizeof desc);
 	engine_raise(r->engine, FINDING_TARGET_EXIT, desc, !r->opt->restart);
 	if (!r->opt->restart ||
 	    engine_stop_reason(r->engine) != ENGINE_RUNNING)
 		return;
-	if (!run_may_restart(r)) {
+	if (!target_may_restart(r->proc)) {
 		run_break_line(r);
-		fprintf(stderr, "stutterfuzz: the target died %" PRIu64 " times "
-		    "within a minute (--max-restarts); stopping\n",
-		    r->opt->max_restarts);
+		fprintf(stderr, "stutterfuzz: the target died again after %"
+		    PRIu64 " restarts within a minute (--max-restarts); "
+		    "stopping\n", r->opt->max_restarts);
 		engine_stop(r->engine, ENGINE_STOP_TARGET);
 		return;
 	}
+	r->restarts = target_restart_count(r->proc);
 	engine_pause(r->engine);
 	if (target_start(r->proc, &cause) == -1) {
 		run_target_failed(r, cause);
@@ -213,14 +203,6 @@ run_target_report(void *arg, const char *line)
 {
 	struct run	*r = arg;
 
-	/* "==1234== Invalid read of size 4": the pid prefix would make
-	 * every report of a new process look new. */
-	if (line[0] == '=' && line[1] == '=') {
-		const char	*p = strstr(line + 2, "== ");
-
-		if (p != NULL)
-			line = p + 3;
-	}
 	if (r->engine != NULL)
 		engine_raise(r->engine, FINDING_TARGET_REPORT, line,
 		    !r->opt->restart);
@@ -663,6 +645,7 @@ run_start_target(struct run *r, char **cause)
 		.argv = o->target_argv,
 		.startup_timeout_ms = o->startup_timeout_ms,
 		.grace_ms = o->grace_ms,
+		.max_restarts = o->max_restarts,
 	};
 	struct jbuf		 cmd = { 0 };
 
@@ -710,6 +693,7 @@ run_start(struct run *r, char **cause)
 		.loopback = r->where.loopback,
 		.reports = r->rec != NULL || r->trace != NULL ||
 		    o->target_argv != NULL,
+		.hold_ms = o->target_argv != NULL ? TARGET_FATE_MS : 0,
 	};
 	r->hooks = run_engine_hooks;
 	if (o->target_argv != NULL)
@@ -729,6 +713,7 @@ run_loop(struct run *r)
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
 		return EXIT_RUNTIME;
 	}
+	engine_settle(r->engine);
 	run_outputs_close(r);
 	if (r->engine != NULL && engine_stop_reason(r->engine) !=
 	    ENGINE_RUNNING)
