@@ -112,6 +112,7 @@ fake_release(struct fake *f)
 {
 	for (size_t i = 0; i < f->nmisses; i++)
 		free(f->misses[i]);
+	f->nmisses = 0;
 }
 
 /* The fake attempt: a verdict from the crash rule. */
@@ -321,8 +322,8 @@ START_TEST(test_split_token)
 	ck_assert(progress_last.reproduced);
 	/* A case that did not reproduce is never tried again. */
 	ck_assert_uint_eq(f.repeats, 0);
-	fake_release(&f);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -347,6 +348,7 @@ START_TEST(test_header_three_pieces)
 	ck_assert(c->blob.len <= 4);
 	ck_assert(crash_header(res.best));
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -367,6 +369,7 @@ START_TEST(test_first_read_one_byte)
 	ck_assert_str_eq(b.s, "cut 1 of 1 at byte 1 of 2: \"G\" | \"E\"\n");
 	jbuf_free(&b);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -390,6 +393,7 @@ START_TEST(test_cut_anchored)
 	/* The gap of the fragment after the cut came along with it. */
 	ck_assert_uint_eq(c->plan.gaps_us[1], 102);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -411,8 +415,8 @@ START_TEST(test_pair_of_connections)
 	ck_assert_uint_eq(res.best->conns[0].blob.len, 1);
 	ck_assert_uint_eq(res.best->conns[1].blob.len, 1);
 	ck_assert_uint_eq(f.repeats, 0);
-	fake_release(&f);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -442,6 +446,7 @@ START_TEST(test_bisection_of_100)
 	ck_assert_uint_eq(res.stage_attempts[0] + res.stage_attempts[1] +
 	    res.stage_attempts[2] + 2, res.attempts);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -468,6 +473,7 @@ START_TEST(test_flaky_rate)
 	ck_assert_uint_eq(res.best->conns[0].blob.len, 5);
 	ck_assert_str_eq(cuts_of(&res.best->conns[0]), "1");
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -485,6 +491,7 @@ START_TEST(test_not_reproducible)
 	ck_assert_uint_eq(res.attempts, 3);
 	ck_assert_uint_eq(res.first_hits, 0);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -506,6 +513,7 @@ START_TEST(test_budget_keeps_best)
 	ck_assert_uint_eq(res.final_tries, 0);
 	ck_assert(!minimize_is_minimal(&res));
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -527,6 +535,7 @@ START_TEST(test_interrupt_keeps_best)
 	minimize_size(res.best, &conns, &bytes, &ncuts);
 	ck_assert_uint_lt(ncuts, 4);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -543,6 +552,7 @@ START_TEST(test_attempt_error)
 	ck_assert_str_eq(res.cause, "the server could not be started");
 	ck_assert_uint_eq(res.attempts, 1);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
@@ -563,6 +573,7 @@ START_TEST(test_early_close_prefix)
 	ck_assert_uint_eq(res.best->conns[0].plan.close_after,
 	    res.best->conns[0].plan.nfrags);
 	minimize_result_release(&res);
+	fake_release(&f);
 	record_free(r);
 }
 END_TEST
