@@ -12,8 +12,12 @@
 #define EXIT_USAGE	2
 #define EXIT_RUNTIME	3
 
+struct options;
+
 /* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
 int	cmd_replay(int argc, char **argv);
+/* The same, with the options parsed (--replay=RECORD). */
+int	cmd_replay_options(struct options *o);
 /* stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]: shrink
  * a record to the connections, cuts and bytes its fault needs. */
 int	cmd_minimize(int argc, char **argv);

@@ -206,29 +206,6 @@ minimize_parse(struct margs *a, int argc, char **argv, char **cause)
 	return 0;
 }
 
-/* Splits a record's "host:port" or "[v6]:port" target. */
-static int
-split_hostport(const char *text, char **host, char **port)
-{
-	const char	*colon;
-
-	if (text[0] == '[') {
-		const char	*end = strchr(text, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -1;
-		*host = xasprintf("%.*s", (int)(end - text - 1), text + 1);
-		*port = xstrdup(end + 2);
-		return 0;
-	}
-	colon = strrchr(text, ':');
-	if (colon == NULL)
-		return -1;
-	*host = xasprintf("%.*s", (int)(colon - text), text);
-	*port = xstrdup(colon + 1);
-	return 0;
-}
-
 /* Can path be written? Checked before the minimization, not after it.
  * Returns 0, or -1 with *cause. */
 static int
@@ -254,8 +231,6 @@ static int
 minimize_load(struct mrun *m, char **cause)
 {
 	struct margs	*a = m->a;
-	char		*host = NULL, *port = NULL;
-	int		 rc;
 
 	if ((a->output != NULL &&
 	    minimize_writable("output", a->output, cause) == -1) ||
@@ -265,30 +240,26 @@ minimize_load(struct mrun *m, char **cause)
 	m->rec = record_load(a->record, cause);
 	if (m->rec == NULL)
 		return EXIT_USAGE;
-	m->kind = FINDING__COUNT;
-	for (int k = 0; k < FINDING__COUNT; k++) {
-		if (strcmp(m->rec->kind, finding_kind_name(k)) == 0)
-			m->kind = (enum finding_kind)k;
-	}
+	m->kind = finding_kind_from_name(m->rec->kind);
 	if (m->kind == FINDING__COUNT) {
 		*cause = xasprintf("%s: unknown finding kind '%s'", a->record,
 		    m->rec->kind);
 		return EXIT_USAGE;
 	}
 	m->argv = a->command != NULL ? NULL : minrecord_command(a->record);
-	if ((a->host == NULL || a->port == NULL) &&
-	    split_hostport(m->rec->target, &host, &port) == -1) {
+	if ((a->host == NULL && m->rec->target_host == NULL) ||
+	    (a->port == NULL && m->rec->target_port == NULL)) {
 		*cause = xasprintf("%s: target '%s' is not host:port; give "
 		    "--host and --port", a->record, m->rec->target);
 		return EXIT_USAGE;
 	}
-	rc = net_resolve(a->host ? a->host : host, a->port ? a->port : port,
-	    200, &m->addr, cause);
-	free(host);
-	free(port);
+	if (net_resolve(a->host ? a->host : m->rec->target_host,
+	    a->port ? a->port : m->rec->target_port, 200, &m->addr,
+	    cause) == -1)
+		return EXIT_USAGE;
 	m->read_pacing = strcmp(m->rec->pace, "read") == 0 ||
 	    strcmp(m->rec->pace, "auto") == 0;
-	return rc == -1 ? EXIT_USAGE : -1;
+	return -1;
 }
 
 /* Hook: this attempt's server accepts connections. */

@@ -394,146 +394,6 @@ fail:
 	return NULL;
 }
 
-/* Prints one replayed connection's outcome. */
-static void
-replay_print_outcome(const struct replay_outcome *out)
-{
-	if (out->kinds != 0) {
-		fprintf(stderr, "  -> ");
-		for (int k = 0; k < FINDING__COUNT; k++) {
-			if (out->kinds & FINDING_BIT(k))
-				fprintf(stderr, "%s ", finding_kind_name(
-				    (enum finding_kind)k));
-		}
-		fprintf(stderr, "in %s%s%s\n", out->phase,
-		    out->err ? ": " : "", out->err ? strerror(out->err) : "");
-	}
-	fprintf(stderr, "  -> the server %s\n", out->alive ?
-	    "still accepts connections" : "no longer accepts connections");
-}
-
-/* stutterfuzz replay RECORD: send the record's connections again. */
-static int
-run_replay(struct options *o)
-{
-	struct record		*rec;
-	struct net_target	 target = { 0 };
-	struct run		 r = { .opt = o };
-	struct event_base	*base = NULL;
-	struct event		*ev_int = NULL, *ev_term = NULL;
-	const struct record_conn **cand = NULL;
-	struct replay_outcome	 out;
-	enum finding_kind	 kind = FINDING__COUNT;
-	char			*cause = NULL, *host = NULL, *port = NULL;
-	size_t			 ncand = 0;
-	int			 status = EXIT_RUNTIME, found = 0;
-
-	rec = record_load(o->replay_path, &cause);
-	if (rec == NULL) {
-		status = usage_error(cause);
-		goto out;
-	}
-	for (int k = 0; k < FINDING__COUNT; k++) {
-		if (strcmp(rec->kind, finding_kind_name((enum finding_kind)k))
-		    == 0)
-			kind = (enum finding_kind)k;
-	}
-	if (kind == FINDING__COUNT) {
-		cause = xasprintf("%s: unknown finding kind '%s'",
-		    o->replay_path, rec->kind);
-		status = usage_error(cause);
-		goto out;
-	}
-	if (!o->port_set) {
-		if (net_split_hostport(rec->target, &host, &port) == -1) {
-			cause = xasprintf("%s: target '%s' is not host:port; "
-			    "give --host and --port", o->replay_path,
-			    rec->target);
-			status = usage_error(cause);
-			goto out;
-		}
-		o->host = host;
-		o->port = port;
-	}
-	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &target,
-	    &cause) == -1) {
-		status = usage_error(cause);
-		goto out;
-	}
-	cand = xcalloc(rec->nconns, sizeof *cand);
-	ncand = replay_candidates(rec, cand);
-	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
-	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
-	    "%zu recorded)\n", rec->kind, rec->phase, rec->seed, rec->target,
-	    rec->tool_version, ncand, ncand == 1 ? "" : "s", rec->nconns);
-	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n", target.text,
-	    target.loopback ? " (loopback)" : "", rec->pace);
-	signal(SIGPIPE, SIG_IGN);
-	r.target = &target;
-	base = run_base(&r, &ev_int, &ev_term);
-	if (base == NULL) {
-		fprintf(stderr, "stutterfuzz: cannot make an event loop\n");
-		goto out;
-	}
-	if (!net_alive(&target, o->connect_timeout_ms)) {
-		fprintf(stderr, "stutterfuzz: %s does not accept connections; "
-		    "start the server first\n", target.text);
-		goto out;
-	}
-
-	for (size_t i = 0; i < ncand && !found; i++) {
-		size_t	n = o->replay_all ? ncand : 1;
-		const struct record_conn *c = cand[i];
-
-		if (o->replay_all)
-			fprintf(stderr, "Replaying all %zu connections "
-			    "together\n", ncand);
-		else
-			fprintf(stderr, "Replaying connection %" PRIu64
-			    " (blob %s, %zu bytes, %" PRIu32 " fragments, "
-			    "recorded outcome %s)\n", c->index, c->blob.name,
-			    c->blob.len, c->plan.nfrags,
-			    conn_outcome_name(c->outcome));
-		if (replay_conns(base, o, &target, cand + i, n,
-		    strcmp(rec->pace, "read") == 0 ||
-		    strcmp(rec->pace, "auto") == 0, &r.engine, &out,
-		    &cause) == -1) {
-			fprintf(stderr, "stutterfuzz: %s\n", cause);
-			goto out;
-		}
-		if (out.interrupted) {
-			fprintf(stderr, "Interrupted.\n");
-			status = EXIT_CLEAN;
-			goto out;
-		}
-		replay_print_outcome(&out);
-		if (replay_reproduced(&out, kind)) {
-			found = 1;
-			if (o->replay_all)
-				fprintf(stderr, "Result: reproduced (%s) with "
-				    "all connections together; exit 1\n",
-				    rec->kind);
-			else
-				fprintf(stderr, "Result: reproduced (%s) by "
-				    "connection %" PRIu64 " (blob %s); exit 1\n",
-				    rec->kind, c->index, c->blob.name);
-		}
-		if (o->replay_all)
-			break;
-	}
-	if (!found)
-		fprintf(stderr, "Result: not reproduced; exit 0\n");
-	status = found ? EXIT_FINDINGS : EXIT_CLEAN;
-out:
-	run_base_free(base, ev_int, ev_term);
-	free(cand);
-	free(host);
-	free(port);
-	free(cause);
-	record_free(rec);
-	return status;
-}
-
 static const struct engine_hooks run_engine_hooks = {
 	.finding = run_finding,
 	.local_fault = run_local_fault,
@@ -784,28 +644,6 @@ out:
 	return status;
 }
 
-/* stutterfuzz replay RECORD: options after the record, as for a run. */
-int
-cmd_replay(int argc, char **argv)
-{
-	struct options	 opt;
-	char		*cause = NULL;
-	int		 status;
-
-	options_defaults(&opt);
-	opt.action = OPTIONS_REPLAY;
-	if (options_parse(&opt, argc, argv, &cause) == -1) {
-		status = usage_error(cause);
-		free(cause);
-		return status;
-	}
-	if (opt.action == OPTIONS_HELP) {
-		fputs(options_usage(), stdout);
-		return EXIT_CLEAN;
-	}
-	return run_replay(&opt);
-}
-
 /* The subcommands, by the name given as the first argument. */
 static const struct {
 	const char	*name;
@@ -841,7 +679,7 @@ main(int argc, char **argv)
 		printf("stutterfuzz %s\n", STUTTERFUZZ_VERSION);
 		return EXIT_CLEAN;
 	case OPTIONS_REPLAY:
-		return run_replay(&opt);
+		return cmd_replay_options(&opt);
 	case OPTIONS_RUN:
 	default:
 		return run_fuzz(&opt);

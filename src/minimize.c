@@ -106,7 +106,10 @@ record_shell(const struct record *rec, size_t n)
 	r->phase = strdup_null(rec->phase);
 	r->err = rec->err;
 	r->seed = rec->seed;
+	r->format_version = rec->format_version;
 	r->target = strdup_null(rec->target);
+	r->target_host = strdup_null(rec->target_host);
+	r->target_port = strdup_null(rec->target_port);
 	r->tool_version = strdup_null(rec->tool_version);
 	r->detail = strdup_null(rec->detail);
 	r->pace = strdup_null(rec->pace);
