@@ -654,6 +654,7 @@ static const struct {
 	int		(*fn)(int, char **);
 } subcommands[] = {
 	{ "replay", cmd_replay },
+	{ "minimize", cmd_minimize },
 };
 
 int

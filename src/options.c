@@ -169,6 +169,7 @@ static const char usage_text[] =
 "       stutterfuzz --blob-dir=DIR --unix=PATH [OPTION]... [-- SERVER...]\n"
 "       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--unix=PATH]\n"
 "                   [--all]\n"
+"       stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
 "\n"
