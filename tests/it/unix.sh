@@ -124,6 +124,29 @@ t_unix_crash_replay() {
 	expect_rc "$name" 2 && expect_err "$name" "a directory, not a socket" && pass "$name"
 }
 
+# --- minimize: attempts against fresh servers on the record's socket -----------
+t_unix_minimize() {
+	local name="unix: minimize shrinks a supervised crash over the record's socket"
+	local fd=$TMP/umin rec
+	rm -rf "$fd" "$USOCK"
+	sf --blob-dir="$USPLIT" --unix="$USOCK" --seed=1 --num-conns=4 --findings-dir="$fd" -q \
+		-- "$SERVER" --mode=crash-split --token=CRASH --unix="$USOCK" --max-seconds=60
+	expect_rc "$name" 1 || return
+	rec=$(ls "$fd"/target-exit-*.json 2>/dev/null | head -1)
+	[ -n "$rec" ] || { fail "$name" "no target-exit record in $fd"; return; }
+	sf minimize "$rec" --output="$TMP/umin.json" --tries=1 -q
+	expect_rc "$name" 1 || return
+	expect_err "$name" "-> 1 connection, 5 bytes, 1 cut" || return
+	if [ "$(json_get "$TMP/umin.json" target_kind)" != unix ] ||
+		[ "$(json_get "$TMP/umin.json" target)" != "$USOCK" ]; then
+		fail "$name" "minimal record's target: $(json_get "$TMP/umin.json" target_kind) $(json_get "$TMP/umin.json" target)"
+		return
+	fi
+	sf minimize "$rec" --unix="$USOCK" --port=1
+	expect_rc "$name" 2 && expect_err "$name" "--unix and --port exclude each other" &&
+		pass "$name"
+}
+
 # --- findings: a server that goes away, a socket that was never there ---------
 t_unix_refused() {
 	local name="unix: a server that exits: refused finding, exit 1"
@@ -216,5 +239,5 @@ t_unix_memcached() {
 	pass "$name ($frags fragments, fidelity $fid)"
 }
 
-register t_unix_record t_unix_ack t_unix_crash_replay t_unix_refused t_unix_stall t_unix_bad_input \
+register t_unix_record t_unix_ack t_unix_crash_replay t_unix_minimize t_unix_refused t_unix_stall t_unix_bad_input \
 	t_unix_backlog t_unix_memcached
