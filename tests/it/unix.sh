@@ -134,7 +134,7 @@ t_unix_minimize() {
 	expect_rc "$name" 1 || return
 	rec=$(ls "$fd"/target-exit-*.json 2>/dev/null | head -1)
 	[ -n "$rec" ] || { fail "$name" "no target-exit record in $fd"; return; }
-	sf minimize "$rec" --output="$TMP/umin.json" --tries=1 -q
+	sf minimize "$rec" --output="$TMP/umin.json" --reproducer="$TMP/urepro.py" --tries=1 -q
 	expect_rc "$name" 1 || return
 	expect_err "$name" "-> 1 connection, 5 bytes, 1 cut" || return
 	if [ "$(json_get "$TMP/umin.json" target_kind)" != unix ] ||
@@ -143,8 +143,25 @@ t_unix_minimize() {
 		return
 	fi
 	sf minimize "$rec" --unix="$USOCK" --port=1
-	expect_rc "$name" 2 && expect_err "$name" "--unix and --port exclude each other" &&
-		pass "$name"
+	expect_rc "$name" 2 && expect_err "$name" "--unix and --port exclude each other" ||
+		return
+	pass "$name"
+
+	name="unix: the python3 reproducer takes a socket path: 1 crashed, 0 fixed"
+	local rc1 rc0
+	start_unix_server crash-split --token=CRASH
+	timeout 60 python3 "$TMP/urepro.py" "$USOCK" >"$TMP/out" 2>&1; rc1=$?
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	start_unix_server crash-split --token=CRASH --fixed
+	timeout 60 python3 "$TMP/urepro.py" "$USOCK" >>"$TMP/out" 2>&1; rc0=$?
+	stop_server
+	if [ "$rc1" != 1 ] || [ "$rc0" != 0 ]; then
+		fail "$name" "exit $rc1 against the crashing server, $rc0 against the fixed one" "$(cat "$TMP/out")"
+		return
+	fi
+	grep -Eq ' split [1-9][0-9]*$' "$TMP/server.log" ||
+		{ fail "$name" "the fixed server never saw the token split"; return; }
+	pass "$name"
 }
 
 # --- findings: a server that goes away, a socket that was never there ---------
