@@ -9,20 +9,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "cmd.h"
 #include "corpus.h"
+#include "coverage.h"
 #include "engine.h"
 #include "finding.h"
 #include "json.h"
 #include "net.h"
 #include "options.h"
+#include "output.h"
 #include "record.h"
 #include "replay.h"
 #include "rng.h"
+#include "sha256.h"
 #include "stats.h"
+#include "summary.h"
 #include "target.h"
 #include "util.h"
 
@@ -60,6 +66,11 @@ struct run {
 	FILE			*stats_out;	/* --stats-file, or stderr */
 	struct jbuf		 stats_line;
 	uint64_t		 start_us;
+	struct summary		*sum;		/* what the run found, for the outputs */
+	const struct corpus	*corpus;
+	FILE			*stats_keep;	/* DIR/stats-RUNID.jsonl */
+	char			*stats_keep_path;
+	struct jbuf		 keep_line;
 };
 
 /* Ends a live line on a terminal before other output. */
@@ -72,9 +83,10 @@ run_break_line(struct run *r)
 	}
 }
 
-/* Prints how to send connection `index` again, or its record. */
-static void
-run_print_hint(struct run *r, uint64_t index, const char *record)
+/* The command that sends connection `index` again, or replays its record
+ * (allocated). */
+static char *
+run_reproduce(struct run *r, uint64_t index, const char *record)
 {
 	const struct options	*o = r->opt;
 	struct jbuf		 b = { 0 };
@@ -95,8 +107,54 @@ run_print_hint(struct run *r, uint64_t index, const char *record)
 		    index);
 		options_replay_args(o, &b);
 	}
-	fprintf(stderr, "  reproduce: %s\n", b.s);
-	jbuf_free(&b);
+	return b.s;
+}
+
+/* Prints how to send connection `index` again, or its record. */
+static void
+run_print_hint(struct run *r, uint64_t index, const char *record)
+{
+	char	*cmd = run_reproduce(r, index, record);
+
+	fprintf(stderr, "  reproduce: %s\n", cmd);
+	free(cmd);
+}
+
+/* Adds a finding to the run's summary model. */
+static void
+run_model_add(struct run *r, const struct finding *f, const char *record)
+{
+	struct summary_finding	 m = {
+		.kind = f->kind,
+		.detail = (char *)f->detail,	/* summary_add copies */
+		.phase = (char *)f->phase,
+		.at_s = (double)f->at_us / 1e6,
+		.seed = f->seed,
+		.count = 1,
+		.run_id = r->sum->run_id,
+	};
+	char			*path = NULL, *cmd = NULL;
+
+	if (f->conn != NULL) {
+		m.blob = f->blob->name;
+		m.blob_size = f->blob->len;
+		sha256_hex(f->blob->data, f->blob->len, m.blob_sha256);
+		m.cut = f->plan->sizes;
+		m.ncut = f->frags_sent;
+		m.sent_bytes = f->bytes_sent;
+		m.early = f->plan->close_after < f->plan->nfrags;
+	}
+	m.key = summary_key(f->kind, f->conn != NULL ? f->blob->data : NULL,
+	    m.blob_size, m.cut, m.ncut, m.sent_bytes, m.early, f->detail);
+	if (record != NULL)
+		path = xasprintf("%s/%s", recorder_dir(r->rec), record);
+	if (f->conn != NULL || record != NULL)
+		cmd = run_reproduce(r, f->index, record);
+	m.record = path;
+	m.reproduce = cmd;
+	summary_add(r->sum, &m);
+	free(path);
+	free(cmd);
 }
 
 /* Writes the record of a finding; returns its file name or NULL. */
@@ -197,6 +255,7 @@ run_finding(void *arg, const struct finding *f,
 	    target_check(r->proc))
 		return 1;
 	record = run_record(r, f, conn, suspects, nsuspects);
+	run_model_add(r, f, record);
 	if (limit != 0 && r->printed[f->kind] >= limit)
 		return 0;
 	run_break_line(r);
@@ -339,6 +398,12 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 
 	if (r->trace != NULL)
 		fflush(r->trace);
+	if (r->stats_keep != NULL) {
+		r->keep_line.len = 0;
+		stats_format_json(&r->keep_line, cur, rates);
+		fprintf(r->stats_keep, "%s\n", r->keep_line.s);
+		fflush(r->stats_keep);
+	}
 	if (r->opt->stats_json) {
 		r->stats_line.len = 0;
 		stats_format_json(&r->stats_line, cur, rates);
@@ -505,42 +570,55 @@ run_target_report(void *arg, const char *line)
 		    !r->opt->restart);
 }
 
-/* Writes the final JSON summary (--summary). */
+/* Fills the summary model's figures at the end of the run. */
 static void
-run_write_summary(struct run *r, struct engine *e, int status)
+run_model_finish(struct run *r, struct engine *e, int status)
 {
-	const struct stats	*s = engine_stats(e);
-	struct stats		 zero = { 0 };
-	struct stats_rates	 rates;
-	struct jbuf		 b = { 0 };
+	struct summary		*s = r->sum;
+	const struct coverage	*cv = engine_coverage(e);
 	const char		*why = NULL;
-	FILE			*f;
 
-	stats_rates(s, &zero, (double)engine_elapsed_us(e) / 1e6, &rates);
-	jbuf_printf(&b, "{\"format\":\"stutterfuzz-summary\",\"format_version\""
-	    ":1,\"tool_version\":\"%s\",\"seed\":\"%" PRIu64 "\",\"target\":",
-	    STUTTERFUZZ_VERSION, r->seed);
-	jbuf_string(&b, r->target->text, strlen(r->target->text));
-	jbuf_printf(&b, ",\"pace\":\"%s\",\"stopped\":\"%s\",\"exit_code\":%d,"
-	    "\"totals\":", options_pace_name(engine_pace(e, &why)),
-	    engine_stop_name(engine_stop_reason(e)), status);
-	stats_format_json(&b, s, &rates);
-	jbuf_append(&b, ",\"findings\":{", 13);
-	for (int k = 0; k < FINDING__COUNT; k++)
-		jbuf_printf(&b, "%s\"%s\":%" PRIu64, k ? "," : "",
-		    finding_kind_name((enum finding_kind)k), s->findings[k]);
-	jbuf_append(&b, "}", 1);
-	if (r->rec != NULL) {
-		jbuf_append(&b, ",\"findings_dir\":", 16);
-		jbuf_string(&b, recorder_dir(r->rec),
-		    strlen(recorder_dir(r->rec)));
+	s->seed = r->seed;
+	s->seed_set = 1;
+	s->target = summary_text(r->target->text);
+	s->pace = xstrdup(options_pace_name(engine_pace(e, &why)));
+	s->stopped = xstrdup(engine_stop_name(engine_stop_reason(e)));
+	s->exit_code = status;
+	s->seconds = (double)engine_elapsed_us(e) / 1e6;
+	s->fail_on = r->opt->fail_on;
+	s->totals = *engine_stats(e);
+	s->restarts = r->restarts;
+	s->blob_dir = summary_text(r->opt->blob_dir);
+	if (r->rec != NULL)
+		s->findings_dir = summary_text(recorder_dir(r->rec));
+	for (size_t i = 0; i < r->corpus->n; i++) {
+		const struct blob	*b = &r->corpus->blobs[i];
+
+		summary_add_blob(s, b->name, b->len, coverage_tracked(b->len),
+		    cv != NULL ? coverage_blob_used(cv, i) : 0);
 	}
-	jbuf_printf(&b, ",\"target_restarts\":%" PRIu64 "}\n", r->restarts);
-	f = fopen(r->opt->summary_path, "we");
-	if (f == NULL || fwrite(b.s, 1, b.len, f) != b.len || fclose(f) != 0)
-		fprintf(stderr, "stutterfuzz: --summary %s: %s\n",
-		    r->opt->summary_path, strerror(errno));
-	jbuf_free(&b);
+}
+
+/* Writes the summary, JUnit, SARIF and GitHub outputs asked for. */
+static void
+run_write_outputs(struct run *r, struct engine *e, int status)
+{
+	struct output_paths	 p = { .path = {
+		[OUTPUT_SUMMARY] = r->opt->summary_path,
+		[OUTPUT_JUNIT] = r->opt->junit_path,
+		[OUTPUT_SARIF] = r->opt->sarif_path,
+	} };
+	char			*keep = NULL;
+
+	run_model_finish(r, e, status);
+	if (r->rec != NULL)
+		p.path[OUTPUT_KEEP] = keep = xasprintf("%s/summary-%s.json",
+		    recorder_dir(r->rec), r->sum->run_id);
+	if (r->stats_keep != NULL && fflush(r->stats_keep) != 0)
+		fprintf(stderr, "stutterfuzz: %s: %s\n", r->stats_keep_path,
+		    strerror(errno));
+	cmd_write_outputs(r->sum, &p);
+	free(keep);
 }
 
 /* Prints the final summary and returns the exit status it implies. */
@@ -618,8 +696,7 @@ run_summary(struct run *r, struct engine *e)
 		fprintf(stderr, "Result: clean; exit 0\n");
 		break;
 	}
-	if (r->opt->summary_path != NULL)
-		run_write_summary(r, e, status);
+	run_write_outputs(r, e, status);
 	return status;
 }
 
@@ -837,6 +914,36 @@ out:
 	return status;
 }
 
+/* The time now, UTC, as "YYYY-MM-DDTHH:MM:SS" (allocated). */
+static char *
+run_started(void)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+	char		buf[32];
+
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return xstrdup(buf);
+}
+
+/* Opens DIR/stats-RUNID.jsonl, where every statistics interval goes as a
+ * JSON line whatever --stats-format says (for report). */
+static int
+run_keep_stats(struct run *r, char **cause)
+{
+	r->sum->run_id = xasprintf("%016" PRIx64, recorder_run_id(r->rec));
+	r->stats_keep_path = xasprintf("%s/stats-%s.jsonl",
+	    recorder_dir(r->rec), r->sum->run_id);
+	r->stats_keep = fopen(r->stats_keep_path, "we");
+	if (r->stats_keep == NULL) {
+		*cause = xasprintf("--findings-dir %s: %s", r->stats_keep_path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* A fuzzing run. */
 static int
 run_fuzz(struct options *o)
@@ -889,9 +996,14 @@ run_fuzz(struct options *o)
 		status = usage_error(cause);
 		goto out;
 	}
+	r.sum = summary_new();
 	if (o->findings_dir != NULL) {
 		r.rec = recorder_new(o->findings_dir, o->max_records, &cause);
 		if (r.rec == NULL) {
+			status = usage_error(cause);
+			goto out;
+		}
+		if (run_keep_stats(&r, &cause) == -1) {
 			status = usage_error(cause);
 			goto out;
 		}
@@ -922,6 +1034,8 @@ run_fuzz(struct options *o)
 	r.target = &target;
 	r.seed = o->seed_set ? o->seed : rng_fresh_seed();
 	r.tty = isatty(STDERR_FILENO);
+	r.corpus = corpus;
+	r.sum->started = run_started();
 	options_json(o, o->pace, &r.options_json);
 
 	fprintf(stderr, "Loaded %zu blobs. Bytes: %zu min, %zu mean, %zu max\n",
@@ -1041,6 +1155,11 @@ out:
 		fclose(r.trace);
 	if (r.stats_out != NULL && r.stats_out != stderr)
 		fclose(r.stats_out);
+	if (r.stats_keep != NULL)
+		fclose(r.stats_keep);
+	free(r.stats_keep_path);
+	jbuf_free(&r.keep_line);
+	summary_free(r.sum);
 	jbuf_free(&r.stats_line);
 	jbuf_free(&r.trace_line);
 	jbuf_free(&r.options_json);
@@ -1057,6 +1176,10 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	int		 status;
 
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return cmd_merge(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	options_defaults(&opt);
 	if (options_parse(&opt, argc, argv, &cause) == -1) {
 		status = usage_error(cause);

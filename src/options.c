@@ -94,6 +94,8 @@ enum {
 	OPT_STATS_FORMAT,
 	OPT_STATS_FILE,
 	OPT_SUMMARY,
+	OPT_JUNIT,
+	OPT_SARIF,
 	OPT_SOURCE_ADDRS,
 };
 
@@ -136,6 +138,8 @@ static const struct option long_options[] = {
 	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
 	{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "sarif", required_argument, NULL, OPT_SARIF },
 	{ "source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -147,6 +151,8 @@ static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
 "                   [-- SERVER-COMMAND...]\n"
 "       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
+"       stutterfuzz merge --output=DIR [--junit=FILE] [--sarif=FILE] DIR...\n"
+"       stutterfuzz report DIR --output=FILE.html\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
 "\n"
@@ -207,6 +213,8 @@ static const char usage_text[] =
 "  --stats-format=FMT      text (default) or json (one object per line)\n"
 "  --stats-file=FILE       write the statistics to FILE, not stderr\n"
 "  --summary=FILE          write a final JSON summary to FILE\n"
+"  --junit=FILE            write a JUnit XML report (a test case per kind)\n"
+"  --sarif=FILE            write SARIF 2.1.0 (a result per distinct finding)\n"
 "  --finding-lines=N       print at most N findings of each kind (100;\n"
 "                          0 all); the rest are counted in the statistics\n"
 "  -q, --quiet             no live statistics, only findings and the summary\n"
@@ -534,6 +542,14 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 		return 0;
 	case OPT_SUMMARY:
 		o->summary_path = arg;
+		return 0;
+	case OPT_JUNIT:
+	case OPT_SARIF:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty path");
+			return -1;
+		}
+		*(opt == OPT_JUNIT ? &o->junit_path : &o->sarif_path) = arg;
 		return 0;
 	case OPT_SOURCE_ADDRS:
 		if (options_parse_uint(arg, 1, 65000, &v, cause) == -1)
