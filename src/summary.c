@@ -212,6 +212,17 @@ summary_add_blob(struct summary *s, const char *name, size_t size,
 	b->cuts_used = used;
 }
 
+/* Adds every counter of from to to. */
+void
+summary_add_totals(struct stats *to, const struct stats *from)
+{
+	for (size_t i = 0; i < NCOUNTERS; i++)
+		*(uint64_t *)((char *)to + counters[i].off) +=
+		    *(const uint64_t *)((const char *)from + counters[i].off);
+	for (int k = 0; k < FINDING__COUNT; k++)
+		to->findings[k] += from->findings[k];
+}
+
 /* Is a kind one that fails the run? */
 int
 summary_fails(const struct summary *s, enum finding_kind k)
@@ -524,6 +535,9 @@ summary_read_json(struct summary *s, const char *text, size_t len,
 		*cause = xasprintf("not a stutterfuzz summary");
 		goto out;
 	}
+	v = json_object_get(o, "source");
+	s->merged = json_is_string(v) && strcmp(json_string_value(v),
+	    "merge") == 0;
 	v = json_object_get(o, "seconds");
 	if (v != NULL && (!json_is_number(v) || json_number_value(v) < 0)) {
 		*cause = xasprintf("\"seconds\" is not a duration");

@@ -97,6 +97,9 @@ struct summary_finding *summary_add(struct summary *s,
 void		 summary_add_blob(struct summary *s, const char *name,
 		     size_t size, uint64_t possible, uint64_t used);
 
+/* Adds every counter of from to to. */
+void		 summary_add_totals(struct stats *to, const struct stats *from);
+
 /* Findings of kinds that fail the run. */
 uint64_t	 summary_failing(const struct summary *s);
 
