@@ -124,11 +124,14 @@ merge_read(const char *path, size_t max, size_t *len, char **cause)
 static int
 merge_copy(const char *src, const char *dir, const char *name, char **cause)
 {
-	char		*dst = xasprintf("%s/%s", dir, name), *tmp, buf[65536];
+	char		*dst, *tmp, buf[65536];
 	struct stat	 a, b;
 	int		 in = -1, out = -1, rc = -1;
 	ssize_t		 n = 0;
 
+	if (dir == NULL)		/* reading only (report) */
+		return 0;
+	dst = xasprintf("%s/%s", dir, name);
 	tmp = xasprintf("%s/.tmp-%s", dir, name);
 	if (stat(src, &a) == 0 && stat(dst, &b) == 0 && a.st_dev == b.st_dev &&
 	    a.st_ino == b.st_ino) {
@@ -142,16 +145,21 @@ merge_copy(const char *src, const char *dir, const char *name, char **cause)
 		    strerror(errno));
 		goto out;
 	}
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n)
+	errno = 0;
+	while ((n = read(in, buf, sizeof buf)) > 0) {
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
 			break;
-	if (n != 0 || close(out) == -1 || rename(tmp, dst) == -1) {
+		}
+	}
+	if (close(out) == -1)
+		n = -1;
+	out = -1;
+	if (n != 0 || rename(tmp, dst) == -1) {
 		*cause = xasprintf("%s: %s", dst, strerror(errno ? errno : EIO));
-		out = -1;
 		unlink(tmp);
 		goto out;
 	}
-	out = -1;
 	rc = 0;
 out:
 	if (in != -1)
@@ -297,7 +305,7 @@ merge_record_run(const char *name)
 /* The model's entry for a loaded record. */
 static void
 merge_entry(struct merge_state *m, const struct record *rec,
-    const char *name, struct summary_finding *f)
+    const char *dir, const char *name, struct summary_finding *f)
 {
 	struct jbuf	b = { 0 };
 
@@ -324,7 +332,8 @@ merge_entry(struct merge_state *m, const struct record *rec,
 	f->key = summary_key(f->kind, rec->has_culprit ?
 	    rec->conns[0].blob.data : NULL, f->blob_size, f->cut, f->ncut,
 	    f->sent_bytes, f->early, f->detail);
-	f->record = xasprintf("%s/%s", m->cfg->output, name);
+	f->record = xasprintf("%s/%s", m->cfg->output != NULL ?
+	    m->cfg->output : dir, name);
 	jbuf_printf(&b, "stutterfuzz replay ");
 	options_shell_quote(&b, f->record);
 	f->reproduce = b.s;
@@ -358,7 +367,7 @@ merge_record(struct merge_state *m, const char *dir, const char *name,
 		goto out;
 	}
 	list_add(&m->names, &m->nnames, name);
-	merge_entry(m, rec, name, &f);
+	merge_entry(m, rec, dir, name, &f);
 	if (summary_add(m->s, &f) != NULL && m->s->nfindings > before)
 		rc = merge_copy(path, m->cfg->output, name, cause);
 out:
@@ -425,7 +434,8 @@ merge_dir(struct merge_state *m, const char *dir, char **cause)
 		*cause = xasprintf("%s: not a directory", dir);
 		return -1;
 	}
-	if (st.st_dev == m->out_st.st_dev && st.st_ino == m->out_st.st_ino) {
+	if (m->cfg->output != NULL && st.st_dev == m->out_st.st_dev &&
+	    st.st_ino == m->out_st.st_ino) {
 		*cause = xasprintf("%s: also the --output directory", dir);
 		return -1;
 	}
@@ -474,6 +484,8 @@ merge_output(struct merge_state *m, char **cause)
 {
 	const char	*out = m->cfg->output;
 
+	if (out == NULL)
+		return 0;
 	if (mkdir(out, 0777) == -1 && errno != EEXIST) {
 		*cause = xasprintf("--output %s: %s", out, strerror(errno));
 		return -1;
@@ -506,7 +518,8 @@ merge_verdict(struct merge_state *m)
 	s->exit_code = summary_failing(s) > 0 ? 1 : 0;
 	s->stopped = xasprintf("merged %zu run%s", s->nruns,
 	    s->nruns == 1 ? "" : "s");
-	s->findings_dir = summary_text(m->cfg->output);
+	s->findings_dir = summary_text(m->cfg->output != NULL ?
+	    m->cfg->output : "");
 }
 
 /* Merges dirs into cfg->output. */

@@ -18,7 +18,8 @@ struct summary;
 #define MERGE_SUMMARY	"summary.json"	/* the merged summary in the output */
 
 struct merge_config {
-	const char	*output;	/* directory to write (created) */
+	const char	*output;	/* directory to write (created); NULL:
+					 * only read (report) */
 	unsigned	 fail_on;	/* kinds that fail the merge ... */
 	int		 fail_on_set;	/* ... if given; else the runs' own */
 };
