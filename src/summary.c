@@ -345,7 +345,8 @@ summary_lists_json(const struct summary *s, json_t *o)
 	}
 }
 
-/* Formats the model as the --summary JSON text. */
+/* Formats the model as the --summary JSON text: the keys of the first
+ * format first, in their order, then the added ones. */
 char *
 summary_json(const struct summary *s)
 {
@@ -355,34 +356,34 @@ summary_json(const struct summary *s)
 	json_object_set_new(o, "format", json_string(SUMMARY_FORMAT));
 	json_object_set_new(o, "format_version", json_integer(1));
 	json_object_set_new(o, "tool_version", json_string(STUTTERFUZZ_VERSION));
-	json_object_set_new(o, "source", json_string(s->merged ? "merge" :
-	    "run"));
 	snprintf(seed, sizeof seed, "%" PRIu64, s->seed);
 	set_str(o, "seed", s->seed_set ? seed : NULL);
 	set_str(o, "target", s->target);
 	set_str(o, "pace", s->pace);
 	set_str(o, "stopped", s->stopped);
-	set_str(o, "started", s->started);
 	json_object_set_new(o, "exit_code", json_integer(s->exit_code));
-	json_object_set_new(o, "seconds", json_real(s->seconds));
 	json_object_set_new(o, "totals", totals_json(s));
 	for (int k = 0; k < FINDING__COUNT; k++)
 		json_object_set_new(fk, finding_kind_name((enum finding_kind)k),
 		    json_integer((json_int_t)s->totals.findings[k]));
 	json_object_set_new(o, "findings", fk);
+	if (s->findings_dir != NULL)
+		set_str(o, "findings_dir", s->findings_dir);
+	json_object_set_new(o, "target_restarts",
+	    json_integer((json_int_t)s->restarts));
+	json_object_set_new(o, "source", json_string(s->merged ? "merge" :
+	    "run"));
+	set_str(o, "started", s->started);
+	json_object_set_new(o, "seconds", json_real(s->seconds));
 	json_object_set_new(o, "fail_on", kinds_json(s->fail_on));
 	json_object_set_new(o, "failing",
 	    json_integer((json_int_t)summary_failing(s)));
-	if (s->findings_dir != NULL)
-		set_str(o, "findings_dir", s->findings_dir);
 	if (s->run_id != NULL)
 		set_str(o, "run_id", s->run_id);
 	if (s->blob_dir != NULL)
 		set_str(o, "blob_dir", s->blob_dir);
-	json_object_set_new(o, "target_restarts",
-	    json_integer((json_int_t)s->restarts));
 	summary_lists_json(s, o);
-	text = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(10));
 	json_decref(o);
 	out = xasprintf("%s\n", text != NULL ? text : "{}");
