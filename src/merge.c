@@ -256,12 +256,14 @@ merge_run_summary(struct merge_state *m, const char *dir, const char *name,
 		list_add(&m->s->runs, &m->s->nruns, id);
 		merge_fold(m, r);
 		merge_fold_blobs(m, r);
-		m->counts = xreallocarray(m->counts, m->ncounts + m->npending,
-		    sizeof *m->counts);
-		memcpy(m->counts + m->ncounts, m->pending, m->npending *
-		    sizeof *m->pending);
-		m->ncounts += m->npending;
-		m->npending = 0;
+		if (m->npending > 0) {
+			m->counts = xreallocarray(m->counts, m->ncounts +
+			    m->npending, sizeof *m->counts);
+			memcpy(m->counts + m->ncounts, m->pending, m->npending *
+			    sizeof *m->pending);
+			m->ncounts += m->npending;
+			m->npending = 0;
+		}
 		if (merge_copy(path, m->cfg->output, name, cause) == -1)
 			goto out;
 	}
