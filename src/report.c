@@ -470,6 +470,10 @@ cell(FILE *f, const char *tag, const char *text)
 static void
 table_findings(FILE *f, const struct summary *s)
 {
+	if (s->nfindings == 0) {
+		fprintf(f, "<p>No findings.</p>\n");
+		return;
+	}
 	fprintf(f, "<table id=\"findings\"><thead><tr><th>#</th><th>Kind</th>"
 	    "<th>Count</th><th>Blob or detail</th><th>Cut</th><th>Phase</th>"
 	    "<th>At</th><th>Record</th><th>Reproduce</th></tr></thead>"
@@ -493,8 +497,6 @@ table_findings(FILE *f, const struct summary *s)
 		free(cut);
 	}
 	fprintf(f, "</tbody></table>\n");
-	if (s->nfindings == 0)
-		fprintf(f, "<p>No findings.</p>\n");
 }
 
 /* The corpus with each blob's cut coverage as a bar. */
