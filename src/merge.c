@@ -524,9 +524,9 @@ merge_verdict(struct merge_state *m)
 	    m->cfg->output : "");
 }
 
-/* Merges dirs into cfg->output. */
-struct summary *
-merge_dirs(const struct merge_config *cfg, char **dirs, size_t ndirs,
+/* One pass over dirs: reading only when cfg->output is NULL. */
+static struct summary *
+merge_pass(const struct merge_config *cfg, char **dirs, size_t ndirs,
     char **cause)
 {
 	struct merge_state	m = { .cfg = cfg, .s = summary_new() };
@@ -548,4 +548,23 @@ merge_dirs(const struct merge_config *cfg, char **dirs, size_t ndirs,
 		return NULL;
 	}
 	return m.s;
+}
+
+/* Merges dirs into cfg->output: a reading pass first, so that bad input
+ * leaves the output as it was. */
+struct summary *
+merge_dirs(const struct merge_config *cfg, char **dirs, size_t ndirs,
+    char **cause)
+{
+	struct merge_config	 check = *cfg;
+	struct summary		*s;
+
+	if (cfg->output == NULL)
+		return merge_pass(cfg, dirs, ndirs, cause);
+	check.output = NULL;
+	s = merge_pass(&check, dirs, ndirs, cause);
+	if (s == NULL)
+		return NULL;
+	summary_free(s);
+	return merge_pass(cfg, dirs, ndirs, cause);
 }

@@ -24,9 +24,10 @@ struct merge_config {
 	int		 fail_on_set;	/* ... if given; else the runs' own */
 };
 
-/* Merges dirs into cfg->output. Returns the model (exit_code set: 1 when a
- * failing finding is among them, else 0), or NULL with *cause naming the
- * directory or record and what is wrong. */
+/* Merges dirs into cfg->output; nothing is written when an input is bad.
+ * Returns the model (exit_code set: 1 when a failing finding is among
+ * them, else 0), or NULL with *cause naming the directory or record and
+ * what is wrong. */
 struct summary	*merge_dirs(const struct merge_config *cfg, char **dirs,
 		     size_t ndirs, char **cause);
 
