@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,14 @@ struct merge_count {
 	double	 at_s;
 };
 
+/* Names to indexes, by open addressing (records and blobs can be many). */
+struct strmap {
+	char	**keys;
+	size_t	 *vals;
+	size_t	  cap;		/* a power of two, or 0 */
+	size_t	  n;
+};
+
 struct merge_state {
 	const struct merge_config *cfg;
 	struct summary		*s;
@@ -33,13 +42,90 @@ struct merge_state {
 	size_t			 ncounts;
 	struct merge_count	*pending;	/* from the summary being read */
 	size_t			 npending;
-	char			**names;	/* record files merged already */
-	size_t			 nnames;
+	struct strmap		 count_of;	/* record name -> counts index */
+	struct strmap		 names;		/* record files merged already */
+	struct strmap		 blob_of;	/* blob name -> s->blobs index */
 	unsigned		 fail_on;	/* union of the runs' */
 	int			 fail_on_seen;
 	int			 seeds;		/* runs with a seed; -1 differ */
 	struct stat		 out_st;
 };
+
+/* FNV-1a of a string. */
+static size_t
+str_hash(const char *s)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)h;
+}
+
+/* The slot of key in m: where it is, or where it would go. */
+static size_t
+strmap_slot(const struct strmap *m, const char *key)
+{
+	size_t	i = str_hash(key) & (m->cap - 1);
+
+	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* The value of key, or NULL. */
+static size_t *
+strmap_find(const struct strmap *m, const char *key)
+{
+	size_t	i;
+
+	if (m->cap == 0)
+		return NULL;
+	i = strmap_slot(m, key);
+	return m->keys[i] != NULL ? &m->vals[i] : NULL;
+}
+
+/* Sets key to val (the map grows to stay at most half full). */
+static void
+strmap_put(struct strmap *m, const char *key, size_t val)
+{
+	size_t	i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct strmap	old = *m;
+
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->keys = xcalloc(m->cap, sizeof *m->keys);
+		m->vals = xcalloc(m->cap, sizeof *m->vals);
+		for (size_t j = 0; j < old.cap; j++) {
+			if (old.keys[j] == NULL)
+				continue;
+			i = strmap_slot(m, old.keys[j]);
+			m->keys[i] = old.keys[j];
+			m->vals[i] = old.vals[j];
+		}
+		free(old.keys);
+		free(old.vals);
+	}
+	i = strmap_slot(m, key);
+	if (m->keys[i] == NULL) {
+		m->keys[i] = xstrdup(key);
+		m->n++;
+	}
+	m->vals[i] = val;
+}
+
+/* Frees a map's contents. */
+static void
+strmap_free(struct strmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+}
 
 /* Adds a string to a list. */
 static void
@@ -215,16 +301,15 @@ merge_fold_blobs(struct merge_state *m, const struct summary *r)
 {
 	for (size_t i = 0; i < r->nblobs; i++) {
 		const struct summary_blob	*b = &r->blobs[i];
-		size_t				 j;
+		size_t				*j = strmap_find(&m->blob_of,
+						    b->name);
 
-		for (j = 0; j < m->s->nblobs; j++)
-			if (strcmp(m->s->blobs[j].name, b->name) == 0)
-				break;
-		if (j == m->s->nblobs)
+		if (j == NULL) {
+			strmap_put(&m->blob_of, b->name, m->s->nblobs);
 			summary_add_blob(m->s, b->name, b->size,
 			    b->cuts_possible, b->cuts_used);
-		else if (b->cuts_used > m->s->blobs[j].cuts_used)
-			m->s->blobs[j].cuts_used = b->cuts_used;
+		} else if (b->cuts_used > m->s->blobs[*j].cuts_used)
+			m->s->blobs[*j].cuts_used = b->cuts_used;
 	}
 }
 
@@ -261,6 +346,9 @@ merge_run_summary(struct merge_state *m, const char *dir, const char *name,
 			    m->npending, sizeof *m->counts);
 			memcpy(m->counts + m->ncounts, m->pending, m->npending *
 			    sizeof *m->pending);
+			for (size_t i = 0; i < m->npending; i++)
+				strmap_put(&m->count_of, m->pending[i].name,
+				    m->ncounts + i);
 			m->ncounts += m->npending;
 			m->npending = 0;
 		}
@@ -309,14 +397,11 @@ static void
 merge_entry(struct merge_state *m, const struct record *rec,
     const char *dir, const char *name, struct summary_finding *f)
 {
-	struct jbuf	b = { 0 };
+	struct jbuf	 b = { 0 };
+	const size_t	*ci = strmap_find(&m->count_of, name);
 
-	f->count = 1;
-	for (size_t i = 0; i < m->ncounts; i++)
-		if (strcmp(m->counts[i].name, name) == 0) {
-			f->count = m->counts[i].count;
-			f->at_s = m->counts[i].at_s;
-		}
+	f->count = ci != NULL ? m->counts[*ci].count : 1;
+	f->at_s = ci != NULL ? m->counts[*ci].at_s : 0;
 	f->detail = rec->detail;
 	f->phase = rec->phase;
 	f->seed = rec->seed;
@@ -353,7 +438,7 @@ merge_record(struct merge_state *m, const char *dir, const char *name,
 	size_t			 before = m->s->nfindings;
 	int			 rc = 0;
 
-	if (list_has(m->names, m->nnames, name)) {	/* the same file */
+	if (strmap_find(&m->names, name) != NULL) {	/* the same file */
 		free(path);
 		return 0;
 	}
@@ -368,7 +453,7 @@ merge_record(struct merge_state *m, const char *dir, const char *name,
 		rc = -1;
 		goto out;
 	}
-	list_add(&m->names, &m->nnames, name);
+	strmap_put(&m->names, name, 0);
 	merge_entry(m, rec, dir, name, &f);
 	if (summary_add(m->s, &f) != NULL && m->s->nfindings > before)
 		rc = merge_copy(path, m->cfg->output, name, cause);
@@ -540,9 +625,9 @@ merge_pass(const struct merge_config *cfg, char **dirs, size_t ndirs,
 		free(m.counts[i].name);
 	free(m.counts);
 	free(m.pending);
-	for (size_t i = 0; i < m.nnames; i++)
-		free(m.names[i]);
-	free(m.names);
+	strmap_free(&m.names);
+	strmap_free(&m.count_of);
+	strmap_free(&m.blob_of);
 	if (rc == -1) {
 		summary_free(m.s);
 		return NULL;
