@@ -133,12 +133,12 @@ run_model_add(struct run *r, const struct finding *f, const char *record)
 		.count = 1,
 		.run_id = r->sum->run_id,
 	};
+	struct summary_finding	*e;
 	char			*path = NULL, *cmd = NULL;
 
 	if (f->conn != NULL) {
 		m.blob = f->blob->name;
 		m.blob_size = f->blob->len;
-		sha256_hex(f->blob->data, f->blob->len, m.blob_sha256);
 		m.cut = f->plan->sizes;
 		m.ncut = f->frags_sent;
 		m.sent_bytes = f->bytes_sent;
@@ -146,13 +146,20 @@ run_model_add(struct run *r, const struct finding *f, const char *record)
 	}
 	m.key = summary_key(f->kind, f->conn != NULL ? f->blob->data : NULL,
 	    m.blob_size, m.cut, m.ncut, m.sent_bytes, m.early, f->detail);
+	e = summary_find(r->sum, f->kind, m.key);
+	if (e != NULL && e->reproduce != NULL && record == NULL) {
+		e->count++;		/* a repeat: nothing to add */
+		return;
+	}
 	if (record != NULL)
 		path = xasprintf("%s/%s", recorder_dir(r->rec), record);
 	if (f->conn != NULL || record != NULL)
 		cmd = run_reproduce(r, f->index, record);
 	m.record = path;
 	m.reproduce = cmd;
-	summary_add(r->sum, &m);
+	e = summary_add(r->sum, &m);
+	if (e != NULL && e->blob != NULL && e->blob_sha256[0] == '\0')
+		sha256_hex(f->blob->data, f->blob->len, e->blob_sha256);
 	free(path);
 	free(cmd);
 }

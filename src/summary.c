@@ -152,6 +152,18 @@ summary_grow(struct summary *s)
 		    s->findings[i].kind)] = i + 1;
 }
 
+/* The finding of kind with identity key, or NULL. */
+struct summary_finding *
+summary_find(struct summary *s, enum finding_kind kind, uint64_t key)
+{
+	size_t	slot;
+
+	if (s->table == NULL)
+		return NULL;
+	slot = summary_slot(s, key, kind);
+	return s->table[slot] != 0 ? &s->findings[s->table[slot] - 1] : NULL;
+}
+
 /* Adds a finding, or counts it. */
 struct summary_finding *
 summary_add(struct summary *s, const struct summary_finding *in)

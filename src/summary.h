@@ -87,6 +87,10 @@ uint64_t	 summary_key(enum finding_kind kind, const unsigned char *data,
 		     size_t len, const uint32_t *cut, uint32_t ncut,
 		     size_t sent_bytes, int early, const char *detail);
 
+/* The finding of kind with identity key, or NULL. */
+struct summary_finding *summary_find(struct summary *s, enum finding_kind kind,
+		     uint64_t key);
+
 /* Adds a finding (copied; f->key must be set). A known one only adds its
  * count and fills in a record or reproduce command it lacked. Returns the
  * entry, or NULL when the model is full (counted in over_cap). */
