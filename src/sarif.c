@@ -84,12 +84,15 @@ rules_json(const struct summary *s)
 
 	for (int k = 0; k < FINDING__COUNT; k++) {
 		const char	*id = finding_kind_name((enum finding_kind)k);
+		const char	*title = rules[k].title ? rules[k].title : id;
+		const char	*help = rules[k].help ? rules[k].help :
+				    "A finding of stutterfuzz.";
 
 		json_array_append_new(a, json_pack("{s:s,s:s,s:{s:s},s:{s:s},"
 		    "s:{s:s},s:{s:s},s:{s:[s,s]}}", "id", id, "name", id,
-		    "shortDescription", "text", rules[k].title,
-		    "fullDescription", "text", rules[k].help,
-		    "help", "text", rules[k].help,
+		    "shortDescription", "text", title,
+		    "fullDescription", "text", help,
+		    "help", "text", help,
 		    "defaultConfiguration", "level",
 		    summary_fails(s, (enum finding_kind)k) ? "error" : "warning",
 		    "properties", "tags", "robustness", "stutterfuzz"));
