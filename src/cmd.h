@@ -1,20 +1,27 @@
 /*
- * Subcommands (stutterfuzz NAME ...): each lives in src/cmd_NAME.c with one
- * entry that gets argv from NAME on and returns the exit status. Like
- * main.c they are wiring: they print and choose exit codes.
+ * Subcommands. main() dispatches on argv[1]; each subcommand other than the
+ * main run lives in src/cmd_NAME.c with one entry point, called with argv[0]
+ * being the subcommand's name. Like main.c, a cmd_*.c is wiring: it may
+ * print and chooses the exit code (0 clean, 1 findings, 2 usage, 3 runtime).
  */
 #ifndef STUTTERFUZZ_CMD_H
 #define STUTTERFUZZ_CMD_H
 
+#define EXIT_CLEAN	0
+#define EXIT_FINDINGS	1
+#define EXIT_USAGE	2
+#define EXIT_RUNTIME	3
+
 struct output_paths;
 struct summary;
 
-#define CMD_EXIT_CLEAN		0
-#define CMD_EXIT_FINDINGS	1
-#define CMD_EXIT_USAGE		2
-#define CMD_EXIT_RUNTIME	3
+/* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
+int	cmd_replay(int argc, char **argv);
 
+/* stutterfuzz merge --output=DIR DIR...: unite findings directories. */
 int	cmd_merge(int argc, char **argv);
+
+/* stutterfuzz report DIR --output=FILE.html: one page about a findings dir. */
 int	cmd_report(int argc, char **argv);
 
 /* Writes every output of p (and GitHub's, from the environment) from a

@@ -50,7 +50,7 @@ merge_usage_error(const char *what)
 {
 	fprintf(stderr, "stutterfuzz merge: %s (see stutterfuzz merge "
 	    "--help)\n", what);
-	return CMD_EXIT_USAGE;
+	return EXIT_USAGE;
 }
 
 /* Parses merge's options into cfg and p; returns -1 (and *status) to stop. */
@@ -90,7 +90,7 @@ merge_parse(int argc, char **argv, struct merge_config *cfg,
 			break;
 		case 'h':
 			fputs(merge_usage, stdout);
-			*status = CMD_EXIT_CLEAN;
+			*status = EXIT_CLEAN;
 			return -1;
 		default:
 			*status = merge_usage_error("unknown option");
@@ -150,7 +150,7 @@ cmd_merge(int argc, char **argv)
 	struct output_paths	 p = { 0 };
 	struct summary		*s;
 	char			*cause = NULL, *keep;
-	int			 status = CMD_EXIT_USAGE;
+	int			 status = EXIT_USAGE;
 
 	if (merge_parse(argc, argv, &cfg, &p, &status) == -1)
 		return status;
@@ -158,14 +158,14 @@ cmd_merge(int argc, char **argv)
 	if (s == NULL) {
 		fprintf(stderr, "stutterfuzz merge: %s\n", cause);
 		free(cause);
-		return CMD_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	keep = xasprintf("%s/%s", cfg.output, MERGE_SUMMARY);
 	p.path[OUTPUT_KEEP] = keep;
 	merge_print(s, (size_t)(argc - optind));
 	status = s->exit_code;
 	if (cmd_write_outputs(s, &p) > 0)
-		status = CMD_EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
 	free(keep);
 	summary_free(s);
 	return status;

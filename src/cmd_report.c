@@ -26,7 +26,7 @@ report_usage_error(const char *what)
 {
 	fprintf(stderr, "stutterfuzz report: %s (see stutterfuzz report "
 	    "--help)\n", what);
-	return CMD_EXIT_USAGE;
+	return EXIT_USAGE;
 }
 
 /* stutterfuzz report: one HTML page about a findings directory. */
@@ -47,7 +47,7 @@ cmd_report(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(report_usage, stdout);
-			return CMD_EXIT_CLEAN;
+			return EXIT_CLEAN;
 		default:
 			return report_usage_error("unknown option");
 		}
@@ -60,13 +60,13 @@ cmd_report(int argc, char **argv)
 	if (r == NULL) {
 		fprintf(stderr, "stutterfuzz report: %s\n", cause);
 		free(cause);
-		return CMD_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
-	status = CMD_EXIT_CLEAN;
+	status = EXIT_CLEAN;
 	if (report_write(r, argv[optind], out, &cause) == -1) {
 		fprintf(stderr, "stutterfuzz report: %s\n", cause);
 		free(cause);
-		status = CMD_EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
 	} else {
 		fprintf(stderr, "Report: %s (%zu run%s, %zu distinct finding%s, "
 		    "%zu blob%s)\n", out, r->sum->nruns, r->sum->nruns == 1 ?

@@ -278,10 +278,12 @@ kinds_json(unsigned mask)
 static json_t *
 totals_json(const struct summary *s)
 {
-	char	*text = summary_totals_text(s);
-	json_t	*t = json_loads(text, 0, NULL);
+	struct stats		zero = { 0 };
+	struct stats_rates	rates;
+	json_t			*t;
 
-	free(text);
+	stats_rates(&s->totals, &zero, s->seconds, &rates);
+	t = stats_json(&s->totals, &rates);
 	return t != NULL ? t : json_object();
 }
 

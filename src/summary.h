@@ -117,9 +117,6 @@ char		*summary_cut_text(const struct summary_finding *f);
 /* A display form of s that is valid UTF-8 (bad bytes as \xNN). Allocated. */
 char		*summary_text(const char *s);
 
-/* The totals as one JSON object, formatted by stats (allocated). */
-char		*summary_totals_text(const struct summary *s);
-
 /* Formats the model as the --summary JSON text (allocated, ends in a
  * newline). */
 char		*summary_json(const struct summary *s);

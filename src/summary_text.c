@@ -84,16 +84,3 @@ summary_text(const char *s)
 		return xstrdup("");
 	return b.s;
 }
-
-/* The totals as the live statistics' JSON object (stats.c's format). */
-char *
-summary_totals_text(const struct summary *s)
-{
-	struct stats		zero = { 0 };
-	struct stats_rates	rates;
-	struct jbuf		b = { 0 };
-
-	stats_rates(&s->totals, &zero, s->seconds, &rates);
-	stats_format_json(&b, &s->totals, &rates);
-	return b.s != NULL ? b.s : xstrdup("{}");
-}
