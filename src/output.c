@@ -41,36 +41,29 @@ output_from_env(struct output_paths *p)
 		p->path[OUTPUT_STEP_SUMMARY] = step;
 }
 
-/* Writes one output. */
+/* Writes one output (util's output files: the same messages as every
+ * output file of a run). */
 int
 output_write(const struct summary *s, enum output_kind k, const char *path,
     char **cause)
 {
-	char	*text = outputs[k].render(s);
-	size_t	 len = strlen(text);
-	FILE	*f = fopen(path, outputs[k].append ? "ae" : "we");
-	int	 ok, saved = 0;
+	const char	*what = outputs[k].name;
+	char		*text;
+	FILE		*f;
 
-	if (f == NULL) {
-		*cause = xasprintf("%s %s: %s", outputs[k].name, path,
-		    strerror(errno));
-		free(text);
+	if (outputs[k].append) {
+		f = fopen(path, "ae");
+		if (f == NULL) {
+			*cause = xasprintf("%s %s: %s", what, path,
+			    strerror(errno));
+			return -1;
+		}
+	} else if ((f = util_output_open(what, path, cause)) == NULL)
 		return -1;
-	}
-	ok = fwrite(text, 1, len, f) == len;
-	if (!ok)
-		saved = errno;
-	if (fclose(f) != 0 && ok) {
-		ok = 0;
-		saved = errno;
-	}
+	text = outputs[k].render(s);
+	fputs(text, f);
 	free(text);
-	if (!ok) {
-		*cause = xasprintf("%s %s: %s", outputs[k].name, path,
-		    strerror(saved ? saved : EIO));
-		return -1;
-	}
-	return 0;
+	return util_output_close(f, what, path, 0, cause);
 }
 
 /* The GitHub annotations when running in GitHub Actions. */

@@ -67,6 +67,23 @@ t_ci_junit_sarif() {
 	pass "$name ($distinct distinct)"
 }
 
+# --- output files: checked before the run, write errors at the end -----------------
+t_ci_output_errors() {
+	local opt name
+	start_server record --no-data
+	for opt in --junit --sarif; do
+		name="$opt=/dev/full: the write error is reported, exit 3"
+		sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --rounds=2 "$opt=/dev/full"
+		expect_rc "$name" 3 && expect_err "$name" "^stutterfuzz: $opt /dev/full: write failed: No space left on device" &&
+			pass "$name"
+		name="$opt in a missing directory: exit 2 before the run"
+		sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --rounds=2 "$opt=$TMP/no/such/dir/x"
+		expect_rc "$name" 2 && expect_err "$name" "^stutterfuzz: $opt $TMP/no/such/dir/x: " &&
+			! grep -q '^Summary:' "$TMP/err" && pass "$name"
+	done
+	stop_server
+}
+
 # --- the findings dir keeps stats lines and the summary ----------------------------
 t_ci_findings_dir() {
 	local name="--findings-dir keeps JSON stats lines (text stats format) and the summary"
@@ -246,5 +263,5 @@ t_ci_examples() {
 	pass "$name"
 }
 
-register t_ci_junit_sarif t_ci_findings_dir t_ci_merge t_ci_merge_bad t_ci_report \
+register t_ci_junit_sarif t_ci_output_errors t_ci_findings_dir t_ci_merge t_ci_merge_bad t_ci_report \
 	t_ci_github t_ci_examples
