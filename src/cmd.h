@@ -12,11 +12,14 @@
 #define EXIT_USAGE	2
 #define EXIT_RUNTIME	3
 
+struct options;
 struct output_paths;
 struct summary;
 
 /* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
 int	cmd_replay(int argc, char **argv);
+/* The same, with the options parsed (--replay=RECORD). */
+int	cmd_replay_options(struct options *o);
 
 /* stutterfuzz merge --output=DIR DIR...: unite findings directories. */
 int	cmd_merge(int argc, char **argv);
