@@ -586,6 +586,7 @@ report_write(const struct report *r, const char *dir, const char *path,
 {
 	FILE	*f = fopen(path, "we");
 	double	 xmax = report_xmax(r);
+	size_t	 points = 0;
 	int	 bad;
 
 	if (f == NULL) {
@@ -597,8 +598,11 @@ report_write(const struct report *r, const char *dir, const char *path,
 	plot_rates(f, r, xmax);
 	fprintf(f, "<h2>Boundary fidelity and cut coverage over time</h2>\n");
 	plot_fidelity(f, r, xmax);
-	if (r->nseries == 0)
-		fprintf(f, "<p>No statistics lines in this directory.</p>\n");
+	for (size_t i = 0; i < r->nseries; i++)
+		points += r->series[i].n;
+	if (points == 0)
+		fprintf(f, "<p>No statistics lines in this directory (a run "
+		    "writes one per --stats-interval).</p>\n");
 	fprintf(f, "<h2>Findings on the timeline</h2>\n");
 	plot_timeline(f, r->sum, xmax);
 	fprintf(f, "<h2>Findings</h2>\n");
