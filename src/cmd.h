@@ -20,6 +20,9 @@ struct summary;
 int	cmd_replay(int argc, char **argv);
 /* The same, with the options parsed (--replay=RECORD). */
 int	cmd_replay_options(struct options *o);
+/* stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]: shrink
+ * a record to the connections, cuts and bytes its fault needs. */
+int	cmd_minimize(int argc, char **argv);
 
 /* stutterfuzz merge --output=DIR DIR...: unite findings directories. */
 int	cmd_merge(int argc, char **argv);

@@ -694,6 +694,7 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "merge", cmd_merge },
 	{ "report", cmd_report },
+	{ "minimize", cmd_minimize },
 };
 
 int

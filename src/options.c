@@ -168,6 +168,7 @@ static const char usage_text[] =
 "       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
 "       stutterfuzz merge --output=DIR [--junit=FILE] [--sarif=FILE] DIR...\n"
 "       stutterfuzz report DIR --output=FILE.html\n"
+"       stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
 "\n"
