@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "cmd.h"
 #include "corpus.h"
 #include "engine.h"
 #include "finding.h"
@@ -1057,6 +1058,8 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	int		 status;
 
+	if (argc > 1 && strcmp(argv[1], "proxy") == 0)
+		return cmd_proxy(argc - 1, argv + 1);
 	options_defaults(&opt);
 	if (options_parse(&opt, argc, argv, &cause) == -1) {
 		status = usage_error(cause);
