@@ -653,6 +653,10 @@ sess_client_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	if (rc == 1)
 		s->up_eof = 1;
+	/* Forward at once: a write event only when the server is full. */
+	if (s->connected && !s->p->cfg.cut && s->up.len > 0 &&
+	    sess_send_plain(s) == -1)
+		return;
 	sess_update(s);
 }
 
@@ -677,6 +681,8 @@ sess_server_readable(evutil_socket_t fd, short what, void *arg)
 			s->p->st.server_first++;
 		}
 	}
+	if (s->down.len > 0 && sess_send_down(s) == -1)
+		return;
 	sess_update(s);
 }
 
