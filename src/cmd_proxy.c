@@ -186,6 +186,7 @@ struct prun {
 	int			 ready;		/* the proxy accepts */
 	int			 tty;
 	int			 line_open;
+	struct event		*ev[4];		/* signals, duration, stats */
 };
 
 /* Parses a pacing name (cycle is the main run's only). */
@@ -968,16 +969,12 @@ prun_base(void)
 	return base;
 }
 
-/* Runs the loop with signals, --duration and statistics. */
+/* Runs the loop with signals, --duration and statistics. The events stay
+ * until prun_free: a second signal (timeout(1) sends one to the child and
+ * one to its group) must not find the default action back in place. */
 static int
 prun_loop(struct prun *r)
 {
-	struct event	*ev[4] = {
-		evsignal_new(r->base, SIGINT, prun_stop_cb, r),
-		evsignal_new(r->base, SIGTERM, prun_stop_cb, r),
-		evtimer_new(r->base, prun_stop_cb, r),
-		event_new(r->base, -1, EV_PERSIST, prun_stats_cb, r),
-	};
 	struct timeval	 dur = {
 		.tv_sec = (time_t)(r->o->duration_ms / 1000),
 		.tv_usec = (suseconds_t)(r->o->duration_ms % 1000) * 1000,
@@ -985,21 +982,21 @@ prun_loop(struct prun *r)
 		.tv_sec = (time_t)(r->o->stats_interval_ms / 1000),
 		.tv_usec = (suseconds_t)(r->o->stats_interval_ms % 1000) * 1000,
 	};
-	int		 rc = -1;
 
-	if (ev[0] && ev[1] && ev[2] && ev[3]) {
-		event_add(ev[0], NULL);
-		event_add(ev[1], NULL);
-		if (r->o->duration_ms != 0)
-			event_add(ev[2], &dur);
-		event_add(ev[3], &iv);
-		rc = event_base_dispatch(r->base);
-	}
+	r->ev[0] = evsignal_new(r->base, SIGINT, prun_stop_cb, r);
+	r->ev[1] = evsignal_new(r->base, SIGTERM, prun_stop_cb, r);
+	r->ev[2] = evtimer_new(r->base, prun_stop_cb, r);
+	r->ev[3] = event_new(r->base, -1, EV_PERSIST, prun_stats_cb, r);
 	for (int i = 0; i < 4; i++) {
-		if (ev[i] != NULL)
-			event_free(ev[i]);
+		if (r->ev[i] == NULL)
+			return -1;
 	}
-	return rc;
+	event_add(r->ev[0], NULL);
+	event_add(r->ev[1], NULL);
+	if (r->o->duration_ms != 0)
+		event_add(r->ev[2], &dur);
+	event_add(r->ev[3], &iv);
+	return event_base_dispatch(r->base);
 }
 
 /* Frees what a run made. */
@@ -1008,6 +1005,10 @@ prun_free(struct prun *r)
 {
 	proxy_free(r->proxy);
 	target_free(r->proc);
+	for (int i = 0; i < 4; i++) {
+		if (r->ev[i] != NULL)
+			event_free(r->ev[i]);
+	}
 	if (r->base != NULL)
 		event_base_free(r->base);
 	if (r->trace != NULL)
@@ -1086,5 +1087,10 @@ cmd_proxy(int argc, char **argv)
 out:
 	free(cause);
 	prun_free(&r);
+	/* The summary is out and the target gone: a late second signal
+	 * (timeout(1) signals the child, then its group) must not turn the
+	 * exit status into a death by signal while exit handlers run. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	return status;
 }

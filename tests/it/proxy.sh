@@ -11,7 +11,7 @@ EPORT=
 # stderr to $TMP/perr; sets PROXY_PID and PPORT once it listens.
 start_proxy() {
 	rm -f "$TMP/perr"
-	timeout -k 5 60 "$SF" proxy --listen=127.0.0.1:0 -q "$@" 2>"$TMP/perr" &
+	timeout -k 5 90 ${PROXY_WRAP:-} "$SF" proxy --listen=127.0.0.1:0 -q "$@" 2>"$TMP/perr" &
 	PROXY_PID=$!
 	PPORT=$($PYC listen-port "$TMP/perr") || { cat "$TMP/perr"; PPORT=; }
 }
@@ -263,6 +263,34 @@ t_proxy_supervised() {
 	pass "$name"
 }
 
+# --- the proxy itself under valgrind (ASan/UBSan in a SANITIZE=1 build) -------
+t_proxy_memcheck() {
+	local name="proxy under valgrind: no errors, no leaks (forwarding, cut, record, trace)"
+	local PROXY_WRAP=
+	if [ "${SANITIZE:-}" = 1 ]; then
+		name="proxy under ASan/UBSan: no reports"
+	elif command -v valgrind >/dev/null 2>&1; then
+		PROXY_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible"
+	else
+		echo "SKIP: $name (valgrind not installed)"
+		return
+	fi
+	proxy_samples
+	start_answerer echo
+	mkdir -p "$TMP/px/vg"
+	start_proxy --to=127.0.0.1:"$EPORT" --cut --record="$TMP/px/vgrec" --answers \
+		--trace="$TMP/px/vgtrace" --findings-dir="$TMP/px/vgf"
+	local out
+	out=$($PYC many 127.0.0.1 "$PPORT" 20 "$TMP/px/vg" "$TMP/px"/r1 "$TMP/px"/r2 "$TMP/px"/r3)
+	stop_proxy
+	stop_answerer
+	[ "$out" = "20 answered" ] || { fail "$name" "$out"; return; }
+	expect_rc "$name" 0 || return
+	grep -q 'Sanitizer\|runtime error' "$TMP/err" && { fail "$name" "$(head -5 "$TMP/err")"; return; }
+	cmp -s "$TMP/px/r3" "$TMP/px/vg/2" || { fail "$name" "echo through --cut differs"; return; }
+	pass "$name"
+}
+
 # --- bad input: one line, exit 2 ----------------------------------------------
 t_proxy_bad_input() {
 	local name="proxy bad input: address in use, unresolvable --to, --to = --listen; one line, exit 2"
@@ -292,4 +320,4 @@ t_proxy_bad_input() {
 
 register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_half_close \
 	t_proxy_reset t_proxy_cut t_proxy_cut_crash t_proxy_supervised \
-	t_proxy_bad_input
+	t_proxy_memcheck t_proxy_bad_input
