@@ -11,7 +11,7 @@ EPORT=
 # stderr to $TMP/perr; sets PROXY_PID and PPORT once it listens.
 start_proxy() {
 	rm -f "$TMP/perr"
-	timeout -k 5 90 ${PROXY_WRAP:-} "$SF" proxy --listen=127.0.0.1:0 -q "$@" 2>"$TMP/perr" &
+	timeout -k 30 90 ${PROXY_WRAP:-} "$SF" proxy --listen=127.0.0.1:0 -q "$@" 2>"$TMP/perr" &
 	PROXY_PID=$!
 	PPORT=$($PYC listen-port "$TMP/perr") || { cat "$TMP/perr"; PPORT=; }
 }
