@@ -11,6 +11,9 @@
   many HOST PORT N OUTDIR FILE...
                           N connections at once, connection i sends file
                           i mod len(FILE) and keeps the answer in OUTDIR/i
+  push HOST PORT BYTES SECONDS
+                          sends up to BYTES for at most SECONDS without
+                          reading, prints how many bytes the socket took
   listen-port ERRFILE     waits (bounded) for the proxy's "Proxy listening
                           on ADDR:PORT" line and prints PORT
   trace-vs-log TRACE LOG  each connection's read sizes in the test server's
@@ -139,6 +142,21 @@ def cmd_many(host, port, n, outdir, files):
     print("%d answered" % n)
 
 
+def cmd_push(host, port, total, seconds):
+    s = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    s.setblocking(False)
+    chunk = b"p" * 65536
+    sent = 0
+    deadline = time.time() + seconds
+    while sent < total and time.time() < deadline:
+        try:
+            sent += s.send(chunk[:min(len(chunk), total - sent)])
+        except BlockingIOError:
+            time.sleep(0.01)
+    print(sent)
+    s.close()
+
+
 def cmd_listen_port(errfile):
     deadline = time.time() + TIMEOUT
     while time.time() < deadline:
@@ -192,6 +210,8 @@ def main():
         cmd_send(a[1], a[2], a[3], a[4], shut)
     elif a[0] == "many":
         cmd_many(a[1], a[2], int(a[3]), a[4], a[5:])
+    elif a[0] == "push":
+        cmd_push(a[1], a[2], int(a[3]), float(a[4]))
     elif a[0] == "listen-port":
         cmd_listen_port(a[1])
     elif a[0] == "trace-vs-log":

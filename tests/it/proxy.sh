@@ -131,6 +131,43 @@ t_proxy_answers() {
 	pass "$name"
 }
 
+# --- IPv6 toward the server; --duration ends it with a summary --------------
+t_proxy_v6_duration() {
+	local name="proxy: IPv6 toward the server; --duration ends it cleanly"
+	proxy_samples
+	start_answerer echo ::1
+	[ -n "$EPORT" ] || { fail "$name" "no IPv6 answerer"; return; }
+	start_proxy --to="[::1]:$EPORT" --duration=2s
+	local how
+	how=$($PYC send 127.0.0.1 "$PPORT" "$TMP/px/r3" "$TMP/px/ans")
+	wait "$PROXY_PID"
+	RC=$?
+	PROXY_PID=
+	cp "$TMP/perr" "$TMP/err"
+	stop_answerer
+	[ "$how" = eof ] || { fail "$name" "client: $how"; return; }
+	cmp -s "$TMP/px/r3" "$TMP/px/ans" || { fail "$name" "echo over IPv6 differs"; return; }
+	expect_rc "$name" 0 || return
+	expect_err "$name" "forwarding to \[::1\]:$EPORT" || return
+	expect_err "$name" "stopped: duration" || return
+	pass "$name"
+}
+
+# --- bounded buffering: a server that does not read stops the client ---------
+t_proxy_backpressure() {
+	local name="proxy: a server that never reads slows the client (bounded buffers)"
+	start_server no-read
+	start_proxy --to=127.0.0.1:"$PORT" --buffer=65536
+	local sent
+	# 256 MiB would all go through if the proxy buffered without bound.
+	sent=$($PYC push 127.0.0.1 "$PPORT" 268435456 2)
+	stop_proxy
+	stop_server
+	expect_rc "$name" 0 || return
+	[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" -lt 268435456 ] || { fail "$name" "the client sent $sent bytes"; return; }
+	pass "$name (the client got $sent bytes in before it was held)"
+}
+
 # --- half-close and the server closing first ---------------------------------
 t_proxy_half_close() {
 	local name="proxy: client half-close reaches the server; the server closing first reaches the client"
@@ -318,6 +355,7 @@ t_proxy_bad_input() {
 	pass "$name"
 }
 
-register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_half_close \
+register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
+	t_proxy_backpressure t_proxy_half_close \
 	t_proxy_reset t_proxy_cut t_proxy_cut_crash t_proxy_supervised \
 	t_proxy_memcheck t_proxy_bad_input
