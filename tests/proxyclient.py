@@ -5,6 +5,10 @@
                           echo: echo every byte; at EOF close
                           answer-close: read a line, answer it, close first
                           reset: read something, then reset the connection
+                          ends: read to EOF or reset, and append "eof N" or
+                          "reset N" (N bytes read) to PORTFILE.ends
+  abort HOST PORT FILE    send FILE, wait for it to be taken, then reset
+                          the connection (SO_LINGER 0 and close)
   send HOST PORT FILE OUT send FILE whole (one sendall), half-close unless
                           --no-shut, read until EOF into OUT; prints
                           "eof", "reset" (ECONNRESET) or "timeout"
@@ -21,11 +25,13 @@
                           for the same bytes; prints "N matched"
 Every wait is bounded; only loopback addresses are used.
 """
+import fcntl
 import hashlib
 import os
 import re
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -55,6 +61,18 @@ def serve(mode, port_file, host="127.0.0.1"):
                     line = buf.split(b"\n", 1)[0]
                     s.sendall(b"ANSWER " + hashlib.sha256(line).hexdigest()
                               .encode() + b"\n")
+                elif mode == "ends":
+                    n, how = 0, "eof"
+                    try:
+                        while True:
+                            d = s.recv(65536)
+                            if not d:
+                                break
+                            n += len(d)
+                    except ConnectionResetError:
+                        how = "reset"
+                    with open(port_file + ".ends", "a") as f:
+                        f.write("%s %d\n" % (how, n))
                 elif mode == "reset":
                     s.recv(65536)
                     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -142,6 +160,26 @@ def cmd_many(host, port, n, outdir, files):
     print("%d answered" % n)
 
 
+def cmd_abort(host, port, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    s = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    s.sendall(data)
+    # Until the peer acknowledged everything (nothing left in the send
+    # queue), bounded; then the reset.
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        outq = struct.unpack("i", fcntl.ioctl(s.fileno(), 0x5411,
+                                              b"\0\0\0\0"))[0]
+        if outq == 0:
+            break
+        time.sleep(0.01)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                 struct.pack("ii", 1, 0))
+    s.close()
+    print("aborted")
+
+
 def cmd_push(host, port, total, seconds):
     s = socket.create_connection((host, int(port)), timeout=TIMEOUT)
     s.setblocking(False)
@@ -210,6 +248,8 @@ def main():
         cmd_send(a[1], a[2], a[3], a[4], shut)
     elif a[0] == "many":
         cmd_many(a[1], a[2], int(a[3]), a[4], a[5:])
+    elif a[0] == "abort":
+        cmd_abort(a[1], a[2], a[3])
     elif a[0] == "push":
         cmd_push(a[1], a[2], int(a[3]), float(a[4]))
     elif a[0] == "listen-port":

@@ -212,6 +212,24 @@ t_proxy_reset() {
 	expect_rc "$name" 0 || return
 	expect_err "$name" "^finding: reset conn=0 .*error=Connection reset by peer" || return
 	pass "$name"
+
+	name="proxy: a client's reset reaches the server as a reset"
+	start_answerer ends
+	start_proxy --to=127.0.0.1:"$EPORT"
+	$PYC abort 127.0.0.1 "$PPORT" "$TMP/px/r3" >/dev/null
+	$PYC send 127.0.0.1 "$PPORT" "$TMP/px/r1" "$TMP/px/ans" >/dev/null
+	for _ in $(seq 200); do
+		[ "$(wc -l <"$TMP/eport.ends" 2>/dev/null)" = 2 ] && break
+		sleep 0.05
+	done
+	stop_proxy
+	stop_answerer
+	expect_rc "$name" 0 || return
+	# The aborted client's bytes (up to 5000), then its reset; the other
+	# client's whole request and an EOF.
+	grep -qE "^reset [0-9]+$" "$TMP/eport.ends" && grep -qx "eof $(wc -c <"$TMP/px/r1")" "$TMP/eport.ends" ||
+		{ fail "$name" "the server saw: $(tr '\n' ';' <"$TMP/eport.ends")"; return; }
+	pass "$name"
 }
 
 # --- --cut: the server reads every stream in the proxy's pieces --------------
@@ -237,6 +255,23 @@ t_proxy_cut() {
 	out=$($PYC trace-vs-log "$TMP/px/trace" "$TMP/server.log") || { fail "$name" "$out"; return; }
 	[ "$out" = "4 matched" ] || { fail "$name" "$out"; return; }
 	expect_err "$name" "fidelity=1.000" || return
+	pass "$name ($reads reads)"
+
+	name="proxy --cut --pace=ack: streams arrive whole and cut, byte for byte"
+	start_server record
+	start_proxy --to=127.0.0.1:"$PORT" --cut --pace=ack --seed=5 --split=small
+	for f in r1 r2 r3; do
+		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
+	done
+	stop_proxy
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_err "$name" "pace=ack" || return
+	for f in r1 r2 r3; do
+		grep -q " data $(hex "$TMP/px/$f")\$" "$TMP/server.log" || { fail "$name" "$f did not arrive whole"; return; }
+	done
+	reads=$(awk '/^conn /{n += $6} END {print n}' "$TMP/server.log")
+	[ "$reads" -ge 6 ] || { fail "$name" "only $reads reads for 3 streams"; return; }
 	pass "$name ($reads reads)"
 }
 
