@@ -35,6 +35,7 @@
 #define READ_POLL_MAX_US 5000	/* ... backing off to this */
 #define LOOKUP_LOST_US	20000	/* a lookup unanswered by then is asked again */
 #define DIAG_BLIND	64	/* replies all "not found": sock_diag is blind */
+#define DIAG_GEN_MASK	4095	/* generation bits a diag reply carries */
 
 /* A bounded buffer of one direction: bytes read from one side, not yet
  * written to the other. */
@@ -1161,8 +1162,9 @@ proxy_diag_reply(void *arg, const struct diag_reply *r)
 
 	p->diag_replies++;
 	p->diag_found += (uint64_t)r->found;
+	/* Replies carry the low 12 bits of the generation (diag.c). */
 	if (r->slot < p->cfg.max_conns && (s = p->slots[r->slot]) != NULL &&
-	    s->gen == r->gen)
+	    (s->gen & DIAG_GEN_MASK) == r->gen)
 		sess_diag(s, r);
 	if (p->pace == PACE_READ && p->diag_found == 0 &&
 	    p->diag_replies >= DIAG_BLIND) {

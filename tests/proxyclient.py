@@ -7,6 +7,8 @@
                           reset: read something, then reset the connection
                           ends: read to EOF or reset, and append "eof N" or
                           "reset N" (N bytes read) to PORTFILE.ends
+  seq HOST PORT N FILE    N connections one after the other, each sending
+                          FILE whole and reading to EOF; prints "N done"
   abort HOST PORT FILE    send FILE, wait for it to be taken, then reset
                           the connection (SO_LINGER 0 and close)
   send HOST PORT FILE OUT send FILE whole (one sendall), half-close unless
@@ -160,6 +162,16 @@ def cmd_many(host, port, n, outdir, files):
     print("%d answered" % n)
 
 
+def cmd_seq(host, port, n, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    for i in range(n):
+        _, how = send_one(host, int(port), data)
+        if how != "eof":
+            sys.exit("connection %d: %s" % (i, how))
+    print("%d done" % n)
+
+
 def cmd_abort(host, port, path):
     with open(path, "rb") as f:
         data = f.read()
@@ -248,6 +260,8 @@ def main():
         cmd_send(a[1], a[2], a[3], a[4], shut)
     elif a[0] == "many":
         cmd_many(a[1], a[2], int(a[3]), a[4], a[5:])
+    elif a[0] == "seq":
+        cmd_seq(a[1], a[2], int(a[3]), a[4])
     elif a[0] == "abort":
         cmd_abort(a[1], a[2], a[3])
     elif a[0] == "push":

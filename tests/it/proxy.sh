@@ -275,6 +275,24 @@ t_proxy_cut() {
 	pass "$name ($reads reads)"
 }
 
+# --- --cut: one slot used more than 4096 times (generations wrap in lookups) -
+t_proxy_cut_slot_reuse() {
+	local name="proxy --cut --max-conns=1: 4200 connections through one slot stay paced"
+	mkdir -p "$TMP/px"
+	printf 'PING x\r\n' >"$TMP/px/ping"
+	start_server record --no-data
+	start_proxy --to=127.0.0.1:"$PORT" --cut --split=bytewise --max-conns=1 --hang-timeout=5s
+	local out
+	out=$($PYC seq 127.0.0.1 "$PPORT" 4200 "$TMP/px/ping")
+	stop_proxy
+	stop_server
+	expect_rc "$name" 0 || return
+	[ "$out" = "4200 done" ] || { fail "$name" "$out"; return; }
+	expect_err "$name" "accepted=4200 " || return
+	expect_err "$name" "fragments=33600 .*fid_ok=33600 fidelity=1.000" || return
+	pass "$name"
+}
+
 # --- --cut brings down a server whose bug needs a cut; replay reproduces -----
 t_proxy_cut_crash() {
 	local name="proxy --cut: whole requests crash a split-sensitive server; replay reproduces"
@@ -392,5 +410,5 @@ t_proxy_bad_input() {
 
 register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_backpressure t_proxy_half_close \
-	t_proxy_reset t_proxy_cut t_proxy_cut_crash t_proxy_supervised \
+	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_crash t_proxy_supervised \
 	t_proxy_memcheck t_proxy_bad_input
