@@ -809,6 +809,20 @@ sess_ready(struct sess *s)
 	sess_cut_send(s);
 }
 
+/* Has the last piece stayed unread for the hang timeout? Then it is a
+ * hang finding, and the connection is over: returns 1. */
+static int
+sess_hung(struct sess *s)
+{
+	struct proxy	*p = s->p;
+
+	if (p->cfg.hang_timeout_ms == 0 || util_now_us() - s->t_last_us <
+	    p->cfg.hang_timeout_ms * 1000)
+		return 0;
+	sess_server_failed(s, ETIMEDOUT, "send");
+	return 1;
+}
+
 /* Not read yet: maybe a hang; else check again after a backoff. */
 static void
 sess_not_ready(struct sess *s, uint64_t first, uint64_t max)
@@ -817,11 +831,8 @@ sess_not_ready(struct sess *s, uint64_t first, uint64_t max)
 	uint64_t	 wait = first;
 
 	p->st.s.not_ready++;
-	if (p->cfg.hang_timeout_ms != 0 && util_now_us() - s->t_last_us >=
-	    p->cfg.hang_timeout_ms * 1000) {
-		sess_server_failed(s, ETIMEDOUT, "send");
+	if (sess_hung(s))
 		return;
-	}
 	for (unsigned i = 0; i < s->polls && wait < max; i++)
 		wait *= 2;
 	s->polls++;
@@ -869,7 +880,7 @@ sess_timer(evutil_socket_t fd, short what, void *arg)
 		sess_connect_failed(s, ETIMEDOUT);
 		return;
 	}
-	if (s->pacing) {
+	if (s->pacing && !sess_hung(s)) {
 		s->diag_out = 0;	/* a lost lookup is asked again */
 		sess_pace(s);
 	}
