@@ -293,6 +293,24 @@ t_proxy_cut_slot_reuse() {
 	pass "$name"
 }
 
+# --- --cut: a server that stops reading is a hang finding --------------------
+t_proxy_cut_hang() {
+	local name="proxy --cut: a piece left unread is a hang finding with a record; exit 1"
+	proxy_samples
+	start_server no-read
+	start_proxy --to=127.0.0.1:"$PORT" --cut --split=bytewise --hang-timeout=1s \
+		--findings-dir="$TMP/px/hang"
+	local how
+	how=$($PYC send 127.0.0.1 "$PPORT" "$TMP/px/r1" "$TMP/px/ans")
+	stop_proxy
+	stop_server
+	[ "$how" = reset ] || { fail "$name" "client saw $how"; return; }
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^finding: hang conn=0 .*phase=send" || return
+	ls "$TMP/px/hang"/hang-*.json >/dev/null 2>&1 || { fail "$name" "no record"; return; }
+	pass "$name"
+}
+
 # --- --cut brings down a server whose bug needs a cut; replay reproduces -----
 t_proxy_cut_crash() {
 	local name="proxy --cut: whole requests crash a split-sensitive server; replay reproduces"
@@ -410,5 +428,6 @@ t_proxy_bad_input() {
 
 register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_backpressure t_proxy_half_close \
-	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_crash t_proxy_supervised \
+	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_hang \
+	t_proxy_cut_crash t_proxy_supervised \
 	t_proxy_memcheck t_proxy_bad_input
