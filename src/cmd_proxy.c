@@ -183,6 +183,7 @@ struct prun {
 	char			*startup_why;
 	uint64_t		 recorded, duplicates, truncated;
 	uint64_t		 restarts;
+	uint64_t		 local_faults;
 	int			 ready;		/* the proxy accepts */
 	int			 tty;
 	int			 line_open;
@@ -623,10 +624,20 @@ static void
 prun_local_fault(void *arg, const char *what, int err)
 {
 	struct prun	*r = arg;
+	uint64_t	 n = ++r->local_faults;
 
-	prun_break_line(r);
-	fprintf(stderr, "local error (not a finding): %s: %s\n", what,
-	    strerror(err));
+	/* The 1st, 10th, 100th, ...: a flood of them says nothing more. */
+	for (uint64_t p = 1; p <= n; p *= 10) {
+		if (p != n)
+			continue;
+		prun_break_line(r);
+		fprintf(stderr, "local error (not a finding): %s: %s, %" PRIu64
+		    " time%s so far%s\n", what, strerror(err), n,
+		    n == 1 ? "" : "s", err == EMFILE || err == ENFILE ?
+		    "; lower the load or raise the fd limit (ulimit -n); "
+		    "accepting again in a second" : "");
+		return;
+	}
 }
 
 /* Formats the live figures. */

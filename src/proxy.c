@@ -133,6 +133,7 @@ struct proxy {
 static int	sess_update(struct sess *s);
 static void	sess_cut_send(struct sess *s);
 static void	proxy_accept_cb(evutil_socket_t, short, void *);
+static void	proxy_backoff(struct proxy *);
 
 /* Cuts chunk number `chunk` of connection `index`. */
 int
@@ -512,7 +513,8 @@ sess_end(struct sess *s, const char *outcome, int reset_mask)
 	plan_release(&s->chunk);
 	plan_release(&s->log);
 	free(s);
-	if (!p->paused && !p->listening)
+	if (!p->paused && !p->listening &&
+	    !evtimer_pending(p->ev_retry, NULL))
 		proxy_resume(p);
 }
 
@@ -1091,6 +1093,8 @@ proxy_start_sess(struct proxy *p, int cfd, uint32_t slot)
 			p->hooks.local_fault(p->arg, "a socket toward the "
 			    "server", err);
 		sess_end(s, "local-error", 1);
+		if (err == EMFILE || err == ENFILE)
+			proxy_backoff(p);
 		return;
 	}
 	/* Without TCP_NODELAY a small piece may wait and merge with the
@@ -1106,6 +1110,16 @@ proxy_start_sess(struct proxy *p, int cfd, uint32_t slot)
 	event_add(s->ev_sw, NULL);
 	timer_in(s->ev_timer, p->cfg.connect_timeout_ms * 1000);
 	sess_update(s);
+}
+
+/* Out of descriptors: stop accepting for a while; new clients wait in the
+ * backlog instead of being turned away. */
+static void
+proxy_backoff(struct proxy *p)
+{
+	event_del(p->ev_accept);
+	p->listening = 0;
+	timer_in(p->ev_retry, ACCEPT_RETRY_MS * 1000);
 }
 
 /* A free slot, or -1. */
@@ -1126,7 +1140,8 @@ proxy_accept_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy	*p = arg;
 
 	(void)what;
-	for (int i = 0; i < ACCEPT_BUDGET && !p->paused; i++) {
+	for (int i = 0; i < ACCEPT_BUDGET && !p->paused && p->listening;
+	    i++) {
 		int	slot = proxy_free_slot(p), cfd;
 
 		if (slot == -1) {
@@ -1145,10 +1160,7 @@ proxy_accept_cb(evutil_socket_t fd, short what, void *arg)
 			if (p->hooks.local_fault != NULL)
 				p->hooks.local_fault(p->arg, "accepting "
 				    "clients", errno);
-			/* Out of descriptors: try again in a second. */
-			event_del(p->ev_accept);
-			p->listening = 0;
-			timer_in(p->ev_retry, ACCEPT_RETRY_MS * 1000);
+			proxy_backoff(p);
 			return;
 		}
 		proxy_start_sess(p, cfd, (uint32_t)slot);
@@ -1159,9 +1171,12 @@ proxy_accept_cb(evutil_socket_t fd, short what, void *arg)
 static void
 proxy_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct proxy	*p = arg;
+
 	(void)fd;
 	(void)what;
-	proxy_resume(arg);
+	if (!p->paused)
+		proxy_resume(p);
 }
 
 /* Hands a sock_diag reply to its connection, if still the same one. */

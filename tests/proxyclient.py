@@ -7,6 +7,8 @@
                           reset: read something, then reset the connection
                           ends: read to EOF or reset, and append "eof N" or
                           "reset N" (N bytes read) to PORTFILE.ends
+  hold HOST PORT N FILE   opens N connections and keeps them until FILE
+                          appears (bounded), then closes them
   seq HOST PORT N FILE    N connections one after the other, each sending
                           FILE whole and reading to EOF; prints "N done"
   abort HOST PORT FILE    send FILE, wait for it to be taken, then reset
@@ -162,6 +164,22 @@ def cmd_many(host, port, n, outdir, files):
     print("%d answered" % n)
 
 
+def cmd_hold(host, port, n, path):
+    held = []
+    for _ in range(n):
+        try:
+            held.append(socket.create_connection((host, int(port)),
+                                                 timeout=TIMEOUT))
+        except OSError:
+            break
+    print("holding %d" % len(held), flush=True)
+    deadline = time.time() + TIMEOUT
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.02)
+    for s in held:
+        s.close()
+
+
 def cmd_seq(host, port, n, path):
     with open(path, "rb") as f:
         data = f.read()
@@ -260,6 +278,8 @@ def main():
         cmd_send(a[1], a[2], a[3], a[4], shut)
     elif a[0] == "many":
         cmd_many(a[1], a[2], int(a[3]), a[4], a[5:])
+    elif a[0] == "hold":
+        cmd_hold(a[1], a[2], int(a[3]), a[4])
     elif a[0] == "seq":
         cmd_seq(a[1], a[2], int(a[3]), a[4])
     elif a[0] == "abort":

@@ -399,6 +399,36 @@ t_proxy_memcheck() {
 	pass "$name"
 }
 
+# --- out of descriptors: a local error, and the proxy goes on ----------------
+t_proxy_fd_limit() {
+	local name="proxy out of file descriptors: local error, not a finding; it recovers"
+	proxy_samples
+	start_answerer echo
+	rm -f "$TMP/perr" "$TMP/px/release"
+	# 40 descriptors: a few for the proxy itself, then two per client.
+	timeout -k 30 90 bash -c 'ulimit -n 40 && exec "$@"' sh "$SF" proxy \
+		--listen=127.0.0.1:0 -q --to=127.0.0.1:"$EPORT" 2>"$TMP/perr" &
+	PROXY_PID=$!
+	PPORT=$($PYC listen-port "$TMP/perr")
+	$PYC hold 127.0.0.1 "$PPORT" 40 "$TMP/px/release" >"$TMP/px/held" &
+	local holder=$!
+	for _ in $(seq 200); do
+		grep -q '^local error' "$TMP/perr" && break
+		sleep 0.05
+	done
+	touch "$TMP/px/release"
+	wait "$holder"
+	local how
+	how=$($PYC send 127.0.0.1 "$PPORT" "$TMP/px/r1" "$TMP/px/ans")
+	stop_proxy
+	stop_answerer
+	expect_rc "$name" 0 || return
+	expect_err "$name" "^local error \(not a finding\): (accepting clients|a socket toward the server): Too many open files" || return
+	[ "$how" = eof ] && cmp -s "$TMP/px/r1" "$TMP/px/ans" || { fail "$name" "after the clients left: $how"; return; }
+	expect_err "$name" "findings: refused=0 connect-timeout=0 reset=0 " || return
+	pass "$name"
+}
+
 # --- bad input: one line, exit 2 ----------------------------------------------
 t_proxy_bad_input() {
 	local name="proxy bad input: address in use, unresolvable --to, --to = --listen; one line, exit 2"
@@ -430,4 +460,4 @@ register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_backpressure t_proxy_half_close \
 	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_hang \
 	t_proxy_cut_crash t_proxy_supervised \
-	t_proxy_memcheck t_proxy_bad_input
+	t_proxy_memcheck t_proxy_fd_limit t_proxy_bad_input
