@@ -58,21 +58,23 @@ done
 kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
 
 echo
-echo '| --cut split | conns | streams/s | pieces sent | server reads | fidelity | proxy says |'
-echo '|-------------|------:|----------:|------------:|-------------:|---------:|-----------:|'
-for split in mix small; do
+echo '| --cut split | pace | conns | streams/s | pieces sent | server reads | fidelity | proxy says |'
+echo '|-------------|------|------:|----------:|------------:|-------------:|---------:|-----------:|'
+for sp in mix/read small/read mix/ack; do
+	split=${sp%/*} pace=${sp#*/}
 	rm -f "$tmp/port" "$tmp/log"
 	"$SERVER" --mode=record --no-data --port-file="$tmp/port" --log="$tmp/log" \
 		--max-seconds=$((DUR + 60)) & srv=$!
 	wait_file "$tmp/port" || { echo "test server did not start"; exit 1; }
-	start_proxy "$(cat "$tmp/port")" --cut --split="$split" --seed=1
+	start_proxy "$(cat "$tmp/port")" --cut --split="$split" --pace="$pace" --seed=1
 	load "$PP" 100 oneshot
 	stop_proxy
 	kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
 	frags=$(grep -oE ' fragments=[0-9]+' "$tmp/perr" | tail -1 | cut -d= -f2)
-	says=$(grep -oE ' fidelity=[0-9.]+' "$tmp/perr" | tail -1 | cut -d= -f2)
+	says=$(grep -oE ' fidelity=-?[0-9.]+' "$tmp/perr" | tail -1 | cut -d= -f2)
+	[ "$says" = "-1.000" ] && says="-"
 	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\).*/\1/p' "$tmp/log")
-	printf '| %-11s | %5s | %9.0f | %11s | %12s | %8.3f | %10s |\n' "$split" 100 \
+	printf '| %-11s | %-4s | %5s | %9.0f | %11s | %12s | %8.3f | %10s |\n' "$split" "$pace" 100 \
 		"$(echo "$OPS / $SECS" | bc -l)" "$frags" "$reads" \
 		"$(echo "$reads / $frags" | bc -l)" "$says"
 done
@@ -81,4 +83,5 @@ echo "RTT: mean time of a 64-byte round trip per connection; tput: bytes echoed"
 echo "per second with 64 KiB writes; ratio: proxy over direct. fidelity: server"
 echo "reads over pieces sent (1.000: every piece read on its own; a read may"
 echo "also be an empty EOF read, so slightly above 1 is possible); proxy says:"
-echo "the share of pieces sock_diag confirmed read before the next went."
+echo "the share of pieces sock_diag confirmed read before the next went (-:"
+echo "not measured, ack pacing)."
