@@ -538,13 +538,20 @@ sess_log_gap(struct sess *s, uint64_t now)
 
 	if (s->p->cfg.keep == 0 || s->pieces >= s->log.nfrags)
 		return;
-	if (s->ngaps == s->gaps_cap) {
-		s->gaps_cap = s->gaps_cap ? s->gaps_cap * 2 : 16;
-		s->gaps = xreallocarray(s->gaps, s->gaps_cap, sizeof *s->gaps);
+	if (s->pieces >= s->gaps_cap) {
+		uint32_t	cap = s->gaps_cap ? s->gaps_cap : 16;
+
+		while (cap <= s->pieces)
+			cap *= 2;
+		s->gaps = xreallocarray(s->gaps, cap, sizeof *s->gaps);
+		memset(s->gaps + s->gaps_cap, 0,
+		    (cap - s->gaps_cap) * sizeof *s->gaps);
+		s->gaps_cap = cap;
 	}
-	if (s->ngaps == s->pieces)
-		s->ngaps++;
+	/* Indexed by piece: a piece sent in parts keeps one gap. */
 	s->gaps[s->pieces] = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+	if (s->ngaps <= s->pieces)
+		s->ngaps = s->pieces + 1;
 }
 
 /* Plain forwarding toward the server: as much as it takes. Each send()
