@@ -17,7 +17,7 @@ DUR=${DUR:-10}
 CONNS=${CONNS-10 100 1000 10000}
 MODES=${MODES-read ack cycle}
 SLOW=${SLOW-200 1000}
-SF=$BUILD/stutterfuzz
+SF=${SF:-$BUILD/stutterfuzz}	# SF=other/stutterfuzz compares another build
 SERVER=$BUILD/servers/testserver
 CEIL=$BUILD/bench/ceiling
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stutterfuzz-bench.XXXXXX")

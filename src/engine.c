@@ -3,6 +3,7 @@
  * stop conditions and the statistics tick.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "options.h"
+#include "pace.h"
 #include "record.h"
 #include "util.h"
 
@@ -74,6 +76,7 @@ struct engine {
 	struct event		*ev_stats;
 	struct event		*ev_duration;
 	struct event		*ev_drop;	/* drops connections after a pause */
+	struct event		*ev_stall;	/* read pacing: the stall check */
 	struct diag		*diag;
 	struct event		*ev_diag;
 	uint64_t		 diag_replies;
@@ -248,11 +251,18 @@ engine_remember(struct engine *e, struct conn *c)
 	if (e->hist_len < HISTORY_MAX)
 		e->hist_len++;
 	conn_report(c, &h->report);
-	if (plan_copy(&h->plan, &c->plan) == -1 ||
-	    (c->ngaps > h->gaps_cap && (h->gaps = realloc(h->gaps,
-	    (h->gaps_cap = c->ngaps) * sizeof *h->gaps)) == NULL)) {
-		/* Out of memory: forget it rather than keep it half. */
-		h->gaps_cap = 0;
+	if (c->ngaps > h->gaps_cap) {
+		uint32_t	*gaps = reallocarray(h->gaps, c->ngaps,
+				    sizeof *h->gaps);
+
+		if (gaps != NULL) {
+			h->gaps = gaps;
+			h->gaps_cap = c->ngaps;
+		}
+	}
+	if (plan_copy(&h->plan, &c->plan) == -1 || c->ngaps > h->gaps_cap) {
+		/* Out of memory: forget it rather than keep it half (the
+		 * old gaps stay owned, and are freed with the engine). */
 		h->report.blob = NULL;
 		e->hist_len--;
 		return;
@@ -350,7 +360,8 @@ engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
 		return;
 	conn_report(c, &r);
 	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
-	    f->kind == FINDING_CONNECT_TIMEOUT))
+	    f->kind == FINDING_CONNECT_TIMEOUT ||
+	    (f->phase != NULL && strcmp(f->phase, "stall") == 0)))
 		n = engine_suspects(e, c, f->at_us);
 	if (e->hooks.finding != NULL &&
 	    e->hooks.finding(e->arg, f, &r, e->suspects, n))
@@ -404,6 +415,83 @@ engine_drop(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Arms the stall check to run in us microseconds. */
+static void
+engine_stall_arm(struct engine *e, uint64_t us)
+{
+	struct timeval	tv = {
+		.tv_sec = (time_t)(us / 1000000),
+		.tv_usec = (suseconds_t)(us % 1000000),
+	};
+
+	event_add(e->ev_stall, &tv);
+}
+
+/* The server is stalled: end the connection most likely to have stuck it
+ * (among those with data unread, the one it read last) with a hang finding
+ * of phase "stall", saying what the server is doing; then end the others
+ * stuck with it (no findings of their own: it is one fault), so that a
+ * run that goes on, or a replay, does not wait for each one's timeout. */
+static void
+engine_stall(struct engine *e, struct conn *culprit, size_t unread,
+    uint64_t quiet_us)
+{
+	char	what[256] = "", detail[512];
+
+	if (e->cfg.describe != NULL)
+		e->cfg.describe(e->cfg.describe_arg, what, sizeof what);
+	snprintf(detail, sizeof detail, "stall: the server read nothing on "
+	    "any connection for %.1fs while %zu had data waiting unread%s%s",
+	    (double)quiet_us / 1e6, unread, what[0] != '\0' ? "; server: " :
+	    "", what);
+	conn_stall(culprit, detail);
+	for (size_t i = 0; i < e->nconns; i++)
+		if (conn_unread(e->conns[i]))
+			conn_stall_end(e->conns[i]);
+}
+
+/* Read pacing: no read progress on any connection for --stall-timeout
+ * while data waits unread is a stall (a spin, a deadlock). One timer and
+ * one timestamp (kept by the lookups): the connections are walked only
+ * once the quiet lasted that long. */
+static void
+engine_stall_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine	*e = arg;
+	uint64_t	 now = util_now_us(), wait;
+	uint64_t	 stall_us = e->opt->stall_timeout_ms * 1000;
+	uint64_t	 quiet_us = now - e->env.last_progress_us;
+	struct conn	*culprit = NULL;
+	size_t		 unread = 0;
+
+	(void)fd;
+	(void)what;
+	if (e->env.pace != PACE_READ || e->env.diag == NULL ||
+	    e->stopped != ENGINE_RUNNING)
+		return;		/* no lookups, no evidence: hang-timeout only */
+	if (e->paused || !pace_stalled(now, e->env.last_progress_us, stall_us,
+	    &wait)) {
+		if (e->paused)
+			e->env.last_progress_us = now;
+		engine_stall_arm(e, e->paused ? stall_us : wait);
+		return;
+	}
+	for (size_t i = 0; i < e->nconns; i++) {
+		struct conn	*c = e->conns[i];
+
+		if (!conn_unread(c))
+			continue;
+		unread++;
+		if (culprit == NULL || c->t_progress_us > culprit->t_progress_us)
+			culprit = c;
+	}
+	/* Quiet with nothing unread is no stall: count again from now. */
+	e->env.last_progress_us = now;
+	engine_stall_arm(e, stall_us);
+	if (culprit != NULL)
+		engine_stall(e, culprit, unread, quiet_us);
+}
+
 /* Stops starting connections and drops those in flight. */
 void
 engine_pause(struct engine *e)
@@ -418,6 +506,7 @@ void
 engine_resume(struct engine *e)
 {
 	e->paused = 0;
+	e->env.last_progress_us = util_now_us();
 	engine_drop(-1, 0, e);	/* anything the pause left running */
 	engine_schedule_refill(e);
 }
@@ -453,7 +542,7 @@ engine_cycle(evutil_socket_t fd, short what, void *arg)
 	    c->wait_tick < e->env.tick && e->stopped == ENGINE_RUNNING;
 	    c = next) {
 		next = TAILQ_NEXT(c, wait_entry);
-		conn_pace(c);
+		conn_tick(c);
 	}
 }
 
@@ -581,6 +670,52 @@ engine_choose_pace(struct engine *e)
 		e->env.src_count = o->source_addrs;
 }
 
+/* Makes the engine's own events. Returns 0, or -1 if one is missing. */
+static int
+engine_events(struct engine *e)
+{
+	struct event_base	*base = e->base;
+
+	e->ev_refill = evtimer_new(base, engine_refill, e);
+	e->ev_backoff = evtimer_new(base, engine_backoff_done, e);
+	e->ev_cycle = event_new(base, -1, EV_PERSIST, engine_cycle, e);
+	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
+	e->ev_duration = evtimer_new(base, engine_duration, e);
+	e->ev_drop = evtimer_new(base, engine_drop, e);
+	e->ev_stall = evtimer_new(base, engine_stall_check, e);
+	return e->ev_refill == NULL || e->ev_backoff == NULL ||
+	    e->ev_cycle == NULL || e->ev_stats == NULL ||
+	    e->ev_duration == NULL || e->ev_drop == NULL ||
+	    e->ev_stall == NULL ? -1 : 0;
+}
+
+/* Sizes the pool: a job list, one --only connection, or --num-conns. */
+static void
+engine_size(struct engine *e)
+{
+	const struct engine_config	*cfg = &e->cfg;
+	const struct options		*o = e->opt;
+
+	if (cfg->jobs != NULL) {
+		e->nblobs = 1;
+		e->end_index = cfg->njobs;
+		e->nconns = cfg->njobs < o->num_conns ? cfg->njobs :
+		    o->num_conns;
+		return;
+	}
+	e->nblobs = cfg->corpus->n;
+	e->env.coverage = coverage_new(cfg->corpus);
+	if (o->only_set) {
+		e->first_index = e->next_index = o->only;
+		e->end_index = o->only + 1;
+		e->nconns = 1;
+	} else {
+		e->nconns = o->num_conns;
+		if (o->rounds != 0)
+			e->end_index = o->rounds * cfg->corpus->n;
+	}
+}
+
 /* Makes an engine. */
 struct engine *
 engine_new(struct event_base *base, const struct engine_config *cfg,
@@ -610,24 +745,7 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		.arg = e,
 	};
 	TAILQ_INIT(&e->env.waitq);
-	if (cfg->jobs != NULL) {
-		e->nblobs = 1;
-		e->end_index = cfg->njobs;
-		e->nconns = cfg->njobs < o->num_conns ? cfg->njobs :
-		    o->num_conns;
-	} else if (o->only_set) {
-		e->nblobs = cfg->corpus->n;
-		e->env.coverage = coverage_new(cfg->corpus);
-		e->first_index = e->next_index = o->only;
-		e->end_index = o->only + 1;
-		e->nconns = 1;
-	} else {
-		e->nblobs = cfg->corpus->n;
-		e->env.coverage = coverage_new(cfg->corpus);
-		e->nconns = o->num_conns;
-		if (o->rounds != 0)
-			e->end_index = o->rounds * cfg->corpus->n;
-	}
+	engine_size(e);
 	if (e->env.coverage != NULL)
 		e->stats.cuts_possible = e->env.coverage->possible;
 	if (e->nconns == 0) {
@@ -651,15 +769,7 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		e->history = xcalloc(HISTORY_MAX, sizeof *e->history);
 		e->suspects = xcalloc(SUSPECTS_MAX, sizeof *e->suspects);
 	}
-	e->ev_refill = evtimer_new(base, engine_refill, e);
-	e->ev_backoff = evtimer_new(base, engine_backoff_done, e);
-	e->ev_cycle = event_new(base, -1, EV_PERSIST, engine_cycle, e);
-	e->ev_stats = event_new(base, -1, EV_PERSIST, engine_stats_tick, e);
-	e->ev_duration = evtimer_new(base, engine_duration, e);
-	e->ev_drop = evtimer_new(base, engine_drop, e);
-	if (e->ev_refill == NULL || e->ev_backoff == NULL ||
-	    e->ev_cycle == NULL || e->ev_stats == NULL ||
-	    e->ev_duration == NULL || e->ev_drop == NULL) {
+	if (engine_events(e) == -1) {
 		*cause = xasprintf("cannot make engine events");
 		goto fail;
 	}
@@ -692,6 +802,9 @@ engine_start(struct engine *e, char **cause)
 		if (event_add(e->ev_duration, &tv) == -1)
 			goto fail;
 	}
+	e->env.last_progress_us = e->env.start_us;
+	if (e->env.pace == PACE_READ && e->opt->stall_timeout_ms != 0)
+		engine_stall_arm(e, e->opt->stall_timeout_ms * 1000);
 	if (event_add(e->ev_refill, &zero_tv) == -1)
 		goto fail;
 	return 0;
@@ -757,6 +870,8 @@ engine_free(struct engine *e)
 		event_free(e->ev_duration);
 	if (e->ev_drop != NULL)
 		event_free(e->ev_drop);
+	if (e->ev_stall != NULL)
+		event_free(e->ev_stall);
 	if (e->ev_diag != NULL)
 		event_free(e->ev_diag);
 	diag_free(e->diag);

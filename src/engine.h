@@ -56,6 +56,10 @@ struct engine_config {
 	int			 reports;	/* gaps, ports, suspects, conn_done */
 	int			 force_ack;	/* ack pacing whatever --pace says */
 	int			 loopback;	/* the target is on this machine */
+	/* What the server is doing (e.g. from /proc), for a stall finding's
+	 * record: one line into buf. NULL: nothing to say. */
+	void			(*describe)(void *arg, char *buf, size_t len);
+	void			*describe_arg;
 };
 
 struct engine_hooks {

@@ -797,7 +797,8 @@ run_replay(struct options *o)
 			fprintf(stderr, "Replaying connection %" PRIu64
 			    " (blob %s, %zu bytes, %" PRIu32 " fragments, "
 			    "recorded outcome %s)\n", c->index, c->blob.name,
-			    c->blob.len, c->plan.nfrags, c->outcome);
+			    c->blob.len, c->plan.nfrags,
+			    conn_outcome_name(c->outcome));
 		if (replay_conns(base, o, &target, cand + i, n,
 		    strcmp(rec->pace, "read") == 0 ||
 		    strcmp(rec->pace, "auto") == 0, &r.engine, &out,

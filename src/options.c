@@ -45,6 +45,7 @@ static const struct options option_defaults = {
 	.stats_interval_ms = 1000,
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
+	.stall_timeout_ms = 5000,
 	.drain_timeout_ms = 2000,
 	.finding_lines = 100,
 	.max_records = 100,
@@ -77,6 +78,7 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_CONNECT_TIMEOUT,
 	OPT_HANG_TIMEOUT,
+	OPT_STALL_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_SHARD,
 	OPT_FINDING_LINES,
@@ -119,6 +121,7 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "hang-timeout", required_argument, NULL, OPT_HANG_TIMEOUT },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "finding-lines", required_argument, NULL, OPT_FINDING_LINES },
@@ -188,6 +191,8 @@ static const char usage_text[] =
 "  --trace=FILE            one JSON line per finished connection\n"
 "  --connect-timeout=TIME  a connect slower than this is a finding (5s)\n"
 "  --hang-timeout=TIME     data unacked this long is a hang finding (30s; 0 off)\n"
+"  --stall-timeout=TIME    read pacing: no read on any connection this long is\n"
+"                          a hang finding (5s; 0 off)\n"
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
 "Supervised target (a server command after --):\n"
 "  --startup-timeout=TIME  wait this long for it to accept connections (10s)\n"
@@ -471,6 +476,9 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 	case OPT_HANG_TIMEOUT:
 		return options_parse_duration(arg, 0, DAY_MS,
 		    &o->hang_timeout_ms, cause);
+	case OPT_STALL_TIMEOUT:
+		return options_parse_duration(arg, 0, DAY_MS,
+		    &o->stall_timeout_ms, cause);
 	case OPT_DRAIN_TIMEOUT:
 		return options_parse_duration(arg, 0, 3600000,
 		    &o->drain_timeout_ms, cause);
@@ -710,6 +718,10 @@ options_replay_args(const struct options *o, struct jbuf *b)
 	if (o->hang_timeout_ms != d->hang_timeout_ms) {
 		snprintf(v, sizeof v, "%" PRIu64 "ms", o->hang_timeout_ms);
 		replay_arg(b, "hang-timeout", v);
+	}
+	if (o->stall_timeout_ms != d->stall_timeout_ms) {
+		snprintf(v, sizeof v, "%" PRIu64 "ms", o->stall_timeout_ms);
+		replay_arg(b, "stall-timeout", v);
 	}
 	if (o->drain_timeout_ms != d->drain_timeout_ms) {
 		snprintf(v, sizeof v, "%" PRIu64 "ms", o->drain_timeout_ms);

@@ -44,6 +44,7 @@ struct options {
 	uint64_t		 stats_interval_ms;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 hang_timeout_ms;	/* 0: never */
+	uint64_t		 stall_timeout_ms;	/* read pacing, all connections; 0: never */
 	uint64_t		 drain_timeout_ms;
 	int			 quiet;
 	uint64_t		 finding_lines;	/* lines printed per kind; 0: all */

@@ -193,7 +193,7 @@ record_conn_json(struct jbuf *b, const struct conn_report *c, int with_bytes)
 	for (uint32_t i = 0; i < c->ngaps; i++)
 		jbuf_printf(b, "%s%" PRIu32, i ? "," : "", c->gaps_us[i]);
 	jbuf_printf(b, "],\"local_port\":%u,\"state\":\"%s\",\"outcome\":\"%s\","
-	    "\"start_s\":%.6f,\"end_s\":", c->local_port, c->state, c->outcome,
+	    "\"start_s\":%.6f,\"end_s\":", c->local_port, c->state, conn_outcome_name(c->outcome),
 	    (double)c->start_us / 1e6);
 	if (c->end_us != 0)
 		jbuf_printf(b, "%.6f}", (double)c->end_us / 1e6);
@@ -491,7 +491,7 @@ record_conn_load(const struct json *o, struct record_conn *rc, char **why)
 		return -1;
 	}
 	rc->blob.name = xstrdup(name);
-	rc->outcome = xstrdup(outcome ? outcome : "unknown");
+	rc->outcome = conn_outcome_parse(outcome ? outcome : "unknown");
 	rc->blob.data = json_base64_decode(b64, b64v->len, &rc->blob.len);
 	if (rc->blob.data == NULL || rc->blob.len != size) {
 		*why = xasprintf("connection %" PRIu64 ": blob bytes are not "
@@ -637,7 +637,6 @@ record_free(struct record *r)
 	for (size_t i = 0; i < r->nconns; i++) {
 		free(r->conns[i].blob.name);
 		free(r->conns[i].blob.data);
-		free(r->conns[i].outcome);
 		plan_release(&r->conns[i].plan);
 	}
 	free(r->conns);

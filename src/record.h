@@ -13,27 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "corpus.h"
 #include "plan.h"
 
 #define RECORD_FORMAT		"stutterfuzz-finding"
 #define RECORD_FORMAT_VERSION	1
-
-/* What one connection did, as seen from the tool. */
-struct conn_report {
-	uint64_t		 index;
-	const struct blob	*blob;
-	const struct plan	*plan;
-	uint32_t		 frags_sent;	/* fully sent */
-	size_t			 bytes_sent;
-	const uint32_t		*gaps_us;	/* wait before each fragment sent */
-	uint32_t		 ngaps;
-	unsigned		 local_port;
-	const char		*state;		/* when reported */
-	const char		*outcome;	/* "completed", "reset", "in-flight", ... */
-	uint64_t		 start_us;	/* since the run started */
-	uint64_t		 end_us;	/* 0: still open */
-};
 
 /* The finding a record is about. */
 struct record_meta {
@@ -86,7 +71,7 @@ struct record_conn {
 	struct plan	 plan;		/* sizes, fast open, close_after; gaps */
 	uint32_t	 frags_sent;
 	size_t		 bytes_sent;
-	char		*outcome;
+	enum conn_outcome outcome;
 };
 
 struct record {

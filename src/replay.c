@@ -132,9 +132,9 @@ same_cut(const struct record_conn *a, const struct record_conn *b)
 static int
 abnormal(const struct record_conn *c)
 {
-	return strcmp(c->outcome, "completed") != 0 &&
-	    strcmp(c->outcome, "early-close") != 0 &&
-	    strcmp(c->outcome, "drain-timeout") != 0;
+	return c->outcome != CONN_OUT_COMPLETED &&
+	    c->outcome != CONN_OUT_EARLY_CLOSE &&
+	    c->outcome != CONN_OUT_DRAIN_TIMEOUT;
 }
 
 /* Chooses which of a record's connections to replay, in order. */

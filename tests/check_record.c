@@ -156,7 +156,7 @@ make_report(struct conn_report *r, struct plan *p, const struct blob *b,
 	r->ngaps = n;
 	r->local_port = 40000;
 	r->state = "draining";
-	r->outcome = "reset";
+	r->outcome = CONN_OUT_RESET;
 	r->start_us = 1000;
 	r->end_us = 2000;
 }
@@ -189,7 +189,7 @@ START_TEST(test_record_roundtrip)
 	make_report(&r, &p, &b, sizes, 3, gaps);
 	make_report(&s, &p2, &b, other, 1, gaps2);
 	s.index = 7;
-	s.outcome = "completed";
+	s.outcome = CONN_OUT_COMPLETED;
 	rec = recorder_new(check_dir, 2, &cause);
 	ck_assert_ptr_nonnull(rec);
 	ck_assert_int_eq(recorder_add(rec, &meta, &r, &s, 1, &name, &cause), 1);
@@ -306,8 +306,9 @@ START_TEST(test_replay_candidates)
 	struct record_conn	 c[5];
 	const struct record_conn *out[5];
 	static uint32_t		 s1[] = { 1, 2 }, s2[] = { 3 };
-	const char		*outcomes[] = { "refused", "completed", "reset",
-				    "reset", "peer-closed" };
+	static const enum conn_outcome outcomes[] = { CONN_OUT_REFUSED,
+				    CONN_OUT_COMPLETED, CONN_OUT_RESET,
+				    CONN_OUT_RESET, CONN_OUT_PEER_CLOSED };
 
 	memset(c, 0, sizeof c);
 	for (int i = 0; i < 5; i++) {
@@ -318,7 +319,7 @@ START_TEST(test_replay_candidates)
 		c[i].plan.nfrags = i == 4 ? 1 : 2;
 		c[i].plan.close_after = c[i].plan.nfrags;
 		c[i].bytes_sent = i == 0 ? 0 : 3;
-		c[i].outcome = (char *)outcomes[i];
+		c[i].outcome = outcomes[i];
 	}
 	rec.conns = c;
 	rec.nconns = 5;

@@ -22,6 +22,11 @@
  *               --token arrives split across
  *               two reads (whole in one read is harmless); with --fixed it
  *               only counts such splits ("split N" in the log at exit)
+ *   spin-split  like record, but when --token arrives split across two
+ *               reads, spin on the CPU (reading nothing more) until
+ *               SIGTERM; logs "spin_at SEC.NSEC"
+ *   pause       like record, but every --every-ms (default 3000) stop
+ *               reading everything for --pause-ms (default 1500)
  *
  * It exits on SIGTERM or SIGINT, or after --max-seconds (default 120), and
  * then writes "total conns C reads R bytes B" to the log.
@@ -42,7 +47,8 @@
 #include <unistd.h>
 
 enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW,
-    M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1, M_OVERREAD };
+    M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1, M_OVERREAD, M_SPIN_SPLIT,
+    M_PAUSE };
 
 struct client {
 	int		 fd;
@@ -58,11 +64,22 @@ static volatile sig_atomic_t stop;
 static enum mode mode = M_RECORD;
 static FILE *logfp;
 static int log_data = 1;
-static unsigned long count = 1, delay_us;
+static unsigned long count = 1, delay_us, pause_ms = 1500, every_ms = 3000;
 static unsigned long total_conns, total_reads, total_bytes, total_splits;
+static unsigned long total_pauses, next_pause;
 static const char *token = "TOKEN";
 static int fixed, abort_crash;
 static volatile unsigned char sink;
+
+/* Milliseconds on the monotonic clock. */
+static unsigned long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long)ts.tv_sec * 1000 + (unsigned long)ts.tv_nsec / 1000000;
+}
 
 static void
 on_signal(int sig)
@@ -217,6 +234,18 @@ client_read(int ep, struct client *c)
 			_exit(42);
 		}
 	}
+	if (mode == M_SPIN_SPLIT && split_token(c, (size_t)n)) {
+		struct timespec	ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (logfp != NULL) {
+			fprintf(logfp, "spin_at %lld.%09ld\n",
+			    (long long)ts.tv_sec, ts.tv_nsec);
+			fflush(logfp);
+		}
+		while (!stop)
+			sink++;		/* the planted bug: a loop never left */
+	}
 	if (mode == M_RESET) {
 		struct linger	l = { 1, 0 };
 
@@ -241,6 +270,8 @@ main(int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "fixed", no_argument, NULL, 'F' },
 		{ "abort", no_argument, NULL, 'A' },
+		{ "pause-ms", required_argument, NULL, 'u' },
+		{ "every-ms", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
@@ -265,6 +296,8 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "crash-header") == 0) mode = M_CRASH_HEADER;
 			else if (strcmp(optarg, "crash-first1") == 0) mode = M_CRASH_FIRST1;
 			else if (strcmp(optarg, "overread") == 0) mode = M_OVERREAD;
+			else if (strcmp(optarg, "spin-split") == 0) mode = M_SPIN_SPLIT;
+			else if (strcmp(optarg, "pause") == 0) mode = M_PAUSE;
 			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
 			break;
 		case 'p': port_file = optarg; break;
@@ -282,6 +315,8 @@ main(int argc, char **argv)
 		case 't': token = optarg; break;
 		case 'F': fixed = 1; break;
 		case 'A': abort_crash = 1; break;
+		case 'u': pause_ms = strtoul(optarg, NULL, 10); break;
+		case 'e': every_ms = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -351,8 +386,19 @@ main(int argc, char **argv)
 	ev.data.ptr = NULL;
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 
+	next_pause = now_ms() + every_ms;
 	while (!stop) {
-		int	n = epoll_wait(ep, evs, 256, 200);
+		int	n;
+
+		if (mode == M_PAUSE && now_ms() >= next_pause) {
+			struct timespec	ts = { (time_t)(pause_ms / 1000),
+			    (long)(pause_ms % 1000) * 1000000 };
+
+			nanosleep(&ts, NULL);	/* reads nothing meanwhile */
+			total_pauses++;
+			next_pause = now_ms() + every_ms;
+		}
+		n = epoll_wait(ep, evs, 256, 200);
 
 		for (int i = 0; i < n; i++) {
 			struct client	*c = evs[i].data.ptr;
@@ -392,8 +438,9 @@ main(int argc, char **argv)
 		}
 	}
 	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu bytes %lu split %lu\n",
-		    total_conns, total_reads, total_bytes, total_splits);
+		fprintf(logfp, "total conns %lu reads %lu bytes %lu pauses %lu"
+		    " split %lu\n", total_conns, total_reads, total_bytes,
+		    total_pauses, total_splits);
 		fclose(logfp);
 	}
 	return 0;
