@@ -24,6 +24,7 @@
 
 #include "capture.h"
 #include "cmd.h"
+#include "conn.h"
 #include "corpus.h"
 #include "finding.h"
 #include "net.h"
@@ -580,7 +581,7 @@ prun_conn_done(void *arg, const struct conn_report *c)
 	    (json_int_t)c->blob->len, "fragments", frags, "sent_fragments",
 	    (json_int_t)c->frags_sent, "sent_bytes", (json_int_t)c->bytes_sent,
 	    "gaps_us", gaps, "local_port", (int)c->local_port, "outcome",
-	    c->outcome, "start_s", (double)c->start_us / 1e6, "end_s",
+	    conn_outcome_name(c->outcome), "start_s", (double)c->start_us / 1e6, "end_s",
 	    (double)c->end_us / 1e6);
 	if (o != NULL) {
 		json_dumpf(o, r->trace, JSON_COMPACT);

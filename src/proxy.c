@@ -19,8 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "corpus.h"
 #include "diag.h"
+#include "pace.h"
 #include "proxy.h"
 #include "record.h"
 #include "sha256.h"
@@ -29,10 +31,6 @@
 #define ACCEPT_BUDGET	64	/* accepts per wake-up */
 #define IO_BUDGET	8	/* reads or writes per wake-up and side */
 #define ACCEPT_RETRY_MS	1000	/* out of descriptors: accept again later */
-#define POLL_MIN_US	200	/* ack pacing: first recheck */
-#define POLL_MAX_US	20000	/* ... backing off to this */
-#define READ_POLL_MIN_US 20	/* read pacing: first re-ask */
-#define READ_POLL_MAX_US 5000	/* ... backing off to this */
 #define LOOKUP_LOST_US	20000	/* a lookup unanswered by then is asked again */
 #define DIAG_BLIND	64	/* replies all "not found": sock_diag is blind */
 #define DIAG_GEN_MASK	4095	/* generation bits a diag reply carries */
@@ -64,7 +62,7 @@ struct recent {
 	uint32_t	 frags_sent;
 	size_t		 bytes_sent;
 	unsigned	 local_port;
-	const char	*outcome;
+	enum conn_outcome outcome;
 	uint64_t	 start_us, end_us;
 };
 
@@ -302,6 +300,17 @@ keep_add(struct keep *k, size_t limit, const unsigned char *p, size_t n)
 	k->len += take;
 }
 
+/* The report's outcome for how a proxied connection ended. */
+static enum conn_outcome
+proxy_outcome(const char *name)
+{
+	if (name == NULL || strcmp(name, "stopped") == 0)
+		return CONN_OUT_IN_FLIGHT;	/* open when the proxy stopped */
+	if (strcmp(name, "client-reset") == 0)
+		return CONN_OUT_EARLY_CLOSE;	/* the client ended it */
+	return conn_outcome_parse(name);
+}
+
 /* Describes a connection for a record or a trace. The blob is the part of
  * the stream the log covers. */
 static void
@@ -324,7 +333,7 @@ sess_report(struct sess *s, struct blob *b, struct conn_report *out)
 	out->local_port = s->local_port;
 	out->state = s->outcome ? "closed" : s->connected ? "open" :
 	    "connecting";
-	out->outcome = s->outcome ? s->outcome : "in-flight";
+	out->outcome = proxy_outcome(s->outcome);
 	out->start_us = s->t_start_us > start ? s->t_start_us - start : 0;
 	if (s->outcome != NULL)
 		out->end_us = util_now_us() - start;
@@ -440,7 +449,7 @@ proxy_remember(struct proxy *p, struct sess *s)
 	r->frags_sent = rep.frags_sent;
 	r->bytes_sent = rep.bytes_sent;
 	r->local_port = rep.local_port;
-	r->outcome = s->outcome;
+	r->outcome = proxy_outcome(s->outcome);
 	r->start_us = rep.start_us;
 	r->end_us = rep.end_us;
 }
@@ -832,20 +841,29 @@ sess_hung(struct sess *s)
 	return 1;
 }
 
-/* Not read yet: maybe a hang; else check again after a backoff. */
+/* Not read (or acknowledged) yet: the pacer (pace.c) says when to look
+ * again, or that it is a hang. */
 static void
-sess_not_ready(struct sess *s, uint64_t first, uint64_t max)
+sess_pending(struct sess *s)
 {
 	struct proxy	*p = s->p;
-	uint64_t	 wait = first;
+	struct pace_in	 in = {
+		.mode = p->pace,
+		.now_us = util_now_us(),
+		.last_send_us = s->t_last_us,
+		.hang_us = p->cfg.hang_timeout_ms * 1000,
+		.polls = s->polls,
+		.read_us = p->read_us,
+	};
+	uint64_t	 wait;
 
 	p->st.s.not_ready++;
-	if (sess_hung(s))
+	if (pace_decide(&in, PACE_SIGN_PENDING, &wait) == PACE_DO_HANG) {
+		sess_server_failed(s, ETIMEDOUT, "send");
 		return;
-	for (unsigned i = 0; i < s->polls && wait < max; i++)
-		wait *= 2;
+	}
 	s->polls++;
-	timer_in(s->ev_timer, wait < max ? wait : max);
+	timer_in(s->ev_timer, wait);
 }
 
 /* Pacing check after a piece went: read pacing asks sock_diag, ack pacing
@@ -874,7 +892,7 @@ sess_pace(struct sess *s)
 		sess_server_failed(s, errno, "send");
 		return;
 	}
-	sess_not_ready(s, POLL_MIN_US, POLL_MAX_US);
+	sess_pending(s);
 }
 
 /* A timer: connect timeout, or a pacing check is due. */
@@ -917,15 +935,11 @@ sess_diag(struct sess *s, const struct diag_reply *r)
 		return;
 	}
 	if (!diag_all_read(r, s->sent)) {
-		uint64_t	lo = p->read_us / 8, hi = p->read_us / 4;
-
-		sess_not_ready(s, lo < READ_POLL_MIN_US ? READ_POLL_MIN_US :
-		    lo > READ_POLL_MAX_US ? READ_POLL_MAX_US : lo,
-		    hi < READ_POLL_MAX_US ? READ_POLL_MAX_US : hi);
+		sess_pending(s);
 		return;
 	}
 	took = util_now_us() - s->t_last_us;
-	p->read_us = p->read_us == 0 ? took : (p->read_us * 7 + took) / 8;
+	p->read_us = pace_read_mean(p->read_us, took);
 	p->st.s.fid_checked++;
 	p->st.s.fid_ok++;
 	event_del(s->ev_timer);
