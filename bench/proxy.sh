@@ -25,7 +25,7 @@ proxy_port() { for _ in $(seq 200); do
 	[ -n "$p" ] && { echo "$p"; return 0; }; sleep 0.05; done; return 1; }
 start_proxy() {
 	rm -f "$tmp/perr"
-	timeout $((DUR + 60)) "$SF" proxy --listen=127.0.0.1:0 --to=127.0.0.1:"$1" -q \
+	timeout --foreground $((DUR + 60)) "$SF" proxy --listen=127.0.0.1:0 --to=127.0.0.1:"$1" -q \
 		"${@:2}" 2>"$tmp/perr" & px=$!
 	PP=$(proxy_port) || { echo "proxy did not start"; cat "$tmp/perr"; exit 1; }
 }

@@ -981,11 +981,13 @@ prun_base(void)
 	return base;
 }
 
-/* Runs the loop with signals, --duration and statistics. The events stay
- * until prun_free: a second signal (timeout(1) sends one to the child and
- * one to its group) must not find the default action back in place. */
+/* Arms the signals, --duration and the statistics. Done before the
+ * listening line is printed, so that a client of that line (a script)
+ * cannot signal us while the default action is still in place. The
+ * events stay until prun_free: a second signal (timeout(1) sends one to
+ * the child and one to its group) must not find the default back either. */
 static int
-prun_loop(struct prun *r)
+prun_events(struct prun *r)
 {
 	struct timeval	 dur = {
 		.tv_sec = (time_t)(r->o->duration_ms / 1000),
@@ -1008,7 +1010,7 @@ prun_loop(struct prun *r)
 	if (r->o->duration_ms != 0)
 		event_add(r->ev[2], &dur);
 	event_add(r->ev[3], &iv);
-	return event_base_dispatch(r->base);
+	return 0;
 }
 
 /* Frees what a run made. */
@@ -1063,7 +1065,8 @@ cmd_proxy(int argc, char **argv)
 	r.start_us = util_now_us();
 	r.tty = isatty(STDERR_FILENO);
 	r.base = prun_base();
-	if (r.base == NULL || prun_make(&r, fd, &cause) == -1) {
+	if (r.base == NULL || prun_make(&r, fd, &cause) == -1 ||
+	    prun_events(&r) == -1) {
 		if (r.base == NULL)
 			close(fd);
 		fprintf(stderr, "stutterfuzz: %s\n", cause ? cause :
@@ -1079,7 +1082,7 @@ cmd_proxy(int argc, char **argv)
 	} else {
 		proxy_resume(r.proxy);
 	}
-	if (prun_loop(&r) == -1) {
+	if (event_base_dispatch(r.base) == -1) {
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
 		goto out;
 	}

@@ -11,7 +11,7 @@ EPORT=
 # stderr to $TMP/perr; sets PROXY_PID and PPORT once it listens.
 start_proxy() {
 	rm -f "$TMP/perr"
-	timeout -k 30 90 ${PROXY_WRAP:-} "$SF" proxy --listen=127.0.0.1:0 -q "$@" 2>"$TMP/perr" &
+	timeout --foreground -k 30 90 ${PROXY_WRAP:-} "$SF" proxy --listen=127.0.0.1:0 -q "$@" 2>"$TMP/perr" &
 	PROXY_PID=$!
 	PPORT=$($PYC listen-port "$TMP/perr") || { cat "$TMP/perr"; PPORT=; }
 }
@@ -118,7 +118,7 @@ t_proxy_answers() {
 	cmp -s "$TMP/px/big" "$TMP/px/direct/2" || { stop_answerer; fail "$name" "echo is not an echo"; return; }
 	# IPv6 on the client side, IPv4 toward the server.
 	rm -f "$TMP/perr"
-	timeout -k 5 60 "$SF" proxy --listen='[::1]:0' -q --to=127.0.0.1:"$EPORT" 2>"$TMP/perr" &
+	timeout --foreground -k 30 90 "$SF" proxy --listen='[::1]:0' -q --to=127.0.0.1:"$EPORT" 2>"$TMP/perr" &
 	PROXY_PID=$!
 	PPORT=$($PYC listen-port "$TMP/perr")
 	out=$($PYC many ::1 "$PPORT" 20 "$TMP/px/via6" "$TMP/px"/r1 "$TMP/px"/r3 "$TMP/px"/big) || { stop_proxy; stop_answerer; fail "$name" "IPv6: $out"; return; }
@@ -406,7 +406,7 @@ t_proxy_fd_limit() {
 	start_answerer echo
 	rm -f "$TMP/perr" "$TMP/px/release"
 	# 40 descriptors: a few for the proxy itself, then two per client.
-	timeout -k 30 90 bash -c 'ulimit -n 40 && exec "$@"' sh "$SF" proxy \
+	timeout --foreground -k 30 90 bash -c 'ulimit -n 40 && exec "$@"' sh "$SF" proxy \
 		--listen=127.0.0.1:0 -q --to=127.0.0.1:"$EPORT" 2>"$TMP/perr" &
 	PROXY_PID=$!
 	PPORT=$($PYC listen-port "$TMP/perr")
