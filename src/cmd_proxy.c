@@ -35,11 +35,6 @@
 #include "target.h"
 #include "util.h"
 
-#define EXIT_CLEAN	0
-#define EXIT_FINDINGS	1
-#define EXIT_USAGE	2
-#define EXIT_RUNTIME	3
-
 #define DAY_MS		(24ULL * 3600 * 1000)
 
 struct popts {
@@ -360,30 +355,12 @@ popts_parse(struct popts *o, int argc, char **argv, char **cause)
 static int
 split_hostport(const char *s, int host_optional, char **host, char **port)
 {
-	const char	*colon;
-
-	if (s[0] == '[') {
-		const char	*end = strchr(s, ']');
-
-		if (end == NULL || end[1] != ':' || end[2] == '\0')
-			return -1;
-		*host = xasprintf("%.*s", (int)(end - s - 1), s + 1);
-		*port = xstrdup(end + 2);
-		return 0;
-	}
-	colon = strrchr(s, ':');
-	if (colon == NULL) {
-		if (!host_optional || *s == '\0')
-			return -1;
+	if (host_optional && *s != '\0' && strchr(s, ':') == NULL) {
 		*host = xstrdup("127.0.0.1");
 		*port = xstrdup(s);
 		return 0;
 	}
-	if (colon == s || colon[1] == '\0' || strchr(s, ':') != colon)
-		return -1;
-	*host = xasprintf("%.*s", (int)(colon - s), s);
-	*port = xstrdup(colon + 1);
-	return 0;
+	return net_split_hostport(s, host, port);
 }
 
 /* Resolves the listening address (numeric or a name; the first address). */
@@ -400,7 +377,9 @@ resolve_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 		*cause = xasprintf("--listen %s: not [HOST:]PORT", spec);
 		return -1;
 	}
-	rc = getaddrinfo(host, port, &hints, &res);
+	/* localhost is the loopback, whatever /etc/hosts says (net.c). */
+	rc = getaddrinfo(net_is_localhost(host) ? "127.0.0.1" : host, port,
+	    &hints, &res);
 	for (ai = res; rc == 0 && ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
 			break;

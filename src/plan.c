@@ -342,6 +342,91 @@ mix_sweep_step(uint64_t seed, uint64_t visit)
 	return m;
 }
 
+/* Cuts data (len >= 1 bytes) by one strategy into the fragments of p,
+ * which holds none before. */
+static int
+plan_split_one(struct plan *p, struct rng *r, enum plan_split split,
+    uint64_t step, const unsigned char *data, size_t len, uint32_t max)
+{
+	size_t		cuts[2];
+	unsigned	ncuts;
+	int		rc;
+
+	switch (split) {
+	case PLAN_SPLIT_SMALL:
+		rc = plan_split_drawn(p, r, len, max, size_small);
+		break;
+	case PLAN_SPLIT_BYTEWISE:
+		rc = plan_split_bytewise(p, r, len, max);
+		break;
+	case PLAN_SPLIT_DELIMITER:
+		rc = plan_split_delimiter(p, r, data, len, max);
+		break;
+	case PLAN_SPLIT_SWEEP:
+		ncuts = plan_sweep_cuts(len, step, cuts);
+		if (max != 0 && ncuts + 1 > max)
+			ncuts = max > 1 ? max - 1 : 0;
+		if ((rc = plan_reserve(p, 3)) == 0) {
+			for (unsigned k = 0; k < ncuts; k++)
+				p->sizes[k] = (uint32_t)cuts[k];
+			rc = plan_cuts_to_sizes(p, ncuts, len);
+		}
+		break;
+	case PLAN_SPLIT_UNIFORM:
+	default:
+		rc = plan_split_drawn(p, r, len, max, size_uniform);
+		break;
+	}
+	return rc;
+}
+
+/* Appends one message end (fragments so far) to p. */
+static int
+plan_push_turn(struct plan *p)
+{
+	if (p->nturns == p->turn_cap) {
+		uint32_t	 cap = p->turn_cap ? p->turn_cap * 2 : 8;
+		uint32_t	*ends = realloc(p->turn_ends,
+				    (size_t)cap * sizeof *ends);
+
+		if (ends == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		p->turn_ends = ends;
+		p->turn_cap = cap;
+	}
+	p->turn_ends[p->nturns++] = p->nfrags;
+	return 0;
+}
+
+/* With turns: each message cut on its own by the strategy, one after the
+ * other from the same random stream; its end noted. */
+static int
+plan_split_turns(struct plan *p, struct rng *r, enum plan_split split,
+    uint64_t step, const unsigned char *data, size_t len,
+    const struct plan_params *params)
+{
+	struct plan	sub = { 0 };
+	size_t		from = 0;
+	int		rc = 0;
+
+	while (rc == 0 && from < len) {
+		size_t	end = turn_message_end(&params->turns, data, len, from);
+
+		sub.nfrags = 0;
+		rc = plan_split_one(&sub, r, split, step, data + from,
+		    end - from, params->max_fragments);
+		for (uint32_t k = 0; rc == 0 && k < sub.nfrags; k++)
+			rc = plan_push(p, sub.sizes[k]);
+		if (rc == 0)
+			rc = plan_push_turn(p);
+		from = end;
+	}
+	plan_release(&sub);
+	return rc;
+}
+
 /* Builds the plan for connection `index`. */
 int
 plan_make(struct plan *p, uint64_t seed, uint64_t index, uint64_t visit,
@@ -351,8 +436,6 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, uint64_t visit,
 	enum plan_split	split = params->split;
 	uint32_t	max = params->max_fragments;
 	uint64_t	step = visit;
-	size_t		cuts[2];
-	unsigned	ncuts;
 	int		rc = 0;
 
 	if (split >= PLAN_SPLIT__COUNT || (len > 0 && data == NULL)) {
@@ -372,37 +455,17 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, uint64_t visit,
 	p->len = len;
 	p->split = split;
 	p->nfrags = 0;
+	p->nturns = 0;
 	/* The order of draws is part of the format: fast open, sizes, close. */
 	p->fastopen = len > 0 && rng_one_in(&r, params->fastopen_chance);
 	if (len == 0) {
 		p->close_after = 0;
 		return 0;
 	}
-	switch (split) {
-	case PLAN_SPLIT_SMALL:
-		rc = plan_split_drawn(p, &r, len, max, size_small);
-		break;
-	case PLAN_SPLIT_BYTEWISE:
-		rc = plan_split_bytewise(p, &r, len, max);
-		break;
-	case PLAN_SPLIT_DELIMITER:
-		rc = plan_split_delimiter(p, &r, data, len, max);
-		break;
-	case PLAN_SPLIT_SWEEP:
-		ncuts = plan_sweep_cuts(len, step, cuts);
-		if (max != 0 && ncuts + 1 > max)
-			ncuts = max > 1 ? max - 1 : 0;
-		if ((rc = plan_reserve(p, 3)) == 0) {
-			for (unsigned k = 0; k < ncuts; k++)
-				p->sizes[k] = (uint32_t)cuts[k];
-			rc = plan_cuts_to_sizes(p, ncuts, len);
-		}
-		break;
-	case PLAN_SPLIT_UNIFORM:
-	default:
-		rc = plan_split_drawn(p, &r, len, max, size_uniform);
-		break;
-	}
+	if (params->turns.rule != TURN_NONE)
+		rc = plan_split_turns(p, &r, split, step, data, len, params);
+	else
+		rc = plan_split_one(p, &r, split, step, data, len, max);
 	if (rc == -1)
 		return -1;
 	p->close_after = p->nfrags;
@@ -415,18 +478,63 @@ plan_make(struct plan *p, uint64_t seed, uint64_t index, uint64_t visit,
 	return 0;
 }
 
-/* Makes dst a copy of src (sizes and gaps included). */
+/* Whether a message ends after fragment k (0-based). */
+int
+plan_turn_after(const struct plan *p, uint32_t k)
+{
+	uint32_t	lo = 0, hi = p->nturns;
+
+	while (lo < hi) {
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (p->turn_ends[mid] == k + 1)
+			return 1;
+		if (p->turn_ends[mid] < k + 1)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Makes dst's turns a copy of src's. */
+static int
+plan_copy_turns(struct plan *dst, const struct plan *src)
+{
+	dst->nturns = 0;
+	if (src->nturns > dst->turn_cap) {
+		uint32_t	*ends = realloc(dst->turn_ends,
+				    (size_t)src->nturns * sizeof *ends);
+
+		if (ends == NULL)
+			return -1;
+		dst->turn_ends = ends;
+		dst->turn_cap = src->nturns;
+	}
+	if (src->nturns > 0)
+		memcpy(dst->turn_ends, src->turn_ends,
+		    src->nturns * sizeof *src->turn_ends);
+	dst->nturns = src->nturns;
+	return 0;
+}
+
+/* Makes dst a copy of src (sizes, gaps and turns included). */
 int
 plan_copy(struct plan *dst, const struct plan *src)
 {
 	uint32_t	*sizes = dst->sizes, cap = dst->cap, *gaps = dst->gaps_us;
+	uint32_t	*ends = dst->turn_ends, tcap = dst->turn_cap;
 
 	*dst = *src;
 	dst->sizes = sizes;
 	dst->cap = cap;
 	dst->gaps_us = NULL;
+	dst->turn_ends = ends;
+	dst->turn_cap = tcap;
 	dst->nfrags = 0;
 	free(gaps);
+	if (plan_copy_turns(dst, src) == -1)
+		return -1;
 	if (plan_reserve(dst, src->nfrags) == -1)
 		return -1;
 	if (src->nfrags > 0)
@@ -451,6 +559,10 @@ plan_release(struct plan *p)
 		return;
 	free(p->sizes);
 	free(p->gaps_us);
+	free(p->turn_ends);
+	p->turn_ends = NULL;
+	p->nturns = 0;
+	p->turn_cap = 0;
 	p->gaps_us = NULL;
 	p->sizes = NULL;
 	p->cap = 0;

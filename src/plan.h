@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "turn.h"
+
 enum plan_split {
 	PLAN_SPLIT_UNIFORM,	/* sizes uniform over 1..len, clipped to what remains */
 	PLAN_SPLIT_SMALL,	/* sizes log-uniform over 1..len: tiny pieces common */
@@ -30,7 +32,9 @@ struct plan_params {
 	enum plan_split	split;
 	uint32_t	fastopen_chance;	/* 1 in N connections use TCP Fast Open; 0 never */
 	uint32_t	close_chance;		/* 1 in N fragments is replaced by an early close; 0 never */
-	uint32_t	max_fragments;		/* upper bound on fragments per plan; 0 no bound */
+	uint32_t	max_fragments;		/* upper bound on fragments per plan
+						 * (per message with turns); 0 no bound */
+	struct turn_spec turns;			/* TURN_NONE: the blob is one message */
 };
 
 struct plan {
@@ -45,11 +49,20 @@ struct plan {
 	uint32_t	cap;		/* allocated entries of sizes */
 	uint32_t	*gaps_us;	/* replay: least wait before each fragment
 					 * (nfrags entries); NULL: --gap-us */
+	uint32_t	*turn_ends;	/* with turns: fragments sent when each
+					 * message is complete, ascending, the
+					 * last == nfrags; the connection waits
+					 * for the reply there */
+	uint32_t	 nturns;	/* messages; 0 without turns */
+	uint32_t	 turn_cap;	/* allocated entries of turn_ends */
 };
 
 /* Builds the plan for connection `index` of the run seeded `seed`, which
  * sends `data` (len bytes) for the `visit`-th time (index / blobs in the
- * corpus), reusing p's buffer. Returns 0, or -1 with errno ENOMEM or EINVAL. */
+ * corpus), reusing p's buffer. With turns, each message is cut on its own
+ * by the same strategy (the same random stream, message after message) and
+ * its end is a fragment boundary noted in turn_ends; without, the plan is
+ * what it always was. Returns 0, or -1 with errno ENOMEM or EINVAL. */
 int		 plan_make(struct plan *p, uint64_t seed, uint64_t index,
 		     uint64_t visit, const unsigned char *data, size_t len,
 		     const struct plan_params *params);
@@ -72,7 +85,11 @@ unsigned	 plan_sweep_cuts(size_t len, uint64_t m, size_t cuts[2]);
 int		 plan_is_structure(const unsigned char *data, size_t len,
 		     size_t i);
 
-/* Makes dst a copy of src (sizes and gaps included). Returns 0 or -1. */
+/* Whether a message ends after fragment k (0-based): the connection then
+ * waits for the server's reply before fragment k + 1. */
+int		 plan_turn_after(const struct plan *p, uint32_t k);
+
+/* Makes dst a copy of src (sizes, gaps and turns included). Returns 0 or -1. */
 int		 plan_copy(struct plan *dst, const struct plan *src);
 
 /* Frees the buffers of p (not p itself); accepts NULL. */

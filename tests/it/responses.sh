@@ -1,0 +1,210 @@
+# Integration tests of the answer test servers themselves, so that they are
+# known to behave as specified before stutterfuzz compares answers: each
+# planted bug shows on a cut made by hand, not on the whole send, and not
+# with --fixed. Sourced by tests/integration.sh.
+. tests/lib_responses.sh
+
+# --- kvserver: a SET whose key is cut loses the key's tail -------------------
+t_resp_kv() {
+	local name="kvserver: whole SET/GET answers the value"
+	start_resp kvserver
+	respc 's:SET user:1001 alice\r\nGET user:1001\r\n' 'w:alice\r\n'
+	expect_got "$name" '+OK\r\n$5\r\nalice\r\n' || { stop_server; return; }
+	pass "$name"
+
+	name="kvserver: SET cut inside its key stores the key's head; GET answers nil"
+	respc 's:SET user:20' 'r:1' 's:02 alice\r\nGET user:2002\r\nGET user:20\r\n' \
+		'w:alice\r\n'
+	expect_got "$name" '+OK\r\n$-1\r\n$5\r\nalice\r\n' || { stop_server; return; }
+	expect_log "$name" '^cut key user:20$' || { stop_server; return; }
+	pass "$name"
+
+	name="kvserver: a cut elsewhere in the line is harmless"
+	respc 's:SE' 'r:1' 's:T user:7 bob\r' 'r:2' 's:\nGET user:7\r\n' 'w:bob\r\n'
+	stop_server
+	expect_got "$name" '+OK\r\n$3\r\nbob\r\n' || return
+	pass "$name"
+
+	name="kvserver --fixed: the cut SET key stays whole"
+	start_resp kvserver --fixed
+	respc 's:SET user:10' 'r:1' 's:01 alice\r\nGET user:1001\r\n' 'w:alice\r\n'
+	stop_server
+	expect_got "$name" '+OK\r\n$5\r\nalice\r\n' || return
+	if grep -q '^cut key' "$TMP/server.log"; then
+		fail "$name" "the fixed server logged a cut key"; return
+	fi
+	pass "$name"
+}
+
+# --- kvserver: INCR is a counter shared by every connection -----------------
+t_resp_counter() {
+	local name="kvserver: INCR counts across connections, digits grow"
+	start_resp kvserver --fixed
+	respc 's:INCR hits\r\nINCR hits\r\n' 'w::2\r\n'
+	expect_got "$name" ':1\r\n:2\r\n' || { stop_server; return; }
+	local steps=() i
+	for i in $(seq 3 11); do steps+=('s:INCR hits\r\n' "w::$i\\r\\n"); done
+	respc "${steps[@]}" 's:GET hits\r\n' 'w:$2\r\n11\r\n'
+	stop_server
+	case "$GOT" in
+	':3\r\n'*':10\r\n:11\r\n$2\r\n11\r\n') pass "$name" ;;
+	*) fail "$name" "got '$GOT' (status $RC)" ;;
+	esac
+}
+
+# --- httpka: a read ending right after the header block drops the body's
+# length: the body is parsed as a request, an extra 400 comes back --------
+t_resp_http() {
+	local name="httpka: whole keep-alive POST then GET: two 200s"
+	local blob
+	blob=$(resp_blob tests/corpus-http-ka/post-then-get)
+	start_resp httpka
+	respc "s:$blob" 'w:GET /after body=0\n'
+	case "$GOT" in
+	'HTTP/1.1 200 OK\r\nDate: '*' GMT\r\nContent-Length: 19\r\n\r\nPOST /form body=12\nHTTP/1.1 200 OK\r\nDate: '*'\r\nContent-Length: 18\r\n\r\nGET /after body=0\n') ;;
+	*) stop_server; fail "$name" "got '$GOT' (status $RC)"; return ;;
+	esac
+	pass "$name"
+
+	name="httpka: a read that ends after the header block: an extra 400"
+	respc 's:POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12\r\n\r\n' \
+		'r:1' 's:name=stutterGET /after HTTP/1.1\r\nHost: localhost\r\n\r\n' \
+		'n:2:400 Bad Request\r\n'
+	[ "$RC" = 0 ] || { stop_server; fail "$name" "got '$GOT' (status $RC)"; return; }
+	local n200 n400
+	n200=$(grep -o 'HTTP/1.1 200' <<<"$GOT" | wc -l)
+	n400=$(grep -o 'HTTP/1.1 400' <<<"$GOT" | wc -l)
+	if [ "$n200" != 1 ] || [ "$n400" != 2 ]; then
+		stop_server; fail "$name" "$n200 200s and $n400 400s: '$GOT'"; return
+	fi
+	case "$GOT" in *'POST /form body=0\n'*) ;; *) stop_server; fail "$name" "no 'body=0': $GOT"; return ;; esac
+	expect_log "$name" '^dropped content-length$' || { stop_server; return; }
+	pass "$name"
+
+	name="httpka: a read ending inside the body is harmless"
+	respc 's:POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12\r\n\r\nname=' \
+		'r:1' 's:stutterGET /after HTTP/1.1\r\nHost: localhost\r\n\r\n' \
+		'w:GET /after body=0\n'
+	stop_server
+	case "$GOT" in *'POST /form body=12\n'*'GET /after body=0\n') pass "$name" ;;
+	*) fail "$name" "got '$GOT' (status $RC)" ;; esac
+
+	name="httpka --fixed: the same cut keeps the body's length"
+	start_resp httpka --fixed
+	respc 's:POST /form HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12\r\n\r\n' \
+		'r:1' 's:name=stutterGET /after HTTP/1.1\r\nHost: localhost\r\n\r\n' \
+		'w:GET /after body=0\n'
+	stop_server
+	case "$GOT" in *'POST /form body=12\n'*'GET /after body=0\n') ;;
+	*) fail "$name" "got '$GOT' (status $RC)"; return ;; esac
+	case "$GOT" in *' 400 '*) fail "$name" "a 400: $GOT"; return ;; esac
+	pass "$name"
+}
+
+# --- httpka --stamps: every answer differs, the structure does not ----------
+t_resp_stamps() {
+	local name="httpka --stamps: ids, times and lengths vary between sends"
+	local blob a b
+	blob=$(resp_blob tests/corpus-http-ka/get-two)
+	start_resp httpka --fixed --stamps
+	respc "s:$blob" 'w:GET /b body=0"}\n'
+	a=$GOT
+	respc "s:$blob" 'w:GET /b body=0"}\n'
+	b=$GOT
+	stop_server
+	[ "$RC" = 0 ] || { fail "$name" "got '$b' (status $RC)"; return; }
+	if [ "$a" = "$b" ]; then fail "$name" "two sends got the same answer: $a"; return; fi
+	local re='^(HTTP/1\.1 200 OK\\r\\nDate: [A-Za-z]{3}, [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9:]{8} GMT\\r\\nX-Request-Id: [0-9a-f]{16}\\r\\nX-Time-Us: [0-9]+\\r\\nContent-Length: [0-9]+\\r\\n\\r\\n\{"at":[0-9]+,"id":"[0-9a-f]{6}","n":[0-9]+,"req":"GET /[ab] body=0"\}\\n){2}$'
+	if ! [[ $a =~ $re && $b =~ $re ]]; then
+		fail "$name" "unexpected shape:" "$a" "$b"; return
+	fi
+	pass "$name"
+}
+
+# --- smtpish: speaks first, forbids pipelining, crashes on a cut line -------
+t_resp_smtp() {
+	local name="smtpish: greeting first, one reply per command"
+	start_resp smtpish --fixed
+	respc 'w:220 ready\r\n' 's:HELO client\r\n' 'w:250 smtpish\r\n' \
+		's:MAIL FROM:<a@b.example>\r\n' 'w:250 sender ok\r\n' 's:QUIT\r\n' 'e'
+	expect_got "$name" '220 ready\r\n250 smtpish\r\n250 sender ok\r\n221 bye\r\n' ||
+		{ stop_server; return; }
+	pass "$name"
+
+	name="smtpish: a cut inside a line, waiting for each reply, is fine when fixed"
+	respc 'w:220 ready\r\n' 's:HELO client\r\n' 'w:250 smtpish\r\n' \
+		's:MAIL FROM:' 'r:2' 's:<a@b.example>\r\n' 'w:250 sender ok\r\n'
+	stop_server
+	expect_got "$name" '220 ready\r\n250 smtpish\r\n250 sender ok\r\n' || return
+	pass "$name"
+
+	name="smtpish: input before the greeting gets 554 and a close"
+	start_resp smtpish --greet-ms=60000
+	respc 's:HELO client\r\n' 'e'
+	stop_server
+	expect_got "$name" '554 5.5.1 input before greeting\r\n' || return
+	expect_log "$name" '^554 early$' || return
+	pass "$name"
+
+	name="smtpish: input before the previous reply gets 554 and a close"
+	start_resp smtpish --reply-ms=60000 --greet-ms=0
+	respc 'w:220 ready\r\n' 's:HELO client\r\n' 'r:1' 's:NOOP\r\n' 'e'
+	stop_server
+	expect_got "$name" '220 ready\r\n554 5.5.1 input before reply\r\n' || return
+	pass "$name"
+
+	name="smtpish: two lines in one read (pipelining) get 554 and a close"
+	start_resp smtpish
+	respc 'w:220 ready\r\n' 's:HELO client\r\nNOOP\r\n' 'e'
+	expect_got "$name" '220 ready\r\n554 5.5.1 pipelining\r\n' || { stop_server; return; }
+	pass "$name"
+
+	name="smtpish: the whole session blob, one line per turn, is clean"
+	respc 'w:220 ready\r\n' 's:HELO client\r\n' 'w:250 smtpish\r\n' \
+		's:MAIL FROM:<a@b.example>\r\n' 'w:250 sender ok\r\n' \
+		's:RCPT TO:<c@d.example>\r\n' 'w:250 recipient ok\r\n' 's:QUIT\r\n' 'e'
+	expect_got "$name" '220 ready\r\n250 smtpish\r\n250 sender ok\r\n250 recipient ok\r\n221 bye\r\n' ||
+		{ stop_server; return; }
+	pass "$name"
+
+	name="smtpish: a read ending right after 'MAIL FROM:' aborts the server"
+	respc 'w:220 ready\r\n' 's:HELO client\r\n' 'w:250 smtpish\r\n' 's:MAIL FROM:' 'e'
+	wait "$SERVER_PID" 2>/dev/null
+	local st=$?
+	SERVER_PID=
+	[ "$RC" = 0 ] || { fail "$name" "client: '$GOT' (status $RC)"; return; }
+	if [ "$st" != 134 ]; then fail "$name" "server exit status $st, wanted 134 (SIGABRT)"; return; fi
+	expect_log "$name" '^crash$' || return
+	pass "$name"
+}
+
+register t_resp_kv t_resp_counter t_resp_http t_resp_stamps t_resp_smtp
+
+# --- today's cuts reach the planted bugs (nothing compares answers yet) ----
+t_resp_reach() {
+	local name="stutterfuzz's cuts reach the kv and HTTP bugs; the speak-first server rejects it"
+	start_resp kvserver
+	sf --blob-dir=tests/corpus-kv --host=127.0.0.1 --port="$PORT" --seed=11 \
+		--rounds=100 --num-conns=10 --close-chance=0
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^cut key ' || return
+	start_resp httpka
+	sf --blob-dir=tests/corpus-http-ka --host=127.0.0.1 --port="$PORT" --seed=11 \
+		--rounds=100 --num-conns=10 --close-chance=0 --split=delimiter
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^dropped content-length$' || return
+	start_resp smtpish
+	sf --blob-dir=tests/corpus-smtpish --host=127.0.0.1 --port="$PORT" --seed=11 \
+		--rounds=20 --num-conns=10 --close-chance=0
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^554 early$' || return
+	if grep -q '^crash$' "$TMP/server.log"; then
+		fail "$name" "the speak-first server crashed without turns"; return
+	fi
+	pass "$name"
+}
+
+register t_resp_reach

@@ -1,0 +1,354 @@
+/*
+ * httpka: an HTTP/1.1 keep-alive server for stutterfuzz's answer tests. It
+ * answers each request on a connection in turn: "200 OK" with a Date header
+ * and a body naming the request ("GET /a body=5\n"); a request line that is
+ * not "METHOD /path HTTP/1.x" gets "400 Bad Request" (and only that line is
+ * dropped). Bodies are read by Content-Length.
+ *
+ * The planted bug: when a read ends right after a request's header block,
+ * its Content-Length is dropped; the body is then parsed as the next
+ * request and an extra 400 comes back (a desync). --fixed removes it.
+ * --stamps (a control) adds what varies on every answer: an X-Request-Id
+ * of random hex, X-Time-Us, and a JSON body with a millisecond time, a
+ * random id and a random number of random digits, so Content-Length
+ * varies with them. Conventions as testserver: --port-file, --port, --bind,
+ * --log (--log-reads: "read B" per read), --max-seconds; logs "request
+ * METHOD PATH", "bad request", "dropped content-length", and "total conns C
+ * reads R requests Q bad B dropped D" at exit.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUF_MAX		65536
+
+struct client {
+	int	fd;
+	char	buf[BUF_MAX];
+	size_t	len;
+};
+
+static volatile sig_atomic_t stop;
+static FILE *logfp;
+static int fixed, log_reads, stamps;
+static unsigned long total_conns, total_reads, total_requests, total_bad,
+    total_dropped;
+
+/* SIGTERM, SIGINT, SIGALRM: stop. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Ends the process on a setup failure. */
+static void
+die(const char *what)
+{
+	fprintf(stderr, "httpka: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* Writes the log line "what arg". */
+static void
+log_line(const char *what, const char *arg)
+{
+	if (logfp == NULL)
+		return;
+	fprintf(logfp, "%s%s\n", what, arg);
+	fflush(logfp);
+}
+
+/* Sends n bytes of s on c (answers are small: one write). */
+static void
+reply(struct client *c, const char *s, size_t n)
+{
+	ssize_t	w = write(c->fd, s, n);
+
+	(void)w;
+}
+
+/* Sends a response with status and body. */
+static void
+respond(struct client *c, const char *status, const char *body)
+{
+	char		out[4096], date[64], extra[128] = "", json[512];
+	struct timeval	tv;
+	time_t		now = time(NULL);
+	int		n;
+
+	gettimeofday(&tv, NULL);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&now));
+	if (stamps) {
+		unsigned	digits = 1 + (unsigned)(rand() % 6);
+		long		num = rand() % 1000000;
+
+		while (digits < 6 && num >= 10) {
+			num /= 10;
+			digits++;
+		}
+		snprintf(extra, sizeof extra, "X-Request-Id: %08x%08x\r\n"
+		    "X-Time-Us: %lld\r\n", (unsigned)rand(), (unsigned)rand(),
+		    (long long)tv.tv_sec * 1000000 + tv.tv_usec);
+		snprintf(json, sizeof json, "{\"at\":%lld,\"id\":\"%06x\","
+		    "\"n\":%ld,\"req\":\"%.*s\"}\n",
+		    (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+		    (unsigned)rand() & 0xffffff, num,
+		    (int)strcspn(body, "\n"), body);
+		body = json;
+	}
+	n = snprintf(out, sizeof out, "HTTP/1.1 %s\r\nDate: %s\r\n%s"
+	    "Content-Length: %zu\r\n\r\n%s", status, date, extra,
+	    strlen(body), body);
+	reply(c, out, n < (int)sizeof out ? (size_t)n : sizeof out - 1);
+}
+
+/* Whether [s, s + n) is "METHOD /path HTTP/1.x". */
+static int
+good_request_line(const char *s, size_t n)
+{
+	size_t	i = 0, m;
+
+	while (i < n && s[i] >= 'A' && s[i] <= 'Z')
+		i++;
+	if (i == 0 || i >= n || s[i] != ' ' || i + 1 >= n || s[i + 1] != '/')
+		return 0;
+	m = i + 1;
+	while (m < n && s[m] != ' ')
+		m++;
+	return n - m == 9 && memcmp(s + m, " HTTP/1.", 8) == 0 &&
+	    (s[n - 1] == '0' || s[n - 1] == '1');
+}
+
+/* The Content-Length of the header block [s, s + n), or 0. */
+static size_t
+content_length(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 16 < n; i++) {
+		if ((i == 0 || s[i - 1] == '\n') &&
+		    strncasecmp(s + i, "Content-Length:", 15) == 0)
+			return (size_t)strtoul(s + i + 15, NULL, 10);
+	}
+	return 0;
+}
+
+/* Drops the first n bytes of c's buffer. */
+static void
+consume(struct client *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Answers every complete request in c's buffer; called after each read. */
+static void
+client_parse(struct client *c)
+{
+	for (;;) {
+		char	*eol, *end, line[256], body[300];
+		size_t	 hdr, cl, ll;
+
+		while (c->len > 0 && (c->buf[0] == '\r' || c->buf[0] == '\n'))
+			consume(c, 1);
+		if ((eol = memmem(c->buf, c->len, "\r\n", 2)) == NULL)
+			return;
+		ll = (size_t)(eol - c->buf);
+		if (!good_request_line(c->buf, ll)) {
+			total_bad++;
+			log_line("bad request", "");
+			respond(c, "400 Bad Request", "");
+			consume(c, ll + 2);
+			continue;
+		}
+		if ((end = memmem(c->buf, c->len, "\r\n\r\n", 4)) == NULL)
+			return;
+		hdr = (size_t)(end - c->buf) + 4;
+		cl = content_length(c->buf, hdr);
+		if (!fixed && cl > 0 && hdr == c->len) {
+			cl = 0;		/* the planted bug */
+			total_dropped++;
+			log_line("dropped content-length", "");
+		}
+		if (cl > BUF_MAX / 2 || c->len < hdr + cl)
+			return;
+		snprintf(line, sizeof line, "%.*s", (int)ll, c->buf);
+		*strrchr(line, ' ') = '\0';
+		snprintf(body, sizeof body, "%s body=%zu\n", line, cl);
+		total_requests++;
+		log_line("request ", line);
+		respond(c, "200 OK", body);
+		consume(c, hdr + cl);
+	}
+}
+
+/* Reads what c sent; closes it at EOF, on an error or when it overflows. */
+static void
+client_read(struct client *c)
+{
+	ssize_t	n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || c->len + (size_t)n == sizeof c->buf) {
+		close(c->fd);
+		free(c);
+		return;
+	}
+	total_reads++;
+	if (log_reads && logfp != NULL) {
+		fprintf(logfp, "read %zd\n", n);
+		fflush(logfp);
+	}
+	c->len += (size_t)n;
+	client_parse(c);
+}
+
+/* Binds the listening socket; writes the port to port_file. */
+static int
+listen_on(const char *addr, unsigned port, const char *port_file)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+	int			fd, one = 1;
+	unsigned		bound;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6	*s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			die("bad --bind");
+		sslen = sizeof *s6;
+	} else {
+		struct sockaddr_in	*s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			die("bad --bind");
+		sslen = sizeof *s4;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 4096) < 0)
+		die("bind");
+	sslen = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	bound = ss.ss_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (port_file != NULL) {
+		char	 tmp[4096];
+		FILE	*f;
+
+		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+		if ((f = fopen(tmp, "w")) == NULL)
+			die(tmp);
+		fprintf(f, "%u\n", bound);
+		fclose(f);
+		if (rename(tmp, port_file) < 0)
+			die("rename");
+	}
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-reads", no_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "max-seconds", required_argument, NULL, 's' },
+		{ "fixed", no_argument, NULL, 'F' },
+		{ "stamps", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
+	unsigned		 max_seconds = 120, port = 0;
+	int			 opt, lfd, ep;
+	struct epoll_event	 ev, evs[256];
+	struct sigaction	 sa;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': port_file = optarg; break;
+		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'l':
+			if ((logfp = fopen(optarg, "w")) == NULL)
+				die(optarg);
+			break;
+		case 'r': log_reads = 1; break;
+		case 'b': bind_addr = optarg; break;
+		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'F': fixed = 1; break;
+		case 'S': stamps = 1; break;
+		default: return 2;
+		}
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	alarm(max_seconds);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	lfd = listen_on(bind_addr, port, port_file);
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll_create1");
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	while (!stop) {
+		int	n = epoll_wait(ep, evs, 256, 200);
+
+		for (int i = 0; i < n; i++) {
+			struct client	*c = evs[i].data.ptr;
+			int		 cfd;
+
+			if (c != NULL) {
+				client_read(c);
+				continue;
+			}
+			while ((cfd = accept4(lfd, NULL, NULL,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				if ((c = malloc(sizeof *c)) == NULL)
+					die("calloc");
+				c->fd = cfd;
+				c->len = 0;
+				total_conns++;
+				ev.events = EPOLLIN;
+				ev.data.ptr = c;
+				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+			}
+		}
+	}
+	if (logfp != NULL) {
+		fprintf(logfp, "total conns %lu reads %lu requests %lu bad %lu "
+		    "dropped %lu\n", total_conns, total_reads, total_requests,
+		    total_bad, total_dropped);
+		fclose(logfp);
+	}
+	return 0;
+}

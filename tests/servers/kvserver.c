@@ -1,0 +1,346 @@
+/*
+ * kvserver: a key-value server for stutterfuzz's answer tests. Text lines,
+ * one command each, "\r\n" or "\n" ended:
+ *
+ *   SET key value   -> "+OK\r\n"
+ *   GET key         -> "$N\r\nvalue\r\n", or "$-1\r\n" when unset
+ *   INCR key        -> ":N\r\n" (the store is shared by all connections)
+ *   DEL key         -> ":1\r\n" or ":0\r\n"
+ *   PING            -> "+PONG\r\n"
+ *   anything else   -> "-ERR unknown command\r\n"
+ *
+ * The planted bug: when a read ends inside the key of a SET, the rest of
+ * the key in the next read is lost, so the value is stored under the head
+ * of the key and a later GET of the whole key answers "$-1". --fixed
+ * removes it. Same conventions as testserver: --port-file, --port, --bind,
+ * --log (with --log-reads one "read B" line per read), --max-seconds; logs
+ * "cut key HEAD" when the bug bites (bytes of a key were lost; HEAD is what
+ * is kept) and "total conns C reads R cut K" at exit.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES	2048
+#define STORE_MAX	4096
+#define KEY_MAX		256
+
+struct client {
+	int	fd;
+	char	line[LINE_MAX_BYTES];
+	size_t	len;
+	int	skip_key;	/* the bug: drop key bytes until a blank */
+	size_t	dropped;	/* key bytes dropped so far */
+};
+
+struct entry {
+	char	key[KEY_MAX];
+	char	*value;
+};
+
+static volatile sig_atomic_t stop;
+static FILE *logfp;
+static int fixed, log_reads;
+static struct entry store[STORE_MAX];
+static size_t nstore;
+static unsigned long total_conns, total_reads, total_cut;
+
+/* SIGTERM, SIGINT, SIGALRM: stop. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Ends the process on a setup failure. */
+static void
+die(const char *what)
+{
+	fprintf(stderr, "kvserver: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* The entry of key, or NULL; with create, a new one. */
+static struct entry *
+lookup(const char *key, int create)
+{
+	for (size_t i = 0; i < nstore; i++) {
+		if (strcmp(store[i].key, key) == 0)
+			return &store[i];
+	}
+	if (!create || nstore == STORE_MAX || strlen(key) >= KEY_MAX)
+		return NULL;
+	snprintf(store[nstore].key, KEY_MAX, "%s", key);
+	store[nstore].value = NULL;
+	return &store[nstore++];
+}
+
+/* Sends s on c (the test's answers are small: one write). */
+static void
+reply(struct client *c, const char *s)
+{
+	ssize_t	n = write(c->fd, s, strlen(s));
+
+	(void)n;
+}
+
+/* Runs one command line (NUL-terminated, no line end). */
+static void
+command(struct client *c, char *line)
+{
+	char		*cmd = strtok(line, " "), *key = strtok(NULL, " ");
+	char		*value = strtok(NULL, "");
+	char		 out[LINE_MAX_BYTES + 64];
+	struct entry	*e;
+
+	if (cmd != NULL && strcasecmp(cmd, "PING") == 0) {
+		reply(c, "+PONG\r\n");
+	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "SET") == 0 &&
+	    value != NULL && (e = lookup(key, 1)) != NULL) {
+		free(e->value);
+		e->value = strdup(value);
+		reply(c, "+OK\r\n");
+	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "GET") == 0) {
+		e = lookup(key, 0);
+		if (e == NULL || e->value == NULL)
+			reply(c, "$-1\r\n");
+		else {
+			snprintf(out, sizeof out, "$%zu\r\n%s\r\n",
+			    strlen(e->value), e->value);
+			reply(c, out);
+		}
+	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "INCR") == 0 &&
+	    (e = lookup(key, 1)) != NULL) {
+		long long	v = e->value ? strtoll(e->value, NULL, 10) : 0;
+
+		snprintf(out, sizeof out, "%lld", v + 1);
+		free(e->value);
+		e->value = strdup(out);
+		snprintf(out, sizeof out, ":%lld\r\n", v + 1);
+		reply(c, out);
+	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "DEL") == 0) {
+		e = lookup(key, 0);
+		reply(c, e != NULL && e->value != NULL ? ":1\r\n" : ":0\r\n");
+		if (e != NULL) {
+			free(e->value);
+			e->value = NULL;
+		}
+	} else
+		reply(c, "-ERR unknown command\r\n");
+}
+
+/* Whether the partial line ends inside the key of a SET. */
+static int
+in_set_key(const struct client *c)
+{
+	return c->len > 4 && strncasecmp(c->line, "SET ", 4) == 0 &&
+	    memchr(c->line + 4, ' ', c->len - 4) == NULL;
+}
+
+/* The bug bit: the key's tail was dropped; logs the head that is kept. */
+static void
+key_lost(const struct client *c)
+{
+	total_cut++;
+	if (logfp != NULL) {
+		fprintf(logfp, "cut key %.*s\n", (int)(c->len - 4),
+		    c->line + 4);
+		fflush(logfp);
+	}
+}
+
+/* Takes in the n bytes of one read. */
+static void
+client_bytes(struct client *c, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char	b = buf[i];
+
+		if (c->skip_key) {
+			if (b != ' ' && b != '\r' && b != '\n') {
+				c->dropped++;	/* the lost tail of the key */
+				continue;
+			}
+			c->skip_key = 0;
+			if (c->dropped > 0)
+				key_lost(c);
+		}
+		if (b == '\n') {
+			if (c->len > 0 && c->line[c->len - 1] == '\r')
+				c->len--;
+			c->line[c->len] = '\0';
+			command(c, c->line);
+			c->len = 0;
+		} else if (c->len + 1 < sizeof c->line)
+			c->line[c->len++] = b;
+	}
+	if (!fixed && in_set_key(c)) {
+		c->skip_key = 1;
+		c->dropped = 0;
+	}
+}
+
+/* Reads what c sent; closes it at EOF or on an error. */
+static void
+client_read(struct client *c)
+{
+	char	buf[65536];
+	ssize_t	n = read(c->fd, buf, sizeof buf);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(c->fd);
+		free(c);
+		return;
+	}
+	total_reads++;
+	if (log_reads && logfp != NULL) {
+		fprintf(logfp, "read %zd\n", n);
+		fflush(logfp);
+	}
+	client_bytes(c, buf, (size_t)n);
+}
+
+/* Binds the listening socket; writes the port to port_file. */
+static int
+listen_on(const char *addr, unsigned port, const char *port_file)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+	int			fd, one = 1;
+	unsigned		bound;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6	*s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			die("bad --bind");
+		sslen = sizeof *s6;
+	} else {
+		struct sockaddr_in	*s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			die("bad --bind");
+		sslen = sizeof *s4;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 4096) < 0)
+		die("bind");
+	sslen = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	bound = ss.ss_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (port_file != NULL) {
+		char	 tmp[4096];
+		FILE	*f;
+
+		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+		if ((f = fopen(tmp, "w")) == NULL)
+			die(tmp);
+		fprintf(f, "%u\n", bound);
+		fclose(f);
+		if (rename(tmp, port_file) < 0)
+			die("rename");
+	}
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-reads", no_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "max-seconds", required_argument, NULL, 's' },
+		{ "fixed", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
+	unsigned		 max_seconds = 120, port = 0;
+	int			 opt, lfd, ep;
+	struct epoll_event	 ev, evs[256];
+	struct sigaction	 sa;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': port_file = optarg; break;
+		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'l':
+			if ((logfp = fopen(optarg, "w")) == NULL)
+				die(optarg);
+			break;
+		case 'r': log_reads = 1; break;
+		case 'b': bind_addr = optarg; break;
+		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'F': fixed = 1; break;
+		default: return 2;
+		}
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	alarm(max_seconds);
+	lfd = listen_on(bind_addr, port, port_file);
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll_create1");
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	while (!stop) {
+		int	n = epoll_wait(ep, evs, 256, 200);
+
+		for (int i = 0; i < n; i++) {
+			struct client	*c = evs[i].data.ptr;
+			int		 cfd;
+
+			if (c != NULL) {
+				client_read(c);
+				continue;
+			}
+			while ((cfd = accept4(lfd, NULL, NULL,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				if ((c = calloc(1, sizeof *c)) == NULL)
+					die("calloc");
+				c->fd = cfd;
+				total_conns++;
+				ev.events = EPOLLIN;
+				ev.data.ptr = c;
+				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+			}
+		}
+	}
+	if (logfp != NULL) {
+		fprintf(logfp, "total conns %lu reads %lu cut %lu\n",
+		    total_conns, total_reads, total_cut);
+		fclose(logfp);
+	}
+	return 0;
+}
