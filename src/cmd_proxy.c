@@ -173,6 +173,7 @@ struct prun {
 	int			 cap_failed;
 	char			*options_json;
 	FILE			*trace;
+	int			 trace_err;	/* first write error of the trace */
 	uint64_t		 seed;
 	uint64_t		 start_us;
 	const char		*stop;		/* why it stopped */
@@ -645,7 +646,7 @@ prun_stats_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (r->trace != NULL)
-		fflush(r->trace);
+		util_output_flush(r->trace, &r->trace_err);
 	if (r->o->quiet || r->proxy == NULL)
 		return;
 	prun_format(r, line, sizeof line);
@@ -840,10 +841,8 @@ prun_prepare(struct prun *r, char **cause)
 		close(fd);
 		return -1;
 	}
-	if (r->o->trace_path != NULL &&
-	    (r->trace = fopen(r->o->trace_path, "we")) == NULL) {
-		*cause = xasprintf("--trace %s: %s", r->o->trace_path,
-		    strerror(errno));
+	if (r->o->trace_path != NULL && (r->trace = util_output_open(
+	    "--trace", r->o->trace_path, cause)) == NULL) {
 		close(fd);
 		return -1;
 	}
@@ -1072,12 +1071,13 @@ cmd_proxy(int argc, char **argv)
 		goto out;
 	}
 	status = prun_summary(&r);
-	if (r.trace != NULL && (fflush(r.trace) != 0 || ferror(r.trace))) {
-		fprintf(stderr, "stutterfuzz: --trace %s: write failed\n",
-		    o.trace_path);
+	if (util_output_close(r.trace, "--trace", o.trace_path, r.trace_err,
+	    &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
 		if (status == EXIT_CLEAN)
 			status = EXIT_RUNTIME;
 	}
+	r.trace = NULL;
 out:
 	free(cause);
 	prun_free(&r);

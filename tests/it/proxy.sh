@@ -399,6 +399,20 @@ t_proxy_memcheck() {
 	pass "$name"
 }
 
+# --- a trace that cannot be written: exit 3 ----------------------------------
+t_proxy_trace_full() {
+	local name="proxy --trace=/dev/full: the write error is reported, exit 3"
+	proxy_samples
+	start_answerer echo
+	start_proxy --to=127.0.0.1:"$EPORT" --trace=/dev/full
+	$PYC send 127.0.0.1 "$PPORT" "$TMP/px/r1" "$TMP/px/ans" >/dev/null
+	stop_proxy
+	stop_answerer
+	expect_rc "$name" 3 || return
+	expect_err "$name" "^stutterfuzz: --trace /dev/full: " || return
+	pass "$name"
+}
+
 # --- out of descriptors: a local error, and the proxy goes on ----------------
 t_proxy_fd_limit() {
 	local name="proxy out of file descriptors: local error, not a finding; it recovers"
@@ -460,4 +474,4 @@ register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_backpressure t_proxy_half_close \
 	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_hang \
 	t_proxy_cut_crash t_proxy_supervised \
-	t_proxy_memcheck t_proxy_fd_limit t_proxy_bad_input
+	t_proxy_memcheck t_proxy_trace_full t_proxy_fd_limit t_proxy_bad_input
