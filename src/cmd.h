@@ -12,8 +12,12 @@
 #define EXIT_USAGE	2
 #define EXIT_RUNTIME	3
 
+struct options;
+
 /* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
 int	cmd_replay(int argc, char **argv);
+/* The same, with the options parsed (--replay=RECORD). */
+int	cmd_replay_options(struct options *o);
 
 /* stutterfuzz proxy --listen=[HOST:]PORT --to=HOST:PORT [OPTION]...
  * [-- COMMAND...]: forward, record and cut connections to a server. */

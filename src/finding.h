@@ -46,6 +46,7 @@ struct finding {
 	const struct conn	*conn;		/* the connection, for reports; NULL
 						 * for a finding of the target */
 	const char		*detail;	/* target findings: status or report */
+	int			 held;		/* it waited for the target's fate */
 };
 
 /* Short name of a kind ("refused", "connect-timeout", ...). */

@@ -135,9 +135,11 @@ run_target_ready(void *arg)
 		return;
 	}
 	fprintf(stderr, "Target ready at %s (pid %d, process group %d)\n",
-	    r->addr->text, target_pid(r->proc), target_pid(r->proc));
+	    r->addr->text, target_pid(r->proc), target_pgid(r->proc));
 	r->cfg.addr = (const struct sockaddr *)&r->addr->addr;
 	r->cfg.addrlen = r->addr->addrlen;
+	r->cfg.describe = target_describe_procs;	/* stalls: what it does */
+	r->cfg.describe_arg = r->proc;
 	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, &cause);
 	if (r->engine == NULL || engine_start(r->engine, &cause) == -1) {
 		r->startup_why = cause;
@@ -165,21 +167,6 @@ run_target_failed(void *arg, const char *why)
 	engine_stop(r->engine, ENGINE_STOP_TARGET);
 }
 
-/* May the target be restarted once more (--max-restarts a minute)? */
-static int
-run_may_restart(struct run *r)
-{
-	size_t		ring = sizeof r->restart_us / sizeof r->restart_us[0];
-	uint64_t	now = util_now_us(), n = 0;
-
-	for (size_t i = 0; i < ring && i < r->restarts; i++)
-		n += now - r->restart_us[i] < 60ULL * 1000000;
-	if (n >= r->opt->max_restarts)
-		return 0;
-	r->restart_us[r->restarts++ % ring] = now;
-	return 1;
-}
-
 /* Hook: the running target exited or was killed: a finding. */
 static void
 run_target_exited(void *arg, int status)
@@ -187,19 +174,22 @@ run_target_exited(void *arg, int status)
 	struct run	*r = arg;
 	char		 desc[128], *cause = NULL;
 
+	if (r->engine == NULL)
+		return;
 	target_describe_status(status, desc, sizeof desc);
 	engine_raise(r->engine, FINDING_TARGET_EXIT, desc, !r->opt->restart);
 	if (!r->opt->restart ||
 	    engine_stop_reason(r->engine) != ENGINE_RUNNING)
 		return;
-	if (!run_may_restart(r)) {
+	if (!target_may_restart(r->proc)) {
 		run_break_line(r);
-		fprintf(stderr, "stutterfuzz: the target died %" PRIu64 " times "
-		    "within a minute (--max-restarts); stopping\n",
-		    r->opt->max_restarts);
+		fprintf(stderr, "stutterfuzz: the target died again after %"
+		    PRIu64 " restarts within a minute (--max-restarts); "
+		    "stopping\n", r->opt->max_restarts);
 		engine_stop(r->engine, ENGINE_STOP_TARGET);
 		return;
 	}
+	r->restarts = target_restart_count(r->proc);
 	engine_pause(r->engine);
 	if (target_start(r->proc, &cause) == -1) {
 		run_target_failed(r, cause);
@@ -213,14 +203,6 @@ run_target_report(void *arg, const char *line)
 {
 	struct run	*r = arg;
 
-	/* "==1234== Invalid read of size 4": the pid prefix would make
-	 * every report of a new process look new. */
-	if (line[0] == '=' && line[1] == '=') {
-		const char	*p = strstr(line + 2, "== ");
-
-		if (p != NULL)
-			line = p + 3;
-	}
 	if (r->engine != NULL)
 		engine_raise(r->engine, FINDING_TARGET_REPORT, line,
 		    !r->opt->restart);
@@ -412,146 +394,6 @@ fail:
 	return NULL;
 }
 
-/* Prints one replayed connection's outcome. */
-static void
-replay_print_outcome(const struct replay_outcome *out)
-{
-	if (out->kinds != 0) {
-		fprintf(stderr, "  -> ");
-		for (int k = 0; k < FINDING__COUNT; k++) {
-			if (out->kinds & FINDING_BIT(k))
-				fprintf(stderr, "%s ", finding_kind_name(
-				    (enum finding_kind)k));
-		}
-		fprintf(stderr, "in %s%s%s\n", out->phase,
-		    out->err ? ": " : "", out->err ? strerror(out->err) : "");
-	}
-	fprintf(stderr, "  -> the server %s\n", out->alive ?
-	    "still accepts connections" : "no longer accepts connections");
-}
-
-/* stutterfuzz replay RECORD: send the record's connections again. */
-static int
-run_replay(struct options *o)
-{
-	struct record		*rec;
-	struct net_target	 target = { 0 };
-	struct run		 r = { .opt = o };
-	struct event_base	*base = NULL;
-	struct event		*ev_int = NULL, *ev_term = NULL;
-	const struct record_conn **cand = NULL;
-	struct replay_outcome	 out;
-	enum finding_kind	 kind = FINDING__COUNT;
-	char			*cause = NULL, *host = NULL, *port = NULL;
-	size_t			 ncand = 0;
-	int			 status = EXIT_RUNTIME, found = 0;
-
-	rec = record_load(o->replay_path, &cause);
-	if (rec == NULL) {
-		status = usage_error(cause);
-		goto out;
-	}
-	for (int k = 0; k < FINDING__COUNT; k++) {
-		if (strcmp(rec->kind, finding_kind_name((enum finding_kind)k))
-		    == 0)
-			kind = (enum finding_kind)k;
-	}
-	if (kind == FINDING__COUNT) {
-		cause = xasprintf("%s: unknown finding kind '%s'",
-		    o->replay_path, rec->kind);
-		status = usage_error(cause);
-		goto out;
-	}
-	if (!o->port_set) {
-		if (net_split_hostport(rec->target, &host, &port) == -1) {
-			cause = xasprintf("%s: target '%s' is not host:port; "
-			    "give --host and --port", o->replay_path,
-			    rec->target);
-			status = usage_error(cause);
-			goto out;
-		}
-		o->host = host;
-		o->port = port;
-	}
-	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &target,
-	    &cause) == -1) {
-		status = usage_error(cause);
-		goto out;
-	}
-	cand = xcalloc(rec->nconns, sizeof *cand);
-	ncand = replay_candidates(rec, cand);
-	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
-	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
-	    "%zu recorded)\n", rec->kind, rec->phase, rec->seed, rec->target,
-	    rec->tool_version, ncand, ncand == 1 ? "" : "s", rec->nconns);
-	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n", target.text,
-	    target.loopback ? " (loopback)" : "", rec->pace);
-	signal(SIGPIPE, SIG_IGN);
-	r.target = &target;
-	base = run_base(&r, &ev_int, &ev_term);
-	if (base == NULL) {
-		fprintf(stderr, "stutterfuzz: cannot make an event loop\n");
-		goto out;
-	}
-	if (!net_alive(&target, o->connect_timeout_ms)) {
-		fprintf(stderr, "stutterfuzz: %s does not accept connections; "
-		    "start the server first\n", target.text);
-		goto out;
-	}
-
-	for (size_t i = 0; i < ncand && !found; i++) {
-		size_t	n = o->replay_all ? ncand : 1;
-		const struct record_conn *c = cand[i];
-
-		if (o->replay_all)
-			fprintf(stderr, "Replaying all %zu connections "
-			    "together\n", ncand);
-		else
-			fprintf(stderr, "Replaying connection %" PRIu64
-			    " (blob %s, %zu bytes, %" PRIu32 " fragments, "
-			    "recorded outcome %s)\n", c->index, c->blob.name,
-			    c->blob.len, c->plan.nfrags,
-			    conn_outcome_name(c->outcome));
-		if (replay_conns(base, o, &target, cand + i, n,
-		    strcmp(rec->pace, "read") == 0 ||
-		    strcmp(rec->pace, "auto") == 0, &r.engine, &out,
-		    &cause) == -1) {
-			fprintf(stderr, "stutterfuzz: %s\n", cause);
-			goto out;
-		}
-		if (out.interrupted) {
-			fprintf(stderr, "Interrupted.\n");
-			status = EXIT_CLEAN;
-			goto out;
-		}
-		replay_print_outcome(&out);
-		if (replay_reproduced(&out, kind)) {
-			found = 1;
-			if (o->replay_all)
-				fprintf(stderr, "Result: reproduced (%s) with "
-				    "all connections together; exit 1\n",
-				    rec->kind);
-			else
-				fprintf(stderr, "Result: reproduced (%s) by "
-				    "connection %" PRIu64 " (blob %s); exit 1\n",
-				    rec->kind, c->index, c->blob.name);
-		}
-		if (o->replay_all)
-			break;
-	}
-	if (!found)
-		fprintf(stderr, "Result: not reproduced; exit 0\n");
-	status = found ? EXIT_FINDINGS : EXIT_CLEAN;
-out:
-	run_base_free(base, ev_int, ev_term);
-	free(cand);
-	free(host);
-	free(port);
-	free(cause);
-	record_free(rec);
-	return status;
-}
-
 static const struct engine_hooks run_engine_hooks = {
 	.finding = run_finding,
 	.local_fault = run_local_fault,
@@ -663,6 +505,7 @@ run_start_target(struct run *r, char **cause)
 		.argv = o->target_argv,
 		.startup_timeout_ms = o->startup_timeout_ms,
 		.grace_ms = o->grace_ms,
+		.max_restarts = o->max_restarts,
 	};
 	struct jbuf		 cmd = { 0 };
 
@@ -710,6 +553,7 @@ run_start(struct run *r, char **cause)
 		.loopback = r->where.loopback,
 		.reports = r->rec != NULL || r->trace != NULL ||
 		    o->target_argv != NULL,
+		.hold_ms = o->target_argv != NULL ? TARGET_FATE_MS : 0,
 	};
 	r->hooks = run_engine_hooks;
 	if (o->target_argv != NULL)
@@ -729,6 +573,7 @@ run_loop(struct run *r)
 		fprintf(stderr, "stutterfuzz: event loop failed\n");
 		return EXIT_RUNTIME;
 	}
+	engine_settle(r->engine);
 	run_outputs_close(r);
 	if (r->engine != NULL && engine_stop_reason(r->engine) !=
 	    ENGINE_RUNNING)
@@ -799,28 +644,6 @@ out:
 	return status;
 }
 
-/* stutterfuzz replay RECORD: options after the record, as for a run. */
-int
-cmd_replay(int argc, char **argv)
-{
-	struct options	 opt;
-	char		*cause = NULL;
-	int		 status;
-
-	options_defaults(&opt);
-	opt.action = OPTIONS_REPLAY;
-	if (options_parse(&opt, argc, argv, &cause) == -1) {
-		status = usage_error(cause);
-		free(cause);
-		return status;
-	}
-	if (opt.action == OPTIONS_HELP) {
-		fputs(options_usage(), stdout);
-		return EXIT_CLEAN;
-	}
-	return run_replay(&opt);
-}
-
 /* The subcommands, by the name given as the first argument. */
 static const struct {
 	const char	*name;
@@ -856,7 +679,7 @@ main(int argc, char **argv)
 		printf("stutterfuzz %s\n", STUTTERFUZZ_VERSION);
 		return EXIT_CLEAN;
 	case OPTIONS_REPLAY:
-		return run_replay(&opt);
+		return cmd_replay_options(&opt);
 	case OPTIONS_RUN:
 	default:
 		return run_fuzz(&opt);

@@ -44,7 +44,6 @@ struct run {
 	char			*startup_why;	/* the target never got ready */
 	int			 interrupted;	/* a signal before the engine ran */
 	uint64_t		 restarts;
-	uint64_t		 restart_us[64];	/* recent restart times (ring) */
 	FILE			*stats_out;	/* --stats-file, or stderr */
 	size_t			 cols;		/* the terminal's width */
 	int			 output_failed;	/* a write to an output file */

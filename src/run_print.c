@@ -85,6 +85,20 @@ run_print_tail(struct run *r, int lines)
 	}
 }
 
+/* With a supervised target, a failed connection is usually the target
+ * dying: is it (lost with it), may it be (hold until its fate is known),
+ * or is it a finding? */
+static int
+run_target_verdict(struct run *r, const struct finding *f)
+{
+	if (f->kind != FINDING_RESET && f->kind != FINDING_REFUSED &&
+	    f->kind != FINDING_CONNECT_TIMEOUT)
+		return ENGINE_KEEP;
+	if (target_check(r->proc))
+		return ENGINE_LOST;
+	return f->held ? ENGINE_KEEP : ENGINE_HOLD;
+}
+
 /* Hook: a finding happened. */
 int
 run_finding(void *arg, const struct finding *f,
@@ -95,11 +109,12 @@ run_finding(void *arg, const struct finding *f,
 	const char	*verdict, *record;
 	uint64_t	 limit = r->opt->finding_lines;
 
-	/* With a supervised target, a failed connection is usually the
-	 * target dying: look before blaming the connection. */
-	if (r->proc != NULL && f->conn != NULL &&
-	    target_check(r->proc))
-		return 1;
+	if (r->proc != NULL && f->conn != NULL) {
+		int	v = run_target_verdict(r, f);
+
+		if (v != ENGINE_KEEP)
+			return v;
+	}
 	record = run_record(r, f, conn, suspects, nsuspects);
 	if (limit != 0 && r->printed[f->kind] >= limit)
 		return 0;

@@ -80,6 +80,8 @@ stats_visit(const struct stats *cur, const struct stats_rates *r,
 		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
 		    (double)cur->findings[k]);
 	emit(arg, "local_errors", STATS_COUNT, (double)cur->local_errors);
+	emit(arg, "lost_with_target", STATS_COUNT,
+	    (double)cur->lost_with_target);
 }
 
 struct line {

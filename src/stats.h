@@ -31,6 +31,8 @@ struct stats {
 	uint64_t	fid_checked;	/* fragments whose boundary was checked */
 	uint64_t	fid_ok;		/* ... sent into an empty receive queue */
 	uint64_t	findings[FINDING__COUNT];
+	uint64_t	lost_with_target;	/* resets, refusals that only echo
+						 * a supervised target's death */
 };
 
 /* Figures derived from two snapshots over an interval. */
