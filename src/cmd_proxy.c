@@ -713,7 +713,7 @@ prun_target_exited(void *arg, int status)
 	target_describe_status(status, desc, sizeof desc);
 	proxy_raise(r->proxy, FINDING_TARGET_EXIT, desc);
 	proxy_pause(r->proxy);
-	if (!r->o->restart || r->restarts >= 100) {
+	if (!r->o->restart || !target_may_restart(r->proc)) {
 		r->stop = "target exited";
 		event_base_loopbreak(r->base);
 		return;
@@ -886,6 +886,7 @@ prun_target(struct prun *r, char **cause)
 		.addrlen = r->to.addrlen,
 		.startup_timeout_ms = r->o->startup_timeout_ms,
 		.grace_ms = r->o->grace_ms,
+		.max_restarts = 10,
 	};
 	struct target_hooks	th = {
 		.ready = prun_target_ready,
