@@ -128,14 +128,17 @@ run_finding(void *arg, const struct finding *f,
 		if (r->proc != NULL)
 			run_print_tail(r, 6);
 	} else {
+		char	*name = record_escape(f->blob->name);
+
 		fprintf(stderr, "finding: %s blob=%s conn=%" PRIu64 " seed=%"
 		    PRIu64 " at=%.3fs phase=%s fragments=%" PRIu32 "/%" PRIu32
 		    " bytes=%zu/%zu%s%s (%s)\n",
-		    finding_kind_name(f->kind), f->blob->name, f->index,
+		    finding_kind_name(f->kind), name, f->index,
 		    f->seed, (double)f->at_us / 1e6, f->phase, f->frags_sent,
 		    f->plan->nfrags, f->bytes_sent, f->plan->len,
 		    f->err ? " error=" : "", f->err ? strerror(f->err) : "",
 		    verdict);
+		free(name);
 	}
 	if (record != NULL) {
 		fprintf(stderr, "  record: %s/%s", recorder_dir(r->rec), record);
