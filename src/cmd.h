@@ -18,6 +18,9 @@ struct options;
 int	cmd_replay(int argc, char **argv);
 /* The same, with the options parsed (--replay=RECORD). */
 int	cmd_replay_options(struct options *o);
+/* stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]: shrink
+ * a record to the connections, cuts and bytes its fault needs. */
+int	cmd_minimize(int argc, char **argv);
 
 /* stutterfuzz proxy --listen=[HOST:]PORT --to=HOST:PORT [OPTION]...
  * [-- COMMAND...]: forward, record and cut connections to a server. */

@@ -650,6 +650,7 @@ static const struct {
 	int		(*fn)(int, char **);
 } subcommands[] = {
 	{ "replay", cmd_replay },
+	{ "minimize", cmd_minimize },
 	{ "proxy", cmd_proxy },
 };
 

@@ -164,6 +164,7 @@ static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
 "                   [-- SERVER-COMMAND...]\n"
 "       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
+"       stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]\n"
 "       stutterfuzz proxy --listen=[HOST:]PORT --to=HOST:PORT [OPTION]...\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
