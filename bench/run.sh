@@ -127,3 +127,5 @@ echo "its reads and the fragments sent); fidelity: server reads / fragments sent
 echo "ratio: sep.reads/s over the ceiling client's at the same connection count;"
 echo "delay: microseconds the server sleeps before each read (ratio: only"
 echo "for the unslowed server); us CPU/frag: client CPU per fragment sent."
+echo
+BUILD=$BUILD ./bench/proxy.sh

@@ -695,6 +695,7 @@ static const struct {
 	{ "merge", cmd_merge },
 	{ "report", cmd_report },
 	{ "minimize", cmd_minimize },
+	{ "proxy", cmd_proxy },
 };
 
 int
