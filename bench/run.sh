@@ -136,3 +136,5 @@ echo "ratio: sep.reads/s over the ceiling client's at the same connection count;
 echo "delay: microseconds the server sleeps before each read (ratio: only"
 echo "for the unslowed server); us CPU/frag: client CPU per fragment sent;"
 echo "sf read unix: over a Unix-domain socket (--unix), paced by SIOCOUTQ."
+echo
+BUILD=$BUILD ./bench/proxy.sh

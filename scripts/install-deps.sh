@@ -13,7 +13,7 @@ set -eu
 
 want="build-essential pkg-config libevent-dev libjansson-dev"
 case "${1:-build}" in
-check) want="$want check valgrind mandoc python3 python3-jsonschema libxml2-utils memcached" ;;
+check) want="$want check valgrind mandoc python3 python3-jsonschema python3-yaml libxml2-utils memcached" ;;
 bench) want="$want bc time valgrind" ;;
 build) ;;
 *) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;

@@ -9,81 +9,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "cmd.h"
 #include "corpus.h"
+#include "coverage.h"
 #include "engine.h"
 #include "finding.h"
 #include "json.h"
 #include "net.h"
 #include "options.h"
+#include "output.h"
 #include "record.h"
 #include "replay.h"
 #include "rng.h"
 #include "run.h"
 #include "stats.h"
+#include "summary.h"
 #include "target.h"
 #include "util.h"
 
 #define FD_RESERVE	32	/* descriptors kept for everything but connections */
 
-
-/* Writes the record of a finding; returns its file name or NULL. */
-const char *
-run_record(struct run *r, const struct finding *f,
-    const struct conn_report *conn, const struct conn_report *suspects,
-    size_t nsuspects)
-{
-	struct record_meta	 m = {
-		.kind = finding_kind_name(f->kind),
-		.err = f->err,
-		.phase = f->phase,
-		.at_us = f->at_us,
-		.seed = f->seed,
-		.target = net_record_target(r->target),
-		.target_kind = r->target->is_unix ? "unix" : NULL,
-		.options_json = r->options_json,
-	};
-	const char		*name = NULL;
-	char			*cause = NULL;
-	struct jbuf		 tj = { 0 };
-	int			 rc;
-
-	if (r->rec == NULL)
-		return NULL;
-	m.detail = f->detail;
-	if (r->proc != NULL && f->conn == NULL) {
-		const char	*tail = target_tail(r->proc);
-
-		jbuf_append(&tj, "{\"command\":[", 12);
-		for (char **a = r->opt->target_argv; *a != NULL; a++) {
-			if (a != r->opt->target_argv)
-				jbuf_append(&tj, ",", 1);
-			jbuf_string(&tj, *a, strlen(*a));
-		}
-		jbuf_printf(&tj, "],\"output_tail\":");
-		jbuf_string(&tj, tail, strlen(tail));
-		jbuf_append(&tj, "}", 1);
-		m.target_json = tj.s;
-	}
-	rc = recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
-	    &cause);
-	jbuf_free(&tj);
-	if (rc == -1) {
-		if (!r->rec_failed) {
-			run_break_line(r);
-			fprintf(stderr, "local error (not a finding): cannot "
-			    "write a record: %s\n", cause);
-		}
-		r->rec_failed = 1;
-		free(cause);
-		return NULL;
-	}
-	return name;
-}
 
 /* SIGINT or SIGTERM: stop cleanly. */
 static void
@@ -100,249 +50,6 @@ run_signal(evutil_socket_t sig, short what, void *arg)
 		if (r->base != NULL)
 			event_base_loopbreak(r->base);
 	}
-}
-
-/* Target probe: does it accept connections at one of the host's
- * addresses? Remembers which. */
-static int
-run_probe(void *arg)
-{
-	struct run		*r = arg;
-	struct net_target	 t = { 0 };
-	char			*cause = NULL;
-
-	if (r->addr->is_unix)	/* the path exists and a connect succeeds */
-		return net_alive(r->addr, 200);
-	if (net_resolve(r->opt->host, r->opt->port, 200, &t, &cause) == -1) {
-		free(cause);
-		return 0;
-	}
-	if (!t.probed && !net_alive(&t, 200))
-		return 0;
-	*r->addr = t;
-	return 1;
-}
-
-/* Hook: the target accepts connections: fuzz (again). */
-static void
-run_target_ready(void *arg)
-{
-	struct run	*r = arg;
-	char		*cause = NULL;
-
-	if (r->engine != NULL) {
-		run_break_line(r);
-		fprintf(stderr, "Target restarted (pid %d), fuzzing again\n",
-		    target_pid(r->proc));
-		engine_resume(r->engine);
-		return;
-	}
-	fprintf(stderr, "Target ready at %s (pid %d, process group %d)\n",
-	    r->addr->text, target_pid(r->proc), target_pgid(r->proc));
-	r->cfg.addr = (const struct sockaddr *)&r->addr->addr;
-	r->cfg.addrlen = r->addr->addrlen;
-	r->cfg.describe = target_describe_procs;	/* stalls: what it does */
-	r->cfg.describe_arg = r->proc;
-	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, &cause);
-	if (r->engine == NULL || engine_start(r->engine, &cause) == -1) {
-		r->startup_why = cause;
-		event_base_loopbreak(r->base);
-		return;
-	}
-	run_print_pace(r);
-}
-
-/* Hook: the target never got ready, or could not be restarted. */
-static void
-run_target_failed(void *arg, const char *why)
-{
-	struct run	*r = arg;
-
-	run_break_line(r);
-	if (r->engine == NULL) {
-		r->startup_why = xstrdup(why);
-		event_base_loopbreak(r->base);
-		return;
-	}
-	fprintf(stderr, "stutterfuzz: restarting the target failed: %s\n",
-	    why);
-	run_print_tail(r, 10);
-	engine_stop(r->engine, ENGINE_STOP_TARGET);
-}
-
-/* Hook: the running target exited or was killed: a finding. */
-static void
-run_target_exited(void *arg, int status)
-{
-	struct run	*r = arg;
-	char		 desc[128], *cause = NULL;
-
-	if (r->engine == NULL)
-		return;
-	target_describe_status(status, desc, sizeof desc);
-	engine_raise(r->engine, FINDING_TARGET_EXIT, desc, !r->opt->restart);
-	if (!r->opt->restart ||
-	    engine_stop_reason(r->engine) != ENGINE_RUNNING)
-		return;
-	if (!target_may_restart(r->proc)) {
-		run_break_line(r);
-		fprintf(stderr, "stutterfuzz: the target died again after %"
-		    PRIu64 " restarts within a minute (--max-restarts); "
-		    "stopping\n", r->opt->max_restarts);
-		engine_stop(r->engine, ENGINE_STOP_TARGET);
-		return;
-	}
-	r->restarts = target_restart_count(r->proc);
-	engine_pause(r->engine);
-	if (target_start(r->proc, &cause) == -1) {
-		run_target_failed(r, cause);
-		free(cause);
-	}
-}
-
-/* Hook: valgrind or a sanitizer reported an error: a finding. */
-static void
-run_target_report(void *arg, const char *line)
-{
-	struct run	*r = arg;
-
-	if (r->engine != NULL)
-		engine_raise(r->engine, FINDING_TARGET_REPORT, line,
-		    !r->opt->restart);
-}
-
-/* Writes the final JSON summary (--summary); -1 if it could not be. */
-static int
-run_write_summary(struct run *r, struct engine *e, int status)
-{
-	const struct stats	*s = engine_stats(e);
-	struct stats		 zero = { 0 };
-	struct stats_rates	 rates;
-	struct jbuf		 b = { 0 };
-	const char		*why = NULL;
-	char			*cause = NULL;
-	FILE			*f;
-	int			 rc = 0;
-
-	stats_rates(s, &zero, (double)engine_elapsed_us(e) / 1e6, &rates);
-	jbuf_printf(&b, "{\"format\":\"stutterfuzz-summary\",\"format_version\""
-	    ":1,\"tool_version\":\"%s\",\"seed\":\"%" PRIu64 "\",\"target\":",
-	    STUTTERFUZZ_VERSION, r->seed);
-	jbuf_string(&b, r->target->text, strlen(r->target->text));
-	jbuf_printf(&b, ",\"pace\":\"%s\",\"stopped\":\"%s\",\"exit_code\":%d,"
-	    "\"totals\":", options_pace_name(engine_pace(e, &why)),
-	    engine_stop_name(engine_stop_reason(e)), status);
-	stats_format_json(&b, s, &rates);
-	jbuf_append(&b, ",\"findings\":{", 13);
-	for (int k = 0; k < FINDING__COUNT; k++)
-		jbuf_printf(&b, "%s\"%s\":%" PRIu64, k ? "," : "",
-		    finding_kind_name((enum finding_kind)k), s->findings[k]);
-	jbuf_append(&b, "}", 1);
-	if (r->rec != NULL) {
-		jbuf_append(&b, ",\"findings_dir\":", 16);
-		jbuf_string(&b, recorder_dir(r->rec),
-		    strlen(recorder_dir(r->rec)));
-	}
-	jbuf_printf(&b, ",\"target_restarts\":%" PRIu64 "}\n", r->restarts);
-	f = util_output_open("--summary", r->opt->summary_path, &cause);
-	if (f != NULL) {
-		fwrite(b.s, 1, b.len, f);
-		rc = util_output_close(f, "--summary", r->opt->summary_path,
-		    0, &cause);
-	}
-	if (f == NULL || rc == -1) {
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		free(cause);
-		rc = -1;
-	}
-	jbuf_free(&b);
-	return rc;
-}
-
-/* Prints the final summary and returns the exit status it implies. */
-static int
-run_summary(struct run *r, struct engine *e)
-{
-	const struct stats	*s = engine_stats(e);
-	struct stats		 zero = { 0 };
-	struct stats_rates	 rates;
-	double			 secs = (double)engine_elapsed_us(e) / 1e6;
-	enum engine_stop	 why = engine_stop_reason(e);
-	uint64_t		 failing = 0;
-	char			 line[512];
-	int			 status;
-
-	run_break_line(r);
-	stats_rates(s, &zero, secs, &rates);
-	stats_format_line(line, sizeof line, s, &rates);
-	fprintf(stderr, "Summary: ran %.1fs, stopped: %s; seed=%" PRIu64 "\n",
-	    secs, engine_stop_name(why), r->seed);
-	fprintf(stderr, "  %s\n", line);
-	fprintf(stderr, "  connections: %" PRIu64 " started, %" PRIu64
-	    " established, %" PRIu64 " sent whole, %" PRIu64 " closed early "
-	    "as planned, %" PRIu64 " closed by the server first, %" PRIu64
-	    " not closed by the server in time, %" PRIu64 " fast open; "
-	    "fragments=%" PRIu64 " bytes=%" PRIu64 "\n",
-	    s->conns_started, s->conns_established, s->conns_completed,
-	    s->early_closes, s->peer_closed, s->drain_timeouts, s->fastopens,
-	    s->fragments, s->bytes);
-	fprintf(stderr, "  findings:");
-	for (int k = 0; k < FINDING__COUNT; k++) {
-		fprintf(stderr, " %s=%" PRIu64, finding_kind_name(
-		    (enum finding_kind)k), s->findings[k]);
-		if (r->opt->fail_on & FINDING_BIT(k))
-			failing += s->findings[k];
-	}
-	fprintf(stderr, "; local errors=%" PRIu64 "\n", s->local_errors);
-	if (r->proc != NULL)
-		fprintf(stderr, "  target: %" PRIu64 " restart%s\n", r->restarts,
-		    r->restarts == 1 ? "" : "s");
-	if (r->rec != NULL) {
-		uint64_t	written, dups, over;
-		char		*cause = NULL;
-
-		recorder_totals(r->rec, &written, &dups, &over);
-		if (r->proc != NULL && r->target_log != NULL)
-			fprintf(stderr, "  target output: %s\n", r->target_log);
-		fprintf(stderr, "  records: %" PRIu64 " written to %s, %" PRIu64
-		    " repeats counted, %" PRIu64 " over --max-records\n",
-		    written, recorder_dir(r->rec), dups, over);
-		if (recorder_finish(r->rec, r->seed, engine_stop_name(why),
-		    &cause) == -1) {
-			fprintf(stderr, "local error: cannot write the run "
-			    "index: %s\n", cause);
-			free(cause);
-		}
-	}
-
-	if (failing > 0)
-		status = EXIT_FINDINGS;
-	else if (why == ENGINE_STOP_LOCAL || r->output_failed)
-		status = EXIT_RUNTIME;
-	else
-		status = EXIT_CLEAN;
-	if (r->opt->summary_path != NULL &&
-	    run_write_summary(r, e, status) == -1 && status == EXIT_CLEAN)
-		status = EXIT_RUNTIME;
-	if (status == EXIT_RUNTIME && why != ENGINE_STOP_LOCAL) {
-		fprintf(stderr, "Result: stutterfuzz could not write an output "
-		    "file; exit 3\n");
-		return status;
-	}
-	switch (status) {
-	case EXIT_FINDINGS:
-		fprintf(stderr, "Result: %" PRIu64 " finding%s of a --fail-on "
-		    "kind; exit 1\n", failing, failing == 1 ? "" : "s");
-		break;
-	case EXIT_RUNTIME:
-		fprintf(stderr, "Result: stutterfuzz could not keep "
-		    "connections open (local resources); exit 3\n");
-		break;
-	default:
-		fprintf(stderr, "Result: clean; exit 0\n");
-		break;
-	}
-	return status;
 }
 
 /* Complains about a usage or configuration problem. */
@@ -405,65 +112,18 @@ static const struct engine_hooks run_engine_hooks = {
 	.notice = run_notice,
 };
 
-static const struct target_hooks run_target_hooks = {
-	.ready = run_target_ready,
-	.failed = run_target_failed,
-	.exited = run_target_exited,
-	.report = run_target_report,
-};
 
-/* Checks or opens every output file, before anything runs. */
-static int
-run_outputs_open(struct run *r, char **cause)
+/* The time now, UTC, as "YYYY-MM-DDTHH:MM:SS" (allocated). */
+static char *
+run_started(void)
 {
-	const struct options	*o = r->opt;
+	time_t		now = time(NULL);
+	struct tm	tm;
+	char		buf[32];
 
-	if (o->summary_path != NULL &&
-	    util_output_check("--summary", o->summary_path, cause) == -1)
-		return -1;
-	if (o->stats_path != NULL) {
-		r->stats_out = util_output_open("--stats-file", o->stats_path,
-		    cause);
-		if (r->stats_out == NULL) {
-			r->stats_out = stderr;
-			return -1;
-		}
-	}
-	if (o->trace_path != NULL) {
-		r->trace = util_output_open("--trace", o->trace_path, cause);
-		if (r->trace == NULL)
-			return -1;
-		setvbuf(r->trace, NULL, _IOFBF, 1 << 16);
-	}
-	return 0;
-}
-
-/* Closes one output file; a failed write makes the run's exit status 3. */
-static void
-run_output_close(struct run *r, FILE *f, const char *what, const char *path,
-    int err)
-{
-	char	*cause = NULL;
-
-	if (util_output_close(f, what, path, err, &cause) == -1) {
-		run_break_line(r);
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		free(cause);
-		r->output_failed = 1;
-	}
-}
-
-/* Closes the output files the run wrote as it went. */
-static void
-run_outputs_close(struct run *r)
-{
-	run_output_close(r, r->trace, "--trace", r->opt->trace_path,
-	    r->trace_err);
-	r->trace = NULL;
-	if (r->stats_out != stderr)
-		run_output_close(r, r->stats_out, "--stats-file",
-		    r->opt->stats_path, r->stats_err);
-	r->stats_out = stderr;
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return xstrdup(buf);
 }
 
 /* Everything a run needs before it starts: the corpus, descriptors, the
@@ -474,6 +134,8 @@ run_prepare(struct run *r, char **cause)
 	const struct options	*o = r->opt;
 	uint64_t		 fd_limit, conns = o->only_set ? 1 : o->num_conns;
 
+	r->sum = summary_new();
+	r->sum->started = run_started();
 	r->corpus = corpus_load(o->blob_dir, cause);
 	if (r->corpus == NULL)
 		return -1;
@@ -498,36 +160,6 @@ run_prepare(struct run *r, char **cause)
 			return -1;
 	}
 	return run_outputs_open(r, cause);
-}
-
-/* Starts the supervised target; the engine starts once it is ready. */
-static int
-run_start_target(struct run *r, char **cause)
-{
-	const struct options	*o = r->opt;
-	struct target_config	 tc = {
-		.argv = o->target_argv,
-		.startup_timeout_ms = o->startup_timeout_ms,
-		.grace_ms = o->grace_ms,
-		.max_restarts = o->max_restarts,
-	};
-	struct jbuf		 cmd = { 0 };
-
-	if (o->findings_dir != NULL)
-		r->target_log = xasprintf("%s/target.log", o->findings_dir);
-	tc.log_path = r->target_log;
-	r->proc = target_new(r->base, &tc, &run_target_hooks, r, cause);
-	if (r->proc == NULL)
-		return -1;
-	target_set_probe(r->proc, run_probe);
-	for (char **a = o->target_argv; *a != NULL; a++) {
-		jbuf_append(&cmd, " ", 1);
-		options_shell_quote(&cmd, *a);
-	}
-	fprintf(stderr, "Starting target:%s%s%s\n", cmd.s, r->target_log ?
-	    "; its output goes to " : "", r->target_log ? r->target_log : "");
-	jbuf_free(&cmd);
-	return target_start(r->proc, cause);
 }
 
 /* Makes the event loop and starts the engine, or the target first. */
@@ -613,6 +245,10 @@ run_free(struct run *r)
 		fclose(r->trace);
 	if (r->stats_out != NULL && r->stats_out != stderr)
 		fclose(r->stats_out);
+	if (r->stats_keep != NULL)
+		fclose(r->stats_keep);
+	free(r->stats_keep_path);
+	summary_free(r->sum);
 	jbuf_free(&r->trace_line);
 	free(r->options_json);
 	recorder_free(r->rec);
@@ -654,7 +290,10 @@ static const struct {
 	int		(*fn)(int, char **);
 } subcommands[] = {
 	{ "replay", cmd_replay },
+	{ "merge", cmd_merge },
+	{ "report", cmd_report },
 	{ "minimize", cmd_minimize },
+	{ "proxy", cmd_proxy },
 };
 
 int
