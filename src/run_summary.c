@@ -46,29 +46,17 @@ run_record(struct run *r, const struct finding *f,
 	};
 	const char		*name = NULL;
 	char			*cause = NULL;
-	struct jbuf		 tj = { 0 };
 	int			 rc;
 
 	if (r->rec == NULL)
 		return NULL;
 	m.detail = f->detail;
 	if (r->proc != NULL && f->conn == NULL) {
-		const char	*tail = target_tail(r->proc);
-
-		jbuf_append(&tj, "{\"command\":[", 12);
-		for (char **a = r->opt->target_argv; *a != NULL; a++) {
-			if (a != r->opt->target_argv)
-				jbuf_append(&tj, ",", 1);
-			jbuf_string(&tj, *a, strlen(*a));
-		}
-		jbuf_printf(&tj, "],\"output_tail\":");
-		jbuf_string(&tj, tail, strlen(tail));
-		jbuf_append(&tj, "}", 1);
-		m.target_json = tj.s;
+		m.target_argv = r->opt->target_argv;
+		m.target_tail = target_tail(r->proc);
 	}
 	rc = recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
 	    &cause);
-	jbuf_free(&tj);
 	if (rc == -1) {
 		if (!r->rec_failed) {
 			run_break_line(r);
