@@ -122,6 +122,7 @@ run_record(struct run *r, const struct finding *f,
 	if (r->rec == NULL)
 		return NULL;
 	m.detail = f->detail;
+	m.check_json = f->check_json;
 	if (r->proc != NULL && f->conn == NULL) {
 		const char	*tail = target_tail(r->proc);
 
@@ -218,6 +219,8 @@ run_finding(void *arg, const struct finding *f,
 		    f->err ? " error=" : "", f->err ? strerror(f->err) : "",
 		    verdict);
 	}
+	if (f->kind == FINDING_MISMATCH && f->detail != NULL)
+		fprintf(stderr, "  answer %s\n", f->detail);
 	if (record != NULL) {
 		fprintf(stderr, "  record: %s/%s", recorder_dir(r->rec), record);
 		if (nsuspects > 0)

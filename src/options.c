@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "finding.h"
 #include "json.h"
 #include "options.h"
@@ -39,9 +40,9 @@ static const struct options option_defaults = {
 	/* A server that stops accepting or reading is dead or wedged; resets
 	 * also come from correct servers rejecting input, so only count them. */
 	.stop_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG) |
-	    FINDING_MASK_TARGET,
+	    FINDING_MASK_TARGET | FINDING_BIT(FINDING_MISMATCH),
 	.fail_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG) |
-	    FINDING_MASK_TARGET,
+	    FINDING_MASK_TARGET | FINDING_BIT(FINDING_MISMATCH),
 	.stats_interval_ms = 1000,
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
@@ -54,6 +55,9 @@ static const struct options option_defaults = {
 	.grace_ms = 5000,
 	.max_restarts = 10,
 	.source_addrs = 64,
+	.check_every = 1,
+	.turn_timeout_ms = 2000,
+	.turn_quiet_ms = 20,
 };
 
 enum {
@@ -97,6 +101,12 @@ enum {
 	OPT_STATS_FILE,
 	OPT_SUMMARY,
 	OPT_SOURCE_ADDRS,
+	OPT_CHECK,
+	OPT_MASK,
+	OPT_IGNORE,
+	OPT_TURNS,
+	OPT_TURN_TIMEOUT,
+	OPT_TURN_QUIET,
 };
 
 static const struct option long_options[] = {
@@ -140,6 +150,12 @@ static const struct option long_options[] = {
 	{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
 	{ "source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS },
+	{ "check", required_argument, NULL, OPT_CHECK },
+	{ "mask", required_argument, NULL, OPT_MASK },
+	{ "ignore", required_argument, NULL, OPT_IGNORE },
+	{ "turns", required_argument, NULL, OPT_TURNS },
+	{ "turn-timeout", required_argument, NULL, OPT_TURN_TIMEOUT },
+	{ "turn-quiet", required_argument, NULL, OPT_TURN_QUIET },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -180,12 +196,13 @@ static const char usage_text[] =
 "  --duration=TIME         stop after TIME (30s, 10m, 2h; a bare number is s)\n"
 "  --rounds=N              stop after N passes over the corpus\n"
 "  --max-findings=N        stop after N findings of any kind\n"
-"  --stop-on=KINDS         kinds that stop the run (connect,hang,target)\n"
+"  --stop-on=KINDS         kinds that stop the run (connect,hang,target,\n"
+"                          mismatch)\n"
 "  --fail-on=KINDS         finding kinds that make the exit status 1\n"
-"                          (connect,hang,target); KINDS is a comma list\n"
-"                          of refused, connect-timeout, reset, hang,\n"
-"                          target-exit, target-report, or connect,\n"
-"                          target, all, none\n"
+"                          (connect,hang,target,mismatch); KINDS is a comma\n"
+"                          list of refused, connect-timeout, reset, hang,\n"
+"                          target-exit, target-report, mismatch, or\n"
+"                          connect, target, all, none\n"
 "  --findings-dir=DIR      write a record of every finding into DIR\n"
 "  --max-records=N         write at most N records a run (100; 0 no cap)\n"
 "  --trace=FILE            one JSON line per finished connection\n"
@@ -194,6 +211,17 @@ static const char usage_text[] =
 "  --stall-timeout=TIME    read pacing: no read on any connection this long is\n"
 "                          a hang finding (5s; 0 off)\n"
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
+"Answers (see stutterfuzz(1), COMPARING ANSWERS):\n"
+"  --check=WHICH           connections whose answer is compared with the\n"
+"                          blob's reference: all (default), none, or 1/N\n"
+"  --mask=REGEX            answer parts matching REGEX compare as a wildcard\n"
+"                          (POSIX extended; repeatable)\n"
+"  --ignore=REGEX          answer parts matching REGEX are left out of the\n"
+"                          comparison (repeatable)\n"
+"  --turns=DELIM           a message ends after each DELIM (C escapes, e.g.\n"
+"                          '\\r\\n'); each waits for the server's reply\n"
+"  --turn-timeout=TIME     longest wait for a reply or a greeting (2s)\n"
+"  --turn-quiet=TIME       a reply is over after this much quiet (20ms)\n"
 "Supervised target (a server command after --):\n"
 "  --startup-timeout=TIME  wait this long for it to accept connections (10s)\n"
 "  --restart               start it again after a target finding\n"
@@ -357,6 +385,27 @@ parse_shard(const char *s, unsigned *k, unsigned *n, char **cause)
 }
 
 /* Applies one option with its argument to o. */
+/* --mask or --ignore: checks the regex compiles and keeps it. */
+static int
+options_add_mask(struct options *o, int mask, const char *arg, char **cause)
+{
+	struct answer_masks	*m = answer_masks_new();
+	unsigned		*n = mask ? &o->nmasks : &o->nignores;
+	int			 rc;
+
+	rc = mask ? answer_masks_add(m, arg, cause) :
+	    answer_masks_ignore(m, arg, cause);
+	answer_masks_free(m);
+	if (rc == -1)
+		return -1;
+	if (*n == OPTIONS_MASKS_MAX) {
+		*cause = xasprintf("at most %d of them", OPTIONS_MASKS_MAX);
+		return -1;
+	}
+	(mask ? o->masks : o->ignores)[(*n)++] = arg;
+	return 0;
+}
+
 static int
 options_apply(struct options *o, int opt, const char *arg, char **cause)
 {
@@ -543,6 +592,22 @@ options_apply(struct options *o, int opt, const char *arg, char **cause)
 	case OPT_SUMMARY:
 		o->summary_path = arg;
 		return 0;
+	case OPT_CHECK:
+		return answer_check_parse(arg, &o->check_every, cause);
+	case OPT_MASK:
+	case OPT_IGNORE:
+		return options_add_mask(o, opt == OPT_MASK, arg, cause);
+	case OPT_TURNS:
+		if (turn_parse(arg, &o->plan.turns, cause) == -1)
+			return -1;
+		o->turns_arg = arg;
+		return 0;
+	case OPT_TURN_TIMEOUT:
+		return options_parse_duration(arg, 1, DAY_MS,
+		    &o->turn_timeout_ms, cause);
+	case OPT_TURN_QUIET:
+		return options_parse_duration(arg, 1, 60000,
+		    &o->turn_quiet_ms, cause);
 	case OPT_SOURCE_ADDRS:
 		if (options_parse_uint(arg, 1, 65000, &v, cause) == -1)
 			return -1;
@@ -601,8 +666,15 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 			return -1;
 		}
 		if (options_apply(o, opt, optarg, &why) == -1) {
-			*cause = xasprintf("--%s: %s", option_name(opt), why);
-			free(why);
+			/* Causes of the answer and turn parsers name the
+			 * option themselves. */
+			if (strncmp(why, "--", 2) == 0)
+				*cause = why;
+			else {
+				*cause = xasprintf("--%s: %s", option_name(opt),
+				    why);
+				free(why);
+			}
 			return -1;
 		}
 	}

@@ -192,7 +192,17 @@ record_conn_json(struct jbuf *b, const struct conn_report *c, int with_bytes)
 	    "\"gaps_us\":[", c->frags_sent, c->bytes_sent);
 	for (uint32_t i = 0; i < c->ngaps; i++)
 		jbuf_printf(b, "%s%" PRIu32, i ? "," : "", c->gaps_us[i]);
-	jbuf_printf(b, "],\"local_port\":%u,\"state\":\"%s\",\"outcome\":\"%s\","
+	if (p->nturns > 0) {
+		/* Turns: where each message ends, in fragments sent. */
+		jbuf_printf(b, "],\"turn_ends\":[");
+		for (uint32_t i = 0; i < p->nturns; i++)
+			jbuf_printf(b, "%s%" PRIu32, i ? "," : "",
+			    p->turn_ends[i]);
+	}
+	jbuf_append(b, "]", 1);
+	if (c->greet_us != 0)
+		jbuf_printf(b, ",\"greet_us\":%" PRIu64, c->greet_us);
+	jbuf_printf(b, ",\"local_port\":%u,\"state\":\"%s\",\"outcome\":\"%s\","
 	    "\"start_s\":%.6f,\"end_s\":", c->local_port, c->state, conn_outcome_name(c->outcome),
 	    (double)c->start_us / 1e6);
 	if (c->end_us != 0)
@@ -312,6 +322,8 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 	}
 	if (m->target_json != NULL)
 		jbuf_printf(&b, ",\n\"target_process\":%s", m->target_json);
+	if (m->check_json != NULL)
+		jbuf_printf(&b, ",\n\"check\":%s", m->check_json);
 	jbuf_printf(&b, ",\n\"options\":%s,\n\"socket\":{\"tcp_nodelay\":true,"
 	    "\"msg_nosignal\":true,\"one_send_per_fragment\":true},\n"
 	    "\"connection\":", m->options_json);
@@ -465,6 +477,49 @@ get_u32_array(const struct json *o, const char *key, uint32_t **out,
 	return 0;
 }
 
+/* Reads a connection's turns and greeting wait (absent in records of runs
+ * without them). */
+static int
+record_conn_turns(const struct json *o, struct record_conn *rc, char **why)
+{
+	uint32_t	n = 0;
+
+	if (get_uint(o, "greet_us", &rc->greet_us) == -1)
+		rc->greet_us = 0;
+	if (json_get(o, "turn_ends") == NULL)
+		return 0;
+	if (get_u32_array(o, "turn_ends", &rc->plan.turn_ends, &n) == -1 ||
+	    n == 0 || rc->plan.turn_ends[n - 1] != rc->plan.nfrags) {
+		*why = xasprintf("connection %" PRIu64 ": bad turn_ends",
+		    rc->index);
+		return -1;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		if (rc->plan.turn_ends[i] <= rc->plan.turn_ends[i - 1]) {
+			*why = xasprintf("connection %" PRIu64 ": turn_ends "
+			    "not ascending", rc->index);
+			return -1;
+		}
+	}
+	rc->plan.nturns = rc->plan.turn_cap = n;
+	return 0;
+}
+
+/* Reads a string array of a record's check object into *out. */
+static void
+record_strings(const struct json *o, const char *key, char ***out, size_t *n)
+{
+	const struct json	*v = json_get(o, key);
+
+	*n = 0;
+	if (v == NULL || v->type != JSON_ARRAY)
+		return;
+	*out = xcalloc(v->n ? v->n : 1, sizeof **out);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->items[i].type == JSON_STRING)
+			(*out)[(*n)++] = xstrdup(v->items[i].str);
+}
+
 /* Reads one connection object of a record. */
 static int
 record_conn_load(const struct json *o, struct record_conn *rc, char **why)
@@ -540,7 +595,7 @@ record_conn_load(const struct json *o, struct record_conn *rc, char **why)
 	rc->plan.split = PLAN_SPLIT__COUNT;	/* "replay" */
 	rc->frags_sent = (uint32_t)sent;
 	rc->bytes_sent = (size_t)sent_bytes;
-	return 0;
+	return record_conn_turns(o, rc, why);
 }
 
 /* Reads and checks a record. */
@@ -600,6 +655,13 @@ record_load(const char *path, char **cause)
 		r->detail = xstrdup(get_str(j, "detail"));
 	r->pace = xstrdup(get_str(json_get(j, "options"), "pace") ?
 	    get_str(json_get(j, "options"), "pace") : "ack");
+	v = json_get(j, "check");
+	if (v != NULL && v->type == JSON_OBJECT &&
+	    get_str(v, "expected") != NULL) {
+		r->expected = xstrdup(get_str(v, "expected"));
+		record_strings(v, "masks", &r->masks, &r->nmasks);
+		record_strings(v, "ignores", &r->ignores, &r->nignores);
+	}
 	r->has_culprit = conn->type == JSON_OBJECT;
 	if (!r->has_culprit && sus->n == 0) {
 		*cause = xasprintf("%s: record holds no connection to replay",
@@ -640,6 +702,13 @@ record_free(struct record *r)
 		plan_release(&r->conns[i].plan);
 	}
 	free(r->conns);
+	for (size_t i = 0; i < r->nmasks; i++)
+		free(r->masks[i]);
+	for (size_t i = 0; i < r->nignores; i++)
+		free(r->ignores[i]);
+	free(r->masks);
+	free(r->ignores);
+	free(r->expected);
 	free(r->detail);
 	free(r->pace);
 	free(r->kind);

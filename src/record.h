@@ -31,6 +31,7 @@ struct record_meta {
 	const char	*options_json;	/* an object, already formatted */
 	const char	*detail;	/* target findings: status or report line */
 	const char	*target_json;	/* target findings: an object, or NULL */
+	const char	*check_json;	/* mismatch: the "check" object, or NULL */
 };
 
 /* Where records go, with deduplication and a cap. */
@@ -72,6 +73,7 @@ struct record_conn {
 	uint32_t	 frags_sent;
 	size_t		 bytes_sent;
 	enum conn_outcome outcome;
+	uint64_t	 greet_us;	/* waited for a greeting; 0: did not */
 };
 
 struct record {
@@ -86,6 +88,12 @@ struct record {
 	int			 has_culprit;	/* conns[0] is the finding's own */
 	char			*detail;	/* target findings */
 	char			*pace;		/* the run's pacing in effect */
+	char			*expected;	/* mismatch: the reference answer
+						 * (answer_text), or NULL */
+	char			**masks;	/* mismatch: --mask and --ignore */
+	size_t			 nmasks;
+	char			**ignores;
+	size_t			 nignores;
 };
 
 /* Reads and checks a record. Returns NULL with *cause naming the file and
