@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "confirm.h"
 #include "corpus.h"
 #include "engine.h"
 #include "finding.h"
@@ -719,6 +720,50 @@ replay_print_outcome(const struct replay_outcome *out)
 	    "still accepts connections" : "no longer accepts connections");
 }
 
+/* Replays a mismatch record: is the answer to the cut wrong again? */
+static int
+replay_mismatch(struct run *r, const struct record *rec,
+    const struct net_target *target, struct event_base *base)
+{
+	const struct record_conn	*c = &rec->conns[0];
+	struct replay_answer_out	 res;
+	struct replay_outcome		 out;
+	char				*cause = NULL;
+
+	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu "
+	    "bytes, %" PRIu32 " fragments%s%s): whole sends for a fresh "
+	    "reference, then the cut\n", c->index, c->blob.name, c->blob.len,
+	    c->plan.nfrags, c->plan.nturns ? ", turns" : "",
+	    c->greet_us ? ", after the greeting" : "");
+	if (replay_answer(base, r->opt, target, rec, c,
+	    strcmp(rec->pace, "read") == 0 || strcmp(rec->pace, "auto") == 0,
+	    &r->engine, &res, &out, &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		return EXIT_RUNTIME;
+	}
+	if (out.interrupted) {
+		fprintf(stderr, "Interrupted.\n");
+		return EXIT_CLEAN;
+	}
+	if (res.state == CONFIRM_MISMATCH) {
+		fprintf(stderr, "  -> answer %s\n  -> cut again: %s\n"
+		    "Result: reproduced (mismatch: the whole send answers as "
+		    "expected, the cut answers wrong twice); exit 1\n",
+		    res.account, res.again);
+		return EXIT_FINDINGS;
+	}
+	if (res.state == CONFIRM_UNSTABLE)
+		fprintf(stderr, "  -> the whole sends' answers vary (%u "
+		    "samples): nothing to compare\n", res.samples);
+	else if (res.account[0] != '\0')
+		fprintf(stderr, "  -> answer %s, but not again\n", res.account);
+	else
+		fprintf(stderr, "  -> the cut got the expected answer\n");
+	fprintf(stderr, "Result: not reproduced; exit 0\n");
+	return EXIT_CLEAN;
+}
+
 /* stutterfuzz replay RECORD: send the record's connections again. */
 static int
 run_replay(struct options *o)
@@ -788,6 +833,11 @@ run_replay(struct options *o)
 		goto out;
 	}
 
+	if (kind == FINDING_MISMATCH && rec->expected != NULL &&
+	    rec->has_culprit) {
+		status = replay_mismatch(&r, rec, &target, base);
+		goto out;
+	}
 	for (size_t i = 0; i < ncand && !found; i++) {
 		size_t	n = o->replay_all ? ncand : 1;
 		const struct record_conn *c = cand[i];

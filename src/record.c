@@ -658,7 +658,11 @@ record_load(const char *path, char **cause)
 	v = json_get(j, "check");
 	if (v != NULL && v->type == JSON_OBJECT &&
 	    get_str(v, "expected") != NULL) {
+		const struct json	*cl = json_get(v, "expected_closed");
+
 		r->expected = xstrdup(get_str(v, "expected"));
+		r->expected_closed = cl != NULL && cl->type == JSON_BOOL &&
+		    cl->boolean;
 		record_strings(v, "masks", &r->masks, &r->nmasks);
 		record_strings(v, "ignores", &r->ignores, &r->nignores);
 	}

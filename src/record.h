@@ -90,6 +90,7 @@ struct record {
 	char			*pace;		/* the run's pacing in effect */
 	char			*expected;	/* mismatch: the reference answer
 						 * (answer_text), or NULL */
+	int			 expected_closed;	/* ... the server closed */
 	char			**masks;	/* mismatch: --mask and --ignore */
 	size_t			 nmasks;
 	char			**ignores;
