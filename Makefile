@@ -114,7 +114,7 @@ check-run: check-unit check-integration lint-man
 check-unit: $(BUILD)/check_units
 	$(BUILD)/check_units
 
-check-integration: $(BUILD)/stutterfuzz $(SERVERS)
+check-integration: $(BUILD)/stutterfuzz $(SERVERS) $(EXAMPLES)
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) ./tests/integration.sh
 
 demo: deps

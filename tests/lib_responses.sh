@@ -72,3 +72,12 @@ replay_rc() {
 	RC=$?
 	stop_server
 }
+
+# resp_json FILE KEY.KEY...: one value of a JSON file ("" if absent).
+resp_json() {
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$1" "$2"
+}

@@ -180,27 +180,29 @@ t_resp_smtp() {
 
 register t_resp_kv t_resp_counter t_resp_http t_resp_stamps t_resp_smtp
 
-# --- today's cuts reach the planted bugs (nothing compares answers yet) ----
+# --- the cuts reach the planted bugs; without comparison, nothing shows ----
 t_resp_reach() {
-	local name="stutterfuzz's cuts reach the kv and HTTP bugs; the speak-first server rejects it"
+	local name="with --check=none the cuts reach the kv and HTTP bugs unseen; without turns the speak-first server rejects every connection"
 	start_resp kvserver
 	sf --blob-dir=tests/corpus-kv --host=127.0.0.1 --port="$PORT" --seed=11 \
-		--rounds=100 --num-conns=10 --close-chance=0
+		--rounds=100 --num-conns=10 --close-chance=0 --check=none
 	stop_server
 	expect_rc "$name" 0 || return
 	expect_log "$name" '^cut key ' || return
 	start_resp httpka
 	sf --blob-dir=tests/corpus-http-ka --host=127.0.0.1 --port="$PORT" --seed=11 \
-		--rounds=100 --num-conns=10 --close-chance=0 --split=delimiter
+		--rounds=100 --num-conns=10 --close-chance=0 --split=delimiter --check=none
 	stop_server
 	expect_rc "$name" 0 || return
 	expect_log "$name" '^dropped content-length$' || return
 	start_resp smtpish
 	sf --blob-dir=tests/corpus-smtpish --host=127.0.0.1 --port="$PORT" --seed=11 \
-		--rounds=20 --num-conns=10 --close-chance=0
+		--rounds=20 --num-conns=10 --close-chance=0 --check=none
 	stop_server
 	expect_rc "$name" 0 || return
-	expect_log "$name" '^554 early$' || return
+	# The greeting is noticed (so no "554 early"), but every message
+	# goes at once: "554 pipelining".
+	expect_log "$name" '^554 (early|pipelining)$' || return
 	if grep -q '^crash$' "$TMP/server.log"; then
 		fail "$name" "the speak-first server crashed without turns"; return
 	fi
@@ -220,11 +222,11 @@ resp_mismatch() {
 	stop_server
 	expect_rc "$name" 1 || return
 	expect_err "$name" '^finding: mismatch blob=' || return
-	expect_err "$name" '^  answer at byte [0-9]+: expected ".*" got ".*"' || return
+	expect_err "$name" '^  answer (at|past) byte [0-9]+' || return
 	one_record mismatch || { fail "$name" "no mismatch record" "$(ls "$TMP/f")"; return; }
 	local k
 	for k in check.expected check.got check.difference check.again; do
-		[ -n "$(json_get "$REC" $k)" ] ||
+		[ -n "$(resp_json "$REC" $k)" ] ||
 			{ fail "$name" "record lacks $k"; return; }
 	done
 	replay_rc "$name" "$server"
@@ -324,7 +326,7 @@ t_resp_others_clean() {
 		[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "$mode: mismatches"; return; }
 	done
 	rm -f "$TMP/port"
-	"$BUILD/examples/exampled" --port-file="$TMP/port" &
+	"$BUILD/examples/exampled" --port-file="$TMP/port" >/dev/null 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
 	PORT=$(cat "$TMP/port")
