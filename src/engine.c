@@ -359,7 +359,9 @@ engine_conn_done(struct conn *c, void *arg)
 {
 	struct engine	*e = arg;
 
-	if (e->cfg.reports)
+	/* Whole sends and confirmations are not the run's connections:
+	 * neither traced nor suspects. */
+	if (e->cfg.reports && c->purpose == PURPOSE_FUZZ)
 		engine_remember(e, c);
 	if (c->answer != NULL)
 		engine_check_done(e, c);
@@ -852,7 +854,9 @@ engine_checks_new(struct engine *e, char **cause)
 	const struct options	*o = e->opt;
 
 	e->answers = xcalloc(e->nconns, sizeof *e->answers);
-	if (e->cfg.jobs != NULL)
+	/* --check=none: the tool as it was, with no whole sends at all (and
+	 * so no greeting detection). */
+	if (e->cfg.jobs != NULL || o->check_every == 0)
 		return 0;
 	e->masks = answer_masks_new();
 	for (unsigned i = 0; i < o->nmasks; i++)
@@ -866,9 +870,7 @@ engine_checks_new(struct engine *e, char **cause)
 		e->checks[i].ref = answer_ref_new(e->masks);
 		e->checks[i].blob = &e->cfg.corpus->blobs[i];
 	}
-	/* Without comparison, one whole send per blob still tells whether
-	 * the server speaks first. */
-	e->ref_samples = o->check_every != 0 ? ANSWER_SAMPLES_DEFAULT : 1;
+	e->ref_samples = ANSWER_SAMPLES_DEFAULT;
 	e->ref_total = (uint64_t)e->ref_samples * (o->only_set ? 1 : e->nblobs);
 	e->referencing = 1;
 	e->greet_probe_us = o->turn_timeout_ms * 1000 < GREET_PROBE_US ?
