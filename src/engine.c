@@ -911,6 +911,9 @@ engine_drop(evutil_socket_t fd, short what, void *arg)
 		if (c->state == CONN_IDLE)
 			continue;
 		conn_abort(c);
+		/* A whole send or confirmation cut short is due again. */
+		if (e->checks != NULL && c->purpose != PURPOSE_FUZZ)
+			engine_check_unstart(e, c);
 		e->idle[e->nidle++] = c;
 	}
 }
