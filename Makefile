@@ -23,8 +23,9 @@ WARNINGS = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wno-missing-field-initializers $(WERROR)
 HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ifeq ($(SANITIZE),1)
+# -fPIE as in the normal build: the link below is always -pie.
 HARDEN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
+	-fno-omit-frame-pointer -fPIE
 SANLDFLAGS = -fsanitize=address,undefined
 BUILD	?= build-san
 endif
@@ -46,8 +47,11 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
 TOOL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -MMD -MP $(CFLAGS)
 
 SRCS	= $(wildcard src/*.c)
-LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRCS)))
-MAIN_OBJ = $(BUILD)/main.o
+# main.c and the main run's files beside it (run_*.c) are not linked into
+# the unit tests: they hold the run's wiring and messages.
+MAIN_SRCS = src/main.c $(wildcard src/run_*.c)
+LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out $(MAIN_SRCS),$(SRCS)))
+MAIN_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(MAIN_SRCS))
 TEST_SRCS = $(wildcard tests/check_*.c)
 TEST_OBJS = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 SERVERS	= $(patsubst tests/servers/%.c,$(BUILD)/servers/%,$(wildcard tests/servers/*.c))
@@ -56,7 +60,7 @@ BENCHES	= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all check check-run check-unit check-integration demo demo-run \
 	bench bench-run deps deps-check deps-bench install uninstall clean \
-	lint-man
+	lint-man FORCE
 
 all: stutterfuzz
 
@@ -64,7 +68,7 @@ stutterfuzz: $(BUILD)/stutterfuzz
 	cp $< $@
 
 $(BUILD)/stutterfuzz: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(EVENT_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
@@ -72,13 +76,16 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/check_suites.inc | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc -I$(BUILD)/tests $(CHECK_CFLAGS) $(EVENT_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
 
-# Every "NAME_suite(void)" that starts a line of a tests/check_*.c.
-$(BUILD)/tests/check_suites.inc: $(TEST_SRCS) | $(BUILD)/tests
-	sed -n 's/^\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $(TEST_SRCS) >$@.tmp
-	mv $@.tmp $@
+# Every "NAME_suite(void)" that starts a line of a tests/check_*.c. Made
+# each time and replaced only when it changed, so a removed suite goes too.
+$(BUILD)/tests/check_suites.inc: FORCE | $(BUILD)/tests
+	@sed -n 's/^\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $(TEST_SRCS) >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(BUILD)/check_units: $(TEST_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD)/servers/%: tests/servers/%.c | $(BUILD)/servers
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
@@ -91,7 +98,7 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 
 # plancost measures the real planning code: it links the library objects.
 $(BUILD)/bench/plancost: bench/plancost.c $(LIB_OBJS) | $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD) $(BUILD)/tests $(BUILD)/servers $(BUILD)/examples $(BUILD)/bench:
 	mkdir -p $@

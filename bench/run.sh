@@ -88,7 +88,7 @@ run_sf() {
 	start_server "$4" "$delay"
 	timed timeout $((DUR + 120)) "$SF" --blob-dir="$tmp/blobs" --host=127.0.0.1 \
 		--port="$(cat "$tmp/port")" --pace="$mode" --num-conns="$n" --duration="${DUR}s" \
-		--stop-on=none --fail-on=none -q --summary="$tmp/sum.json"
+		--stop-on=none --fail-on=none -q --summary="$tmp/sum.json" ${SF_EXTRA:-}
 	# At the end up to one fragment per connection still waits in the
 	# server's queue; a slowed server needs time to read it before it is
 	# stopped, or it would count as merged.
@@ -96,7 +96,7 @@ run_sf() {
 	stop_server
 	frags=$(grep -o '"fragments":[0-9]*' "$tmp/sum.json" | head -1 | cut -d: -f2)
 	conns=$(grep -o '"conns":[0-9]*' "$tmp/sum.json" | head -1 | cut -d: -f2)
-	row "sf $mode" "$n" "$delay" "${frags:-0}" "${conns:-0}" "$CPU" "$RSS" "$EL"
+	row "sf $mode${SF_LABEL:-}" "$n" "$delay" "${frags:-0}" "${conns:-0}" "$CPU" "$RSS" "$EL"
 	grep -q '^local error' "$tmp/err" && grep '^local error' "$tmp/err" | head -2 | sed 's/^/    /'
 }
 
@@ -113,6 +113,10 @@ done
 for d in $SLOW; do
 	run_ceiling 100 "$d" slow
 	for mode in $MODES; do run_sf "$mode" 100 "$d" slow; done
+	# A short fixed cycle against a slow server: what read pacing saves
+	# (this was a threshold of the integration tests; it is a measurement).
+	SF_EXTRA=--cycle-ms=1 SF_LABEL=" 1ms" run_sf cycle 20 "$d" slow
+	run_sf read 20 "$d" slow
 done
 if [ "${LONG:-0}" = 1 ]; then
 	DUR=60 run_sf read 10000 0 record

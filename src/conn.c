@@ -352,7 +352,8 @@ conn_finish(struct conn *c, enum conn_outcome outcome)
 }
 
 /* The target misbehaved: report a finding, then end the connection. The
- * finding is reported while the connection still shows its last state. */
+ * finding is reported while the connection still shows its last state;
+ * the engine counts it once it is decided. */
 static void
 conn_fault_detail(struct conn *c, enum finding_kind kind, int err,
     const char *phase, const char *detail)
@@ -372,7 +373,6 @@ conn_fault_detail(struct conn *c, enum finding_kind kind, int err,
 		.detail = detail,
 	};
 
-	c->env->stats->findings[kind]++;
 	c->outcome = conn_outcome_of(kind);
 	c->env->finding(c, &f, c->env->arg);
 	conn_finish(c, c->outcome);

@@ -105,33 +105,24 @@ corpus_measure(struct corpus *c)
 	}
 }
 
-/* Loads every regular, non-hidden file of dir. */
-struct corpus *
-corpus_load(const char *dir, char **cause)
+/* Reads every regular file of the open directory d into c. */
+static int
+corpus_read_dir(struct corpus *c, DIR *d, const char *dir, char **cause)
 {
-	struct corpus	*c;
-	DIR		*d;
 	struct dirent	*de;
 	size_t		 cap = 0;
 
-	d = opendir(dir);
-	if (d == NULL) {
-		*cause = xasprintf("blob dir %s: %s", dir, strerror(errno));
-		return NULL;
-	}
-	c = xcalloc(1, sizeof *c);
 	for (;;) {
 		struct stat	st;
 
 		errno = 0;
 		de = readdir(d);
 		if (de == NULL) {
-			if (errno != 0) {
-				*cause = xasprintf("blob dir %s: cannot list: %s",
-				    dir, strerror(errno));
-				goto fail;
-			}
-			break;
+			if (errno == 0)
+				return 0;
+			*cause = xasprintf("blob dir %s: cannot list: %s", dir,
+			    strerror(errno));
+			return -1;
 		}
 		if (de->d_name[0] == '.') {
 			if (strcmp(de->d_name, ".") != 0 &&
@@ -142,7 +133,7 @@ corpus_load(const char *dir, char **cause)
 		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1) {
 			*cause = xasprintf("%s/%s: cannot stat: %s", dir,
 			    de->d_name, strerror(errno));
-			goto fail;
+			return -1;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			c->skipped_dirs++;
@@ -151,7 +142,7 @@ corpus_load(const char *dir, char **cause)
 		if (!S_ISREG(st.st_mode)) {
 			*cause = xasprintf("%s/%s: not a regular file", dir,
 			    de->d_name);
-			goto fail;
+			return -1;
 		}
 		if (c->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -159,12 +150,16 @@ corpus_load(const char *dir, char **cause)
 		}
 		if (blob_read(dirfd(d), dir, de->d_name, &c->blobs[c->n],
 		    cause) == -1)
-			goto fail;
+			return -1;
 		c->n++;
 	}
-	closedir(d);
-	d = NULL;
+}
 
+/* Sorts and measures the loaded blobs; refuses a corpus with nothing to
+ * send. */
+static int
+corpus_check(struct corpus *c, const char *dir, char **cause)
+{
 	if (c->n == 0) {
 		if (c->skipped_dirs > 0)
 			*cause = xasprintf("blob dir %s: no files, only %zu "
@@ -175,20 +170,41 @@ corpus_load(const char *dir, char **cause)
 		else
 			*cause = xasprintf("blob dir %s: empty (no files that "
 			    "do not start with a dot)", dir);
-		goto fail;
+		return -1;
 	}
 	qsort(c->blobs, c->n, sizeof *c->blobs, blob_cmp);
 	corpus_measure(c);
 	if (c->max == 0) {
 		*cause = xasprintf("blob dir %s: all %zu files are empty; "
 		    "there is nothing to send", dir, c->n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads every regular, non-hidden file of dir. */
+struct corpus *
+corpus_load(const char *dir, char **cause)
+{
+	struct corpus	*c;
+	DIR		*d;
+
+	d = opendir(dir);
+	if (d == NULL) {
+		*cause = xasprintf("blob dir %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	if (corpus_read_dir(c, d, dir, cause) == -1) {
+		closedir(d);
 		goto fail;
 	}
+	closedir(d);
+	if (corpus_check(c, dir, cause) == -1)
+		goto fail;
 	return c;
 
 fail:
-	if (d != NULL)
-		closedir(d);
 	corpus_free(c);
 	return NULL;
 }

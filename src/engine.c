@@ -62,6 +62,12 @@ struct history {
 	uint32_t		 gaps_cap;
 };
 
+/* A connection's finding waiting for the target's fate. */
+struct held {
+	struct finding		 f;
+	struct history		 h;		/* its report, owned copy */
+};
+
 struct engine {
 	struct event_base	*base;
 	struct engine_config	 cfg;
@@ -96,6 +102,10 @@ struct engine {
 	size_t			 hist_next;
 	size_t			 hist_len;
 	struct conn_report	*suspects;	/* scratch for a finding */
+	struct held		*held;		/* findings waiting (ENGINE_HOLD) */
+	size_t			 nheld;
+	int			 holding;	/* new connections wait meanwhile */
+	struct event		*ev_hold;	/* the wait is over */
 
 	struct event		*ev_refill;
 	struct event		*ev_backoff;
@@ -165,7 +175,8 @@ ms_tv(uint64_t ms)
 static int
 engine_more(const struct engine *e)
 {
-	return e->stopped == ENGINE_RUNNING && !e->paused && !e->referencing &&
+	return e->stopped == ENGINE_RUNNING && !e->paused && !e->holding &&
+	    !e->referencing &&
 	    (e->end_index == 0 || e->next_index < e->end_index);
 }
 
@@ -369,7 +380,7 @@ engine_conn_done(struct conn *c, void *arg)
 	if (engine_more(e) || engine_check_pending(e))
 		engine_schedule_refill(e);
 	else if (e->stopped == ENGINE_RUNNING && !e->paused &&
-	    e->nidle == e->nconns)
+	    !e->holding && e->nidle == e->nconns)
 		engine_stop(e, ENGINE_STOP_ROUNDS);
 }
 
@@ -430,25 +441,146 @@ engine_apply_stop(struct engine *e, enum finding_kind kind)
 		engine_stop(e, ENGINE_STOP_MAX_FINDINGS);
 }
 
-/* A connection found a fault of the target. */
+/* Counts a decided finding of a connection; --stop-on applies to kept
+ * ones. */
+static void
+engine_decided(struct engine *e, enum finding_kind kind, int verdict)
+{
+	if (verdict == ENGINE_LOST) {
+		e->stats.lost_with_target++;
+		return;
+	}
+	e->stats.findings[kind]++;
+	if (verdict != ENGINE_TAKEN)
+		engine_apply_stop(e, kind);
+}
+
+/* Asks the hook about a connection's finding, with its suspects. */
+static int
+engine_ask(struct engine *e, const struct finding *f,
+    const struct conn_report *r)
+{
+	size_t	n = 0;
+
+	if (e->hooks.finding == NULL)
+		return ENGINE_KEEP;
+	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
+	    f->kind == FINDING_CONNECT_TIMEOUT ||
+	    (f->phase != NULL && strcmp(f->phase, "stall") == 0)))
+		n = engine_suspects(e, f->conn, f->at_us);
+	return e->hooks.finding(e->arg, f, r, e->suspects, n);
+}
+
+/* Keeps a copy of a finding and its connection until the target's fate is
+ * known; new connections wait meanwhile. Returns -1 if it cannot. */
+static int
+engine_hold(struct engine *e, const struct finding *f, struct conn *c)
+{
+	struct held	*hd;
+	struct timeval	 tv = ms_tv(e->cfg.hold_ms);
+
+	if (e->cfg.hold_ms == 0)
+		return -1;
+	if (e->held == NULL)
+		e->held = xcalloc(e->nconns, sizeof *e->held);
+	if (e->nheld == e->nconns)
+		return -1;
+	hd = &e->held[e->nheld];
+	conn_report(c, &hd->h.report);
+	if (plan_copy(&hd->h.plan, &c->plan) == -1)
+		return -1;
+	if (c->ngaps > hd->h.gaps_cap) {
+		uint32_t	*g = realloc(hd->h.gaps, c->ngaps * sizeof *g);
+
+		if (g == NULL)
+			return -1;
+		hd->h.gaps = g;
+		hd->h.gaps_cap = c->ngaps;
+	}
+	if (c->ngaps > 0)
+		memcpy(hd->h.gaps, c->gaps_us, c->ngaps * sizeof *hd->h.gaps);
+	hd->h.report.plan = &hd->h.plan;
+	hd->h.report.gaps_us = hd->h.gaps;
+	hd->f = *f;
+	hd->f.plan = &hd->h.plan;
+	hd->f.held = 1;
+	e->nheld++;
+	if (!e->holding) {
+		e->holding = 1;
+		event_del(e->ev_refill);
+		event_add(e->ev_hold, &tv);
+	}
+	return 0;
+}
+
+/* Decides every held finding: lost with the target, or asks the hook
+ * again (the wait is over). New connections may start again. */
+static void
+engine_unhold(struct engine *e, int lost)
+{
+	size_t	n = e->nheld;
+
+	e->nheld = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct held	*hd = &e->held[i];
+		int		 v = ENGINE_LOST;
+
+		if (!lost) {
+			v = engine_ask(e, &hd->f, &hd->h.report);
+			if (v == ENGINE_HOLD)
+				v = ENGINE_KEEP;
+		}
+		engine_decided(e, hd->f.kind, v);
+		plan_release(&hd->h.plan);
+	}
+	event_del(e->ev_hold);
+	if (e->holding) {
+		e->holding = 0;
+		if (engine_more(e))
+			engine_schedule_refill(e);
+		else if (e->stopped == ENGINE_RUNNING && !e->paused &&
+		    e->nidle == e->nconns)
+			engine_stop(e, ENGINE_STOP_ROUNDS);
+	}
+}
+
+/* The wait for the target's fate is over. */
+static void
+engine_hold_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	engine_unhold(arg, 0);
+}
+
+/* Decides the findings still held once the loop ended. */
+void
+engine_settle(struct engine *e)
+{
+	if (e != NULL && e->nheld > 0)
+		engine_unhold(e, 0);
+}
+
+/* A connection found a fault of the target: counted once decided. */
 static void
 engine_conn_finding(struct conn *c, const struct finding *f, void *arg)
 {
 	struct engine		*e = arg;
 	struct conn_report	 r;
-	size_t			 n = 0;
+	int			 v;
 
-	if (e->stopped != ENGINE_RUNNING || e->paused)
+	if (e->stopped != ENGINE_RUNNING)
 		return;
+	if (e->paused) {
+		/* The target is down: this only echoes it. */
+		engine_decided(e, f->kind, ENGINE_LOST);
+		return;
+	}
 	conn_report(c, &r);
-	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
-	    f->kind == FINDING_CONNECT_TIMEOUT ||
-	    (f->phase != NULL && strcmp(f->phase, "stall") == 0)))
-		n = engine_suspects(e, c, f->at_us);
-	if (e->hooks.finding != NULL &&
-	    e->hooks.finding(e->arg, f, &r, e->suspects, n))
+	v = engine_ask(e, f, &r);
+	if (v == ENGINE_HOLD && engine_hold(e, f, c) == 0)
 		return;
-	engine_apply_stop(e, f->kind);
+	engine_decided(e, f->kind, v == ENGINE_HOLD ? ENGINE_KEEP : v);
 }
 
 /* Raises a finding of the target itself. */
@@ -467,11 +599,13 @@ engine_raise(struct engine *e, enum finding_kind kind, const char *detail,
 
 	if (e->stopped != ENGINE_RUNNING)
 		return;
+	if (kind == FINDING_TARGET_EXIT && e->nheld > 0)
+		engine_unhold(e, 1);
 	e->stats.findings[kind]++;
 	if (e->cfg.reports)
 		n = engine_suspects(e, NULL, f.at_us);
 	if (e->hooks.finding != NULL &&
-	    e->hooks.finding(e->arg, &f, NULL, e->suspects, n))
+	    e->hooks.finding(e->arg, &f, NULL, e->suspects, n) == ENGINE_TAKEN)
 		return;
 	if (apply_stop)
 		engine_apply_stop(e, kind);
@@ -1186,11 +1320,13 @@ engine_events(struct engine *e)
 	e->ev_duration = evtimer_new(base, engine_duration, e);
 	e->ev_drop = evtimer_new(base, engine_drop, e);
 	e->ev_stall = evtimer_new(base, engine_stall_check, e);
+	e->ev_hold = evtimer_new(base, engine_hold_done, e);
 	e->ev_refresh = event_new(base, -1, EV_PERSIST, engine_refresh, e);
-	return e->ev_refresh == NULL || e->ev_refill == NULL || e->ev_backoff == NULL ||
+	return e->ev_refresh == NULL || e->ev_refill == NULL ||
+	    e->ev_backoff == NULL ||
 	    e->ev_cycle == NULL || e->ev_stats == NULL ||
 	    e->ev_duration == NULL || e->ev_drop == NULL ||
-	    e->ev_stall == NULL ? -1 : 0;
+	    e->ev_stall == NULL || e->ev_hold == NULL ? -1 : 0;
 }
 
 /* Sizes the pool: a job list, one --only connection, or --num-conns. */
@@ -1387,6 +1523,13 @@ engine_free(struct engine *e)
 	if (e->ev_refresh != NULL)
 		event_free(e->ev_refresh);
 	engine_checks_free(e);
+	if (e->ev_hold != NULL)
+		event_free(e->ev_hold);
+	for (size_t i = 0; i < e->nconns && e->held != NULL; i++) {
+		plan_release(&e->held[i].h.plan);
+		free(e->held[i].h.gaps);
+	}
+	free(e->held);
 	if (e->ev_diag != NULL)
 		event_free(e->ev_diag);
 	diag_free(e->diag);

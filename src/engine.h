@@ -63,14 +63,28 @@ struct engine_config {
 	 * record: one line into buf. NULL: nothing to say. */
 	void			(*describe)(void *arg, char *buf, size_t len);
 	void			*describe_arg;
+	uint64_t		 hold_ms;	/* ENGINE_HOLD waits this long at
+						 * most; 0: never hold */
+};
+
+/* What the finding hook makes of a finding (0 and 1 keep their old
+ * meaning). */
+enum engine_verdict {
+	ENGINE_KEEP = 0,	/* a finding: counted; --stop-on applies */
+	ENGINE_TAKEN = 1,	/* counted; the caller decides what follows */
+	ENGINE_HOLD = 2,	/* wait (new connections paused, at most
+				 * hold_ms) for the target's fate, then ask
+				 * again with f->held set */
+	ENGINE_LOST = 3,	/* it only echoes the target's death: counted
+				 * as lost_with_target, not a finding */
 };
 
 struct engine_hooks {
 	/* Every finding, as it happens, with the connection's report (NULL
 	 * for a finding of the target) and, for failed connects and target
 	 * findings, the suspects: connections in flight or finished just
-	 * before (only with reports on). Returns nonzero if the caller takes
-	 * over what happens next (the engine then does not stop on it). */
+	 * before (only with reports on). Returns an enum engine_verdict.
+	 * A finding is counted only once it is decided. */
 	int	(*finding)(void *arg, const struct finding *f,
 		    const struct conn_report *conn,
 		    const struct conn_report *suspects, size_t nsuspects);
@@ -124,9 +138,14 @@ void		 engine_resume(struct engine *e);
 
 /* Raises a finding of the target itself (no connection of its own): the
  * hook gets every connection in flight or just finished as suspects. With
- * apply_stop, --stop-on and --max-findings apply as for any finding. */
+ * apply_stop, --stop-on and --max-findings apply as for any finding. A
+ * target-exit makes every held connection finding lost with the target. */
 void		 engine_raise(struct engine *e, enum finding_kind kind,
 		     const char *detail, int apply_stop);
+
+/* Decides the findings still held (after the loop ended), asking the
+ * hook as when their wait ends. */
+void		 engine_settle(struct engine *e);
 
 /* Closes every connection and frees the engine; accepts NULL. */
 void		 engine_free(struct engine *e);

@@ -25,6 +25,17 @@ finding_kind_name(enum finding_kind k)
 	return kind_names[k];
 }
 
+/* The kind named `name`, or FINDING__COUNT. */
+enum finding_kind
+finding_kind_from_name(const char *name)
+{
+	for (int k = 0; k < FINDING__COUNT; k++) {
+		if (strcmp(name, kind_names[k]) == 0)
+			return (enum finding_kind)k;
+	}
+	return FINDING__COUNT;
+}
+
 /* Mask for one word of a kind list, or 0 if the word means nothing. */
 static unsigned
 finding_word_mask(const char *word, size_t len)

@@ -50,10 +50,14 @@ struct finding {
 						 * mismatch: the first difference */
 	const char		*check_json;	/* mismatch: the record's "check"
 						 * object, formatted; else NULL */
+	int			 held;		/* it waited for the target's fate */
 };
 
 /* Short name of a kind ("refused", "connect-timeout", ...). */
 const char	*finding_kind_name(enum finding_kind k);
+
+/* The kind named `name` ("reset"), or FINDING__COUNT if there is none. */
+enum finding_kind finding_kind_from_name(const char *name);
 
 /* Parses a comma-separated list of kinds into a mask. Besides the kind names
  * it takes "connect" (refused and connect-timeout), "target" (target-exit

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -97,19 +98,45 @@ net_alive(const struct net_target *t, uint64_t timeout_ms)
 	    timeout_ms);
 }
 
-/* Resolves host and port, choosing the address that answers. */
+/* Is host "localhost" or a name under ".localhost" (RFC 6761 6.3)? */
 int
-net_resolve(const char *host, const char *port, uint64_t timeout_ms,
-    struct net_target *t, char **cause)
+net_is_localhost(const char *host)
 {
-	struct addrinfo	 hints, *res = NULL, *ai, *pick = NULL;
-	int		 rc, n = 0;
+	size_t	n = strlen(host);
+
+	if (n > 0 && host[n - 1] == '.')	/* "localhost." is the same */
+		n--;
+	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return 1;
+	return n > 10 && strncasecmp(host + n - 10, ".localhost", 10) == 0;
+}
+
+/* Is host a name under ".invalid", which never resolves (RFC 6761 6.4)? */
+static int
+net_is_invalid(const char *host)
+{
+	size_t	n = strlen(host);
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	return (n == 7 && strncasecmp(host, "invalid", 7) == 0) ||
+	    (n > 8 && strncasecmp(host + n - 8, ".invalid", 8) == 0);
+}
+
+/* Appends the IPv4 and IPv6 addresses of host and port to c. */
+static int
+net_lookup(const char *host, const char *port, int flags,
+    struct net_addrs *c, char **cause)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	int		 rc;
 
 	memset(&hints, 0, sizeof hints);
 	/* No AI_ADDRCONFIG: it hides ::1 on machines with no global IPv6. */
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = flags;
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		if (rc == EAI_SERVICE)
@@ -122,33 +149,112 @@ net_resolve(const char *host, const char *port, uint64_t timeout_ms,
 			    gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
-			n++;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
+	for (ai = res; ai != NULL && c->n < NET_MAX_ADDRS; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
-		if (pick == NULL)
-			pick = ai;
-		if (n > 1 && net_probe(ai->ai_addr, ai->ai_addrlen,
+		memcpy(&c->addr[c->n], ai->ai_addr, ai->ai_addrlen);
+		c->len[c->n++] = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* The addresses of host and port: localhost is the loopback addresses
+ * without asking the resolver (or /etc/hosts). Returns 0 or -1 with a cause. */
+int
+net_addresses(const char *host, const char *port, struct net_addrs *c,
+    char **cause)
+{
+	c->n = 0;
+	if (net_is_invalid(host)) {
+		*cause = xasprintf("--host %s: a name under .invalid never "
+		    "resolves", host);
+		return -1;
+	}
+	if (net_is_localhost(host)) {
+		if (net_lookup("::1", port, AI_NUMERICHOST, c, cause) == -1 ||
+		    net_lookup("127.0.0.1", port, AI_NUMERICHOST, c,
+		    cause) == -1)
+			return -1;
+	} else if (net_lookup(host, port, 0, c, cause) == -1) {
+		return -1;
+	}
+	if (c->n == 0) {
+		*cause = xasprintf("--host %s: no IPv4 or IPv6 address", host);
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolves host and port, choosing the address that answers. */
+int
+net_resolve(const char *host, const char *port, uint64_t timeout_ms,
+    struct net_target *t, char **cause)
+{
+	struct net_addrs	 c;
+	size_t			 pick = 0;
+
+	if (net_addresses(host, port, &c, cause) == -1)
+		return -1;
+	for (size_t i = 0; c.n > 1 && i < c.n; i++) {
+		if (net_probe((const struct sockaddr *)&c.addr[i], c.len[i],
 		    timeout_ms)) {
-			pick = ai;
+			pick = i;
 			t->probed = 1;
 			break;
 		}
 	}
-	if (pick == NULL) {
-		freeaddrinfo(res);
-		*cause = xasprintf("--host %s: no IPv4 or IPv6 address", host);
-		return -1;
-	}
-	memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
-	t->addrlen = pick->ai_addrlen;
-	t->loopback = net_is_loopback(pick->ai_addr);
-	net_format(pick->ai_addr, t->text, sizeof t->text);
-	freeaddrinfo(res);
+	memcpy(&t->addr, &c.addr[pick], c.len[pick]);
+	t->addrlen = c.len[pick];
+	t->loopback = net_is_loopback((const struct sockaddr *)&t->addr);
+	net_format((const struct sockaddr *)&t->addr, t->text, sizeof t->text);
 	return 0;
+}
+
+/* Splits "host:port" or "[v6]:port" into allocated parts. */
+int
+net_split_hostport(const char *text, char **host, char **port)
+{
+	const char	*colon, *end;
+
+	if (text[0] == '[') {
+		end = strchr(text, ']');
+		if (end == NULL || end == text + 1 || end[1] != ':' ||
+		    end[2] == '\0')
+			return -1;
+		*host = xasprintf("%.*s", (int)(end - text - 1), text + 1);
+		*port = xstrdup(end + 2);
+		return 0;
+	}
+	colon = strchr(text, ':');
+	if (colon == NULL || colon == text || colon[1] == '\0' ||
+	    strchr(colon + 1, ':') != NULL)	/* bare IPv6 needs brackets */
+		return -1;
+	*host = xasprintf("%.*s", (int)(colon - text), text);
+	*port = xstrdup(colon + 1);
+	return 0;
+}
+
+/* Advice for a local fault (errno), for the message that reports it. */
+const char *
+net_fault_advice(int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+		return "lower --num-conns or raise the fd limit (ulimit -n)";
+	case EADDRNOTAVAIL:
+	case EADDRINUSE:
+	case EAGAIN:
+		return "ephemeral ports are used up (TIME_WAIT); lower "
+		    "--num-conns or widen net.ipv4.ip_local_port_range";
+	case ENOBUFS:
+	case ENOMEM:
+		return "the machine is short of memory or socket buffers; "
+		    "lower --num-conns";
+	default:
+		return "check the network setup for this target";
+	}
 }
 
 /* Raises the soft fd limit to the hard one; returns the soft limit now. */

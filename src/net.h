@@ -15,6 +15,33 @@ struct net_target {
 	int			probed;		/* several addresses: one answered */
 };
 
+#define NET_MAX_ADDRS	16
+
+/* The addresses a name resolved to, in the resolver's order. */
+struct net_addrs {
+	struct sockaddr_storage	addr[NET_MAX_ADDRS];
+	socklen_t		len[NET_MAX_ADDRS];
+	size_t			n;
+};
+
+/* Is host "localhost" or a name under ".localhost" (RFC 6761)? */
+int	net_is_localhost(const char *host);
+
+/* The IPv4 and IPv6 addresses of host and port (a number or a service
+ * name). localhost and names under .localhost are ::1 and 127.0.0.1 without
+ * asking the resolver; names under .invalid fail at once (RFC 6761).
+ * Returns 0, or -1 with an allocated *cause. */
+int	net_addresses(const char *host, const char *port, struct net_addrs *c,
+	    char **cause);
+
+/* Splits a record's "host:port" or "[v6]:port" target into allocated
+ * strings. Returns 0, or -1 when text is not of that form (empty parts, a
+ * bare IPv6 address). */
+int	net_split_hostport(const char *text, char **host, char **port);
+
+/* Advice for a local fault (an errno), for the message that reports it. */
+const char *net_fault_advice(int err);
+
 /* Resolves host and port (a number or a service name). When the name has
  * several addresses, the first that accepts a connection within timeout_ms
  * is chosen (else the first). Returns 0, or -1 with an allocated *cause. */

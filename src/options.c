@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "answer.h"
 #include "finding.h"
@@ -17,7 +19,7 @@
 #define MAX_CHANCE	1000000000
 #define DAY_MS		(24ULL * 3600 * 1000)
 
-static const char *pace_names[PACE__COUNT] = {
+static const char *const pace_names[PACE__COUNT + 1] = {	/* NULL-ended */
 	[PACE_CYCLE] = "cycle",
 	[PACE_ACK] = "ack",
 	[PACE_READ] = "read",
@@ -60,107 +62,117 @@ static const struct options option_defaults = {
 	.turn_quiet_ms = 20,
 };
 
-enum {
-	OPT_BLOB_DIR = 256,
-	OPT_HOST,
-	OPT_PORT,
-	OPT_NUM_CONNS,
-	OPT_CYCLE_MS,
-	OPT_FASTOPEN_CHANCE,
-	OPT_CLOSE_CHANCE,
-	OPT_PACE,
-	OPT_GAP_US,
-	OPT_SPLIT,
-	OPT_MAX_FRAGMENTS,
-	OPT_SEED,
-	OPT_DURATION,
-	OPT_ROUNDS,
-	OPT_ONLY,
-	OPT_MAX_FINDINGS,
-	OPT_STOP_ON,
-	OPT_FAIL_ON,
-	OPT_STATS_INTERVAL,
-	OPT_CONNECT_TIMEOUT,
-	OPT_HANG_TIMEOUT,
-	OPT_STALL_TIMEOUT,
-	OPT_DRAIN_TIMEOUT,
-	OPT_SHARD,
-	OPT_FINDING_LINES,
-	OPT_FINDINGS_DIR,
-	OPT_MAX_RECORDS,
-	OPT_TRACE,
-	OPT_REPLAY,
-	OPT_ALL,
-	OPT_SETTLE,
-	OPT_STARTUP_TIMEOUT,
-	OPT_GRACE,
-	OPT_RESTART,
-	OPT_MAX_RESTARTS,
-	OPT_KEEP_TARGET,
-	OPT_STATS_FORMAT,
-	OPT_STATS_FILE,
-	OPT_SUMMARY,
-	OPT_SOURCE_ADDRS,
-	OPT_CHECK,
-	OPT_MASK,
-	OPT_IGNORE,
-	OPT_TURNS,
-	OPT_TURN_TIMEOUT,
-	OPT_TURN_QUIET,
+/* How an option's value is read. */
+enum opt_kind {
+	OPT_UINT,	/* number within [min, max] into a uint32 or uint64 field */
+	OPT_DURATION,	/* duration in ms within [min, max] into a uint64 field */
+	OPT_STRING,	/* non-empty string into a const char * field */
+	OPT_FLAG,	/* no value: the int field becomes 1 */
+	OPT_ENUM,	/* one of names[] into an int-sized (enum) field */
+	OPT_SPECIAL,	/* fn reads it */
 };
 
-static const struct option long_options[] = {
-	{ "blob-dir", required_argument, NULL, OPT_BLOB_DIR },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "num-conns", required_argument, NULL, OPT_NUM_CONNS },
-	{ "cycle-ms", required_argument, NULL, OPT_CYCLE_MS },
-	{ "fastopen-chance", required_argument, NULL, OPT_FASTOPEN_CHANCE },
-	{ "close-chance", required_argument, NULL, OPT_CLOSE_CHANCE },
-	{ "pace", required_argument, NULL, OPT_PACE },
-	{ "gap-us", required_argument, NULL, OPT_GAP_US },
-	{ "split", required_argument, NULL, OPT_SPLIT },
-	{ "max-fragments", required_argument, NULL, OPT_MAX_FRAGMENTS },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "rounds", required_argument, NULL, OPT_ROUNDS },
-	{ "only", required_argument, NULL, OPT_ONLY },
-	{ "max-findings", required_argument, NULL, OPT_MAX_FINDINGS },
-	{ "stop-on", required_argument, NULL, OPT_STOP_ON },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "hang-timeout", required_argument, NULL, OPT_HANG_TIMEOUT },
-	{ "stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT },
-	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	{ "finding-lines", required_argument, NULL, OPT_FINDING_LINES },
-	{ "findings-dir", required_argument, NULL, OPT_FINDINGS_DIR },
-	{ "max-records", required_argument, NULL, OPT_MAX_RECORDS },
-	{ "trace", required_argument, NULL, OPT_TRACE },
-	{ "replay", required_argument, NULL, OPT_REPLAY },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "settle", required_argument, NULL, OPT_SETTLE },
-	{ "startup-timeout", required_argument, NULL, OPT_STARTUP_TIMEOUT },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "restart", no_argument, NULL, OPT_RESTART },
-	{ "max-restarts", required_argument, NULL, OPT_MAX_RESTARTS },
-	{ "keep-target", no_argument, NULL, OPT_KEEP_TARGET },
-	{ "stats-format", required_argument, NULL, OPT_STATS_FORMAT },
-	{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
-	{ "summary", required_argument, NULL, OPT_SUMMARY },
-	{ "source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS },
-	{ "check", required_argument, NULL, OPT_CHECK },
-	{ "mask", required_argument, NULL, OPT_MASK },
-	{ "ignore", required_argument, NULL, OPT_IGNORE },
-	{ "turns", required_argument, NULL, OPT_TURNS },
-	{ "turn-timeout", required_argument, NULL, OPT_TURN_TIMEOUT },
-	{ "turn-quiet", required_argument, NULL, OPT_TURN_QUIET },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+typedef int (*opt_fn)(struct options *, const char *, char **);
+
+/* One option: its name, how its value is read, where it goes. */
+struct opt_entry {
+	const char		*name;
+	enum opt_kind		 kind;
+	size_t			 off;	/* field in struct options */
+	size_t			 size;	/* of the field (OPT_UINT) */
+	uint64_t		 min, max;
+	ssize_t			 set_off;	/* int set to 1 when given; -1 none */
+	const char *const	*names;	/* OPT_ENUM: NULL-terminated */
+	const char		*what;	/* "a pace mode", "path": for messages */
+	opt_fn			 fn;	/* OPT_SPECIAL */
 };
+
+#define F(field)	offsetof(struct options, field)
+#define FS(field)	F(field), sizeof(((struct options *)0)->field)
+#define UINT(n, field, lo, hi) \
+	{ n, OPT_UINT, FS(field), lo, hi, -1, NULL, NULL, NULL }
+#define UINT_SET(n, field, lo, hi, set) \
+	{ n, OPT_UINT, FS(field), lo, hi, F(set), NULL, NULL, NULL }
+#define DUR(n, field, lo, hi) \
+	{ n, OPT_DURATION, FS(field), lo, hi, -1, NULL, NULL, NULL }
+#define STR(n, field, what) \
+	{ n, OPT_STRING, FS(field), 0, 0, -1, NULL, what, NULL }
+#define FLAG(n, field)	{ n, OPT_FLAG, FS(field), 0, 0, -1, NULL, NULL, NULL }
+#define ENUM(n, field, list, what) \
+	{ n, OPT_ENUM, FS(field), 0, 0, -1, list, what, NULL }
+#define SPECIAL(n, fn)	{ n, OPT_SPECIAL, 0, 0, 0, 0, -1, NULL, NULL, fn }
+
+static const char *const format_list[] = { "text", "json", NULL };
+
+static int	opt_port(struct options *, const char *, char **);
+static int	opt_split(struct options *, const char *, char **);
+static int	opt_shard(struct options *, const char *, char **);
+static int	opt_stop_on(struct options *, const char *, char **);
+static int	opt_fail_on(struct options *, const char *, char **);
+static int	opt_replay(struct options *, const char *, char **);
+static int	opt_check(struct options *, const char *, char **);
+static int	opt_mask(struct options *, const char *, char **);
+static int	opt_ignore(struct options *, const char *, char **);
+static int	opt_turns(struct options *, const char *, char **);
+static int	opt_help(struct options *, const char *, char **);
+static int	opt_version(struct options *, const char *, char **);
+
+/* Every option; its getopt_long value is its index here plus OPT_BASE. A
+ * new option is one line here (and its field, default and --help line). */
+static const struct opt_entry opt_table[] = {
+	STR("blob-dir", blob_dir, "path"),
+	STR("host", host, "host"),
+	SPECIAL("port", opt_port),
+	UINT("num-conns", num_conns, 1, MAX_CONNS),
+	UINT("cycle-ms", cycle_ms, 1, 3600000),
+	UINT("fastopen-chance", plan.fastopen_chance, 0, MAX_CHANCE),
+	UINT("close-chance", plan.close_chance, 0, MAX_CHANCE),
+	ENUM("pace", pace, pace_names, "a pace mode"),
+	UINT_SET("gap-us", gap_us, 0, 10000000, gap_set),
+	SPECIAL("split", opt_split),
+	UINT("max-fragments", plan.max_fragments, 0, UINT32_MAX),
+	UINT_SET("seed", seed, 0, UINT64_MAX, seed_set),
+	DUR("duration", duration_ms, 1, 365 * DAY_MS),
+	UINT("rounds", rounds, 1, UINT32_MAX),
+	UINT_SET("only", only, 0, UINT64_MAX / 2, only_set),
+	UINT("max-findings", max_findings, 1, UINT32_MAX),
+	SPECIAL("stop-on", opt_stop_on),
+	SPECIAL("fail-on", opt_fail_on),
+	DUR("stats-interval", stats_interval_ms, 100, DAY_MS),
+	DUR("connect-timeout", connect_timeout_ms, 10, 3600000),
+	DUR("hang-timeout", hang_timeout_ms, 0, DAY_MS),
+	DUR("stall-timeout", stall_timeout_ms, 0, DAY_MS),
+	DUR("drain-timeout", drain_timeout_ms, 0, 3600000),
+	SPECIAL("shard", opt_shard),
+	UINT("finding-lines", finding_lines, 0, UINT64_MAX),
+	STR("findings-dir", findings_dir, "path"),
+	UINT("max-records", max_records, 0, UINT32_MAX),
+	STR("trace", trace_path, "path"),
+	SPECIAL("replay", opt_replay),
+	FLAG("all", replay_all),
+	DUR("settle", settle_ms, 0, 60000),
+	DUR("startup-timeout", startup_timeout_ms, 100, 3600000),
+	DUR("grace", grace_ms, 0, 600000),
+	FLAG("restart", restart),
+	UINT("max-restarts", max_restarts, 1, 100000),
+	FLAG("keep-target", keep_target),
+	ENUM("stats-format", stats_json, format_list, "a format"),
+	STR("stats-file", stats_path, "path"),
+	STR("summary", summary_path, "path"),
+	UINT_SET("source-addrs", source_addrs, 1, 65000, source_addrs_set),
+	SPECIAL("check", opt_check),
+	SPECIAL("mask", opt_mask),
+	SPECIAL("ignore", opt_ignore),
+	SPECIAL("turns", opt_turns),
+	DUR("turn-timeout", turn_timeout_ms, 1, DAY_MS),
+	DUR("turn-quiet", turn_quiet_ms, 1, 60000),
+	FLAG("quiet", quiet),
+	{ "help", OPT_FLAG, 0, 0, 0, 0, -1, NULL, NULL, opt_help },
+	{ "version", OPT_FLAG, 0, 0, 0, 0, -1, NULL, NULL, opt_version },
+};
+
+#define OPT_BASE	256
+#define OPT_COUNT	(sizeof opt_table / sizeof opt_table[0])
 
 static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
@@ -359,9 +371,9 @@ options_parse_duration(const char *s, uint64_t min_ms, uint64_t max_ms,
 	return -1;
 }
 
-/* Parses "K/N" for --shard. */
+/* --shard=K/N. */
 static int
-parse_shard(const char *s, unsigned *k, unsigned *n, char **cause)
+opt_shard(struct options *o, const char *s, char **cause)
 {
 	const char	*slash = strchr(s, '/');
 	char		*left;
@@ -379,12 +391,61 @@ parse_shard(const char *s, unsigned *k, unsigned *n, char **cause)
 	free(left);
 	if (rc == -1)
 		return -1;
-	*k = (unsigned)kv;
-	*n = (unsigned)nv;
+	o->shard_k = (unsigned)kv;
+	o->shard_n = (unsigned)nv;
 	return 0;
 }
 
-/* Applies one option with its argument to o. */
+/* --port: a number in range, or a service name. */
+static int
+opt_port(struct options *o, const char *arg, char **cause)
+{
+	uint64_t	v;
+
+	if (*arg == '\0') {
+		*cause = xasprintf("empty port");
+		return -1;
+	}
+	if (isdigit((unsigned char)*arg) &&
+	    options_parse_uint(arg, 1, 65535, &v, cause) == -1)
+		return -1;
+	o->port = arg;
+	return 0;
+}
+
+/* --split=STRATEGY. */
+static int
+opt_split(struct options *o, const char *arg, char **cause)
+{
+	if (plan_split_parse(arg, &o->plan.split) == -1) {
+		*cause = xasprintf("'%s' is not a split strategy (use mix, "
+		    "uniform, small, bytewise, delimiter or sweep)", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* --stop-on=KINDS. */
+static int
+opt_stop_on(struct options *o, const char *arg, char **cause)
+{
+	return finding_parse_kinds(arg, &o->stop_on, cause);
+}
+
+/* --fail-on=KINDS. */
+static int
+opt_fail_on(struct options *o, const char *arg, char **cause)
+{
+	return finding_parse_kinds(arg, &o->fail_on, cause);
+}
+
+/* --check=all|none|1/N. */
+static int
+opt_check(struct options *o, const char *arg, char **cause)
+{
+	return answer_check_parse(arg, &o->check_every, cause);
+}
+
 /* --mask or --ignore: checks the regex compiles and keeps it. */
 static int
 options_add_mask(struct options *o, int mask, const char *arg, char **cause)
@@ -406,278 +467,261 @@ options_add_mask(struct options *o, int mask, const char *arg, char **cause)
 	return 0;
 }
 
+/* --mask=REGEX. */
 static int
-options_apply(struct options *o, int opt, const char *arg, char **cause)
+opt_mask(struct options *o, const char *arg, char **cause)
 {
-	uint64_t	v;
-	unsigned	mask;
+	return options_add_mask(o, 1, arg, cause);
+}
 
-	switch (opt) {
-	case OPT_BLOB_DIR:
-		if (*arg == '\0') {
-			*cause = xasprintf("empty path");
-			return -1;
-		}
-		o->blob_dir = arg;
-		return 0;
-	case OPT_HOST:
-		if (*arg == '\0') {
-			*cause = xasprintf("empty host");
-			return -1;
-		}
-		o->host = arg;
-		return 0;
-	case OPT_PORT:
-		if (*arg == '\0') {
-			*cause = xasprintf("empty port");
-			return -1;
-		}
-		if (isdigit((unsigned char)*arg)) {
-			if (options_parse_uint(arg, 1, 65535, &v, cause) == -1)
-				return -1;
-		}
-		o->port = arg;
-		return 0;
-	case OPT_NUM_CONNS:
-		if (options_parse_uint(arg, 1, MAX_CONNS, &v, cause) == -1)
-			return -1;
-		o->num_conns = (uint32_t)v;
-		return 0;
-	case OPT_CYCLE_MS:
-		if (options_parse_uint(arg, 1, 3600000, &v, cause) == -1)
-			return -1;
-		o->cycle_ms = (uint32_t)v;
-		return 0;
-	case OPT_FASTOPEN_CHANCE:
-		if (options_parse_uint(arg, 0, MAX_CHANCE, &v, cause) == -1)
-			return -1;
-		o->plan.fastopen_chance = (uint32_t)v;
-		return 0;
-	case OPT_CLOSE_CHANCE:
-		if (options_parse_uint(arg, 0, MAX_CHANCE, &v, cause) == -1)
-			return -1;
-		o->plan.close_chance = (uint32_t)v;
-		return 0;
-	case OPT_PACE:
-		for (int m = 0; m < PACE__COUNT; m++) {
-			if (strcmp(arg, pace_names[m]) == 0) {
-				o->pace = (enum pace_mode)m;
-				return 0;
-			}
-		}
-		*cause = xasprintf("'%s' is not a pace mode (use auto, read, "
-		    "ack or cycle)", arg);
+/* --ignore=REGEX. */
+static int
+opt_ignore(struct options *o, const char *arg, char **cause)
+{
+	return options_add_mask(o, 0, arg, cause);
+}
+
+/* --turns=DELIM. */
+static int
+opt_turns(struct options *o, const char *arg, char **cause)
+{
+	if (turn_parse(arg, &o->plan.turns, cause) == -1)
 		return -1;
-	case OPT_GAP_US:
-		if (options_parse_uint(arg, 0, 10000000, &v, cause) == -1)
-			return -1;
-		o->gap_us = (uint32_t)v;
-		o->gap_set = 1;
-		return 0;
-	case OPT_SPLIT:
-		if (plan_split_parse(arg, &o->plan.split) == -1) {
-			*cause = xasprintf("'%s' is not a split strategy (use "
-			    "mix, uniform, small, bytewise, delimiter or sweep)",
-			    arg);
-			return -1;
-		}
-		return 0;
-	case OPT_MAX_FRAGMENTS:
-		if (options_parse_uint(arg, 0, UINT32_MAX, &v, cause) == -1)
-			return -1;
-		o->plan.max_fragments = (uint32_t)v;
-		return 0;
-	case OPT_SEED:
-		if (options_parse_uint(arg, 0, UINT64_MAX, &o->seed, cause) == -1)
-			return -1;
-		o->seed_set = 1;
-		return 0;
-	case OPT_DURATION:
-		return options_parse_duration(arg, 1, 365 * DAY_MS,
-		    &o->duration_ms, cause);
-	case OPT_ROUNDS:
-		return options_parse_uint(arg, 1, UINT32_MAX, &o->rounds, cause);
-	case OPT_ONLY:
-		if (options_parse_uint(arg, 0, UINT64_MAX / 2, &o->only,
-		    cause) == -1)
-			return -1;
-		o->only_set = 1;
-		return 0;
-	case OPT_MAX_FINDINGS:
-		return options_parse_uint(arg, 1, UINT32_MAX, &o->max_findings,
-		    cause);
-	case OPT_STOP_ON:
-		if (finding_parse_kinds(arg, &mask, cause) == -1)
-			return -1;
-		o->stop_on = mask;
-		return 0;
-	case OPT_FAIL_ON:
-		if (finding_parse_kinds(arg, &mask, cause) == -1)
-			return -1;
-		o->fail_on = mask;
-		return 0;
-	case OPT_STATS_INTERVAL:
-		return options_parse_duration(arg, 100, DAY_MS,
-		    &o->stats_interval_ms, cause);
-	case OPT_CONNECT_TIMEOUT:
-		return options_parse_duration(arg, 10, 3600000,
-		    &o->connect_timeout_ms, cause);
-	case OPT_HANG_TIMEOUT:
-		return options_parse_duration(arg, 0, DAY_MS,
-		    &o->hang_timeout_ms, cause);
-	case OPT_STALL_TIMEOUT:
-		return options_parse_duration(arg, 0, DAY_MS,
-		    &o->stall_timeout_ms, cause);
-	case OPT_DRAIN_TIMEOUT:
-		return options_parse_duration(arg, 0, 3600000,
-		    &o->drain_timeout_ms, cause);
-	case OPT_SHARD:
-		return parse_shard(arg, &o->shard_k, &o->shard_n, cause);
-	case OPT_FINDING_LINES:
-		return options_parse_uint(arg, 0, UINT64_MAX, &o->finding_lines,
-		    cause);
-	case OPT_FINDINGS_DIR:
-		if (*arg == '\0') {
-			*cause = xasprintf("empty path");
-			return -1;
-		}
-		o->findings_dir = arg;
-		return 0;
-	case OPT_MAX_RECORDS:
-		return options_parse_uint(arg, 0, UINT32_MAX, &o->max_records,
-		    cause);
-	case OPT_TRACE:
-		if (*arg == '\0') {
-			*cause = xasprintf("empty path");
-			return -1;
-		}
-		o->trace_path = arg;
-		return 0;
-	case OPT_REPLAY:
-		o->replay_path = arg;
-		o->action = OPTIONS_REPLAY;
-		return 0;
-	case OPT_ALL:
-		o->replay_all = 1;
-		return 0;
-	case OPT_SETTLE:
-		return options_parse_duration(arg, 0, 60000, &o->settle_ms,
-		    cause);
-	case OPT_STARTUP_TIMEOUT:
-		return options_parse_duration(arg, 100, 3600000,
-		    &o->startup_timeout_ms, cause);
-	case OPT_GRACE:
-		return options_parse_duration(arg, 0, 600000, &o->grace_ms,
-		    cause);
-	case OPT_RESTART:
-		o->restart = 1;
-		return 0;
-	case OPT_MAX_RESTARTS:
-		return options_parse_uint(arg, 1, 100000, &o->max_restarts,
-		    cause);
-	case OPT_KEEP_TARGET:
-		o->keep_target = 1;
-		return 0;
-	case OPT_STATS_FORMAT:
-		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
-			*cause = xasprintf("'%s' is not a format (use text or "
-			    "json)", arg);
-			return -1;
-		}
-		o->stats_json = strcmp(arg, "json") == 0;
-		return 0;
-	case OPT_STATS_FILE:
-		o->stats_path = arg;
-		return 0;
-	case OPT_SUMMARY:
-		o->summary_path = arg;
-		return 0;
-	case OPT_CHECK:
-		return answer_check_parse(arg, &o->check_every, cause);
-	case OPT_MASK:
-	case OPT_IGNORE:
-		return options_add_mask(o, opt == OPT_MASK, arg, cause);
-	case OPT_TURNS:
-		if (turn_parse(arg, &o->plan.turns, cause) == -1)
-			return -1;
-		o->turns_arg = arg;
-		return 0;
-	case OPT_TURN_TIMEOUT:
-		return options_parse_duration(arg, 1, DAY_MS,
-		    &o->turn_timeout_ms, cause);
-	case OPT_TURN_QUIET:
-		return options_parse_duration(arg, 1, 60000,
-		    &o->turn_quiet_ms, cause);
-	case OPT_SOURCE_ADDRS:
-		if (options_parse_uint(arg, 1, 65000, &v, cause) == -1)
-			return -1;
-		o->source_addrs = (uint32_t)v;
-		o->source_addrs_set = 1;
-		return 0;
+	o->turns_arg = arg;
+	return 0;
+}
+
+/* --replay=RECORD (the older spelling of the replay subcommand). */
+static int
+opt_replay(struct options *o, const char *arg, char **cause)
+{
+	(void)cause;
+	o->replay_path = arg;
+	o->action = OPTIONS_REPLAY;
+	return 0;
+}
+
+/* --help. */
+static int
+opt_help(struct options *o, const char *arg, char **cause)
+{
+	(void)arg;
+	(void)cause;
+	o->action = OPTIONS_HELP;
+	return 0;
+}
+
+/* --version. */
+static int
+opt_version(struct options *o, const char *arg, char **cause)
+{
+	(void)arg;
+	(void)cause;
+	o->action = OPTIONS_VERSION;
+	return 0;
+}
+
+/* Stores v into the unsigned field of e's size. */
+static void
+opt_store_uint(struct options *o, const struct opt_entry *e, uint64_t v)
+{
+	char	*p = (char *)o + e->off;
+
+	if (e->size == sizeof(uint32_t)) {
+		uint32_t	v32 = (uint32_t)v;
+
+		memcpy(p, &v32, sizeof v32);
+	} else {
+		memcpy(p, &v, sizeof v);
 	}
-	*cause = xasprintf("internal error: option %d not handled", opt);
+}
+
+/* Reads one of e->names into its int-sized field. */
+static int
+opt_enum(struct options *o, const struct opt_entry *e, const char *arg,
+    char **cause)
+{
+	char	*list;
+	int	 i;
+
+	for (i = 0; e->names[i] != NULL; i++) {
+		if (strcmp(arg, e->names[i]) == 0) {
+			memcpy((char *)o + e->off, &i, sizeof i);
+			return 0;
+		}
+	}
+	list = xstrdup(e->names[0]);
+	for (i = 1; e->names[i] != NULL; i++) {
+		char	*l = xasprintf("%s%s%s", list, e->names[i + 1] ?
+		    ", " : " or ", e->names[i]);
+
+		free(list);
+		list = l;
+	}
+	*cause = xasprintf("'%s' is not %s (use %s)", arg, e->what, list);
+	free(list);
 	return -1;
 }
 
-/* Name of the long option with value opt, for messages. */
-static const char *
-option_name(int opt)
+/* Applies option e with its argument (NULL for a flag) to o. */
+static int
+options_apply(struct options *o, const struct opt_entry *e, const char *arg,
+    char **cause)
 {
-	for (const struct option *lo = long_options; lo->name; lo++) {
-		if (lo->val == opt)
-			return lo->name;
+	uint64_t	v;
+	int		one = 1;
+
+	switch (e->kind) {
+	case OPT_UINT:
+	case OPT_DURATION:
+		if ((e->kind == OPT_UINT ? options_parse_uint(arg, e->min,
+		    e->max, &v, cause) : options_parse_duration(arg, e->min,
+		    e->max, &v, cause)) == -1)
+			return -1;
+		opt_store_uint(o, e, v);
+		break;
+	case OPT_STRING:
+		if (*arg == '\0') {
+			*cause = xasprintf("empty %s", e->what);
+			return -1;
+		}
+		memcpy((char *)o + e->off, &arg, sizeof arg);
+		break;
+	case OPT_FLAG:
+		if (e->fn != NULL)
+			return e->fn(o, arg, cause);
+		memcpy((char *)o + e->off, &one, sizeof one);
+		break;
+	case OPT_ENUM:
+		return opt_enum(o, e, arg, cause);
+	case OPT_SPECIAL:
+		return e->fn(o, arg, cause);
 	}
-	return "?";
+	if (e->set_off >= 0)
+		memcpy((char *)o + e->set_off, &one, sizeof one);
+	return 0;
 }
 
-/* Parses argv into o. */
-int
-options_parse(struct options *o, int argc, char **argv, char **cause)
+/* Reads the unsigned field of e's size. */
+static uint64_t
+opt_load_uint(const struct options *o, const struct opt_entry *e)
 {
-	int	opt;
+	const char	*p = (const char *)o + e->off;
+	uint32_t	 v32;
+	uint64_t	 v;
 
-	optind = 0;	/* glibc: full reinitialisation, so tests can call twice */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":qhV", long_options,
-	    NULL)) != -1) {
-		char	*why = NULL;
-
-		switch (opt) {
-		case 'q':
-			o->quiet = 1;
-			continue;
-		case 'h':
-			o->action = OPTIONS_HELP;
-			return 0;
-		case 'V':
-			o->action = OPTIONS_VERSION;
-			return 0;
-		case ':':
-			*cause = xasprintf("option %s needs a value",
-			    argv[optind - 1]);
-			return -1;
-		case '?':
-			if (optopt != 0)
-				*cause = xasprintf("unknown option '-%c'",
-				    optopt);
-			else
-				*cause = xasprintf("unknown option '%s'",
-				    argv[optind - 1]);
-			return -1;
-		}
-		if (options_apply(o, opt, optarg, &why) == -1) {
-			/* Causes of the answer and turn parsers name the
-			 * option themselves. */
-			if (strncmp(why, "--", 2) == 0)
-				*cause = why;
-			else {
-				*cause = xasprintf("--%s: %s", option_name(opt),
-				    why);
-				free(why);
-			}
-			return -1;
-		}
+	if (e->size == sizeof(uint32_t)) {
+		memcpy(&v32, p, sizeof v32);
+		return v32;
 	}
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* Checks the option table: names unique, fields of the kind's size, every
+ * default within its option's bounds. Returns 0, or -1 with a cause. */
+int
+options_table_check(char **cause)
+{
+	const struct options	*d = &option_defaults;
+
+	for (size_t i = 0; i < OPT_COUNT; i++) {
+		const struct opt_entry	*e = &opt_table[i];
+		uint64_t		 v;
+
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(opt_table[j].name, e->name) == 0)
+				goto bad;
+		}
+		switch (e->kind) {
+		case OPT_UINT:
+		case OPT_DURATION:
+			if ((e->size != 4 && e->size != 8) || e->min > e->max ||
+			    (e->kind == OPT_DURATION && e->size != 8))
+				goto bad;
+			v = opt_load_uint(d, e);
+			/* 0 is "off" or "none" for some; else within bounds. */
+			if (v > e->max || (v < e->min && v != 0))
+				goto bad;
+			break;
+		case OPT_STRING:
+			if (e->size != sizeof(char *) || e->what == NULL)
+				goto bad;
+			break;
+		case OPT_ENUM:
+			if (e->size != sizeof(int) || e->names == NULL)
+				goto bad;
+			break;
+		case OPT_FLAG:
+			if (e->fn == NULL && e->size != sizeof(int))
+				goto bad;
+			break;
+		case OPT_SPECIAL:
+			if (e->fn == NULL)
+				goto bad;
+			break;
+		}
+		continue;
+bad:
+		*cause = xasprintf("option table: --%s is malformed", e->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The getopt_long table, made from opt_table once. */
+static const struct option *
+options_long(void)
+{
+	static struct option	lo[OPT_COUNT + 1];
+
+	if (lo[0].name != NULL)
+		return lo;
+	for (size_t i = 0; i < OPT_COUNT; i++) {
+		lo[i].name = opt_table[i].name;
+		lo[i].has_arg = opt_table[i].kind == OPT_FLAG ? no_argument :
+		    required_argument;
+		lo[i].val = OPT_BASE + (int)i;
+	}
+	return lo;
+}
+
+/* The entry of a short option or a getopt_long value, or NULL. */
+static const struct opt_entry *
+options_entry(int val)
+{
+	const char	*name = val == 'q' ? "quiet" : val == 'h' ? "help" :
+	    val == 'V' ? "version" : NULL;
+
+	if (val >= OPT_BASE && (size_t)(val - OPT_BASE) < OPT_COUNT)
+		return &opt_table[val - OPT_BASE];
+	for (size_t i = 0; name != NULL && i < OPT_COUNT; i++) {
+		if (strcmp(opt_table[i].name, name) == 0)
+			return &opt_table[i];
+	}
+	return NULL;
+}
+
+/* The one-line cause for getopt_long's '?' (unknown, or a value given to a
+ * flag), naming the option as it was typed. */
+static char *
+options_unknown(char **argv, int optind_now, int opt_opt)
+{
+	const char	*typed = argv[optind_now - 1];
+	size_t		 n = strcspn(typed, "=");
+
+	if (opt_opt >= OPT_BASE && strncmp(typed, "--", 2) == 0)
+		return xasprintf("option '%.*s' takes no value (given '%s')",
+		    (int)n, typed, typed);
+	if (opt_opt != 0)
+		return xasprintf("unknown option '-%c'", opt_opt);
+	return xasprintf("unknown option '%.*s'", (int)n, typed);
+}
+
+/* Takes the server command after "--", and the record of "replay RECORD". */
+static int
+options_rest(struct options *o, int argc, char **argv, char **cause)
+{
 	if (optind > 1 && optind <= argc &&
 	    strcmp(argv[optind - 1], "--") == 0) {
 		if (optind == argc) {
@@ -687,7 +731,10 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		o->target_argv = &argv[optind];
 		optind = argc;
 	}
-	if (optind < argc && strcmp(argv[optind], "replay") == 0 &&
+	if (optind < argc && o->action == OPTIONS_REPLAY &&
+	    o->replay_path == NULL)
+		o->replay_path = argv[optind++];	/* cmd_replay's RECORD */
+	else if (optind < argc && strcmp(argv[optind], "replay") == 0 &&
 	    o->action != OPTIONS_REPLAY) {
 		if (optind + 1 >= argc) {
 			*cause = xasprintf("replay needs a record file");
@@ -701,7 +748,52 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		*cause = xasprintf("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+/* Parses argv into o. */
+int
+options_parse(struct options *o, int argc, char **argv, char **cause)
+{
+	const struct opt_entry	*e;
+	int			 opt;
+
+	optind = 0;	/* glibc: full reinitialisation, so tests can call twice */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qhV", options_long(),
+	    NULL)) != -1) {
+		char	*why = NULL;
+
+		if (opt == ':') {
+			*cause = xasprintf("option %s needs a value",
+			    argv[optind - 1]);
+			return -1;
+		}
+		if (opt == '?' || (e = options_entry(opt)) == NULL) {
+			*cause = options_unknown(argv, optind, optopt);
+			return -1;
+		}
+		if (options_apply(o, e, optarg, &why) == -1) {
+			/* Causes of the answer and turn parsers name the
+			 * option themselves. */
+			if (strncmp(why, "--", 2) == 0) {
+				*cause = why;
+				return -1;
+			}
+			*cause = xasprintf("--%s: %s", e->name, why);
+			free(why);
+			return -1;
+		}
+		if (o->action == OPTIONS_HELP || o->action == OPTIONS_VERSION)
+			return 0;
+	}
+	if (options_rest(o, argc, argv, cause) == -1)
+		return -1;
 	o->port_set = o->port != NULL;
+	if (o->action == OPTIONS_REPLAY && o->replay_path == NULL) {
+		*cause = xasprintf("replay needs a record file");
+		return -1;
+	}
 	if (o->action == OPTIONS_REPLAY)
 		return 0;	/* the record holds the blobs and the target */
 	if (o->blob_dir == NULL) {
@@ -713,22 +805,6 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		return -1;
 	}
 	return 0;
-}
-
-/* Appends the options that shape cuts and pacing as a JSON object. */
-void
-options_json(const struct options *o, enum pace_mode pace, struct jbuf *b)
-{
-	jbuf_printf(b, "{\"pace\":\"%s\",\"gap_us\":%" PRIu32 ",\"cycle_ms\":%"
-	    PRIu32 ",\"split\":\"%s\",\"max_fragments\":%" PRIu32
-	    ",\"fastopen_chance\":%" PRIu32 ",\"close_chance\":%" PRIu32
-	    ",\"num_conns\":%" PRIu32 ",\"connect_timeout_ms\":%" PRIu64
-	    ",\"hang_timeout_ms\":%" PRIu64 ",\"drain_timeout_ms\":%" PRIu64
-	    ",\"shard\":\"%u/%u\"}", pace_names[pace], o->gap_us,
-	    o->cycle_ms, plan_split_name(o->plan.split), o->plan.max_fragments,
-	    o->plan.fastopen_chance, o->plan.close_chance, o->num_conns,
-	    o->connect_timeout_ms, o->hang_timeout_ms, o->drain_timeout_ms,
-	    o->shard_k, o->shard_n ? o->shard_n : 1);
 }
 
 /* Appends s to b quoted for a POSIX shell (only when it needs quoting). */

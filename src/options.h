@@ -89,6 +89,10 @@ void		 options_defaults(struct options *o);
 int		 options_parse(struct options *o, int argc, char **argv,
 		     char **cause);
 
+/* Checks the option table: names unique, fields of the kind's size, every
+ * default within its option's bounds. Returns 0, or -1 with a cause. */
+int		 options_table_check(char **cause);
+
 /* Parses an unsigned decimal (or 0x hex) number within [min, max]. */
 int		 options_parse_uint(const char *s, uint64_t min, uint64_t max,
 		     uint64_t *out, char **cause);
@@ -104,12 +108,17 @@ const char	*options_pace_name(enum pace_mode m);
 /* The --help text. */
 const char	*options_usage(void);
 
-/* Appends the options that shape cuts and pacing as a JSON object, with
- * the pacing in effect (which --pace=auto leaves to the engine). */
-struct jbuf;
-void		 options_json(const struct options *o, enum pace_mode pace,
-		     struct jbuf *b);
+/* The options that shape cuts and pacing as a new JSON object (jansson;
+ * json_decref it), with the pacing in effect (which --pace=auto leaves to
+ * the engine). */
+struct json_t;
+struct json_t	*options_json_object(const struct options *o,
+		     enum pace_mode pace);
 
+/* The same object as compact JSON text; free() it. */
+char		*options_json(const struct options *o, enum pace_mode pace);
+
+struct jbuf;
 /* Appends, shell-quoted, every option that changes how a connection is
  * cut or paced and differs from its default (for reproduce lines). */
 void		 options_replay_args(const struct options *o, struct jbuf *b);

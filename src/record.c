@@ -1,6 +1,8 @@
 /* Finding records and traces. */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,13 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "base64.h"
 #include "json.h"
 #include "record.h"
 #include "rng.h"
 #include "sha256.h"
 #include "util.h"
 
-#define RECORD_MAX_FILE	(1024UL * 1024 * 1024)
+/* Numbers as written: reals with the digits a microsecond needs. */
+#define DUMP_FLAGS	(JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(16))
 
 struct record_entry {
 	uint64_t	 key;
@@ -167,48 +173,224 @@ recorder_grow(struct recorder *r)
 	free(old);
 }
 
-/* Formats one connection as a JSON object. */
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0: shortest
+ * form, no surrogates, nothing past U+10FFFF. *cp gets the code point. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t		len, i;
+	uint32_t	c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Is s valid UTF-8 throughout? */
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 n = strlen(s), l;
+	uint32_t		 cp;
+
+	for (size_t i = 0; i < n; i += l) {
+		if ((l = utf8_seq(u + i, n - i, &cp)) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Text as a JSON string: valid UTF-8 as it is, else a display form in
+ * which every byte that is not UTF-8 became U+FFFD. */
+static json_t *
+text_json(const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 n = strlen(s), l, o = 0;
+	uint32_t		 cp;
+	char			*lossy;
+	json_t			*j;
+
+	if (utf8_valid(s))
+		return json_string(s);
+	lossy = xmalloc(3 * n + 1);
+	for (size_t i = 0; i < n; i += l) {
+		if ((l = utf8_seq(u + i, n - i, &cp)) == 0) {
+			memcpy(lossy + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			l = 1;
+			continue;
+		}
+		memcpy(lossy + o, s + i, l);
+		o += l;
+	}
+	lossy[o] = '\0';
+	j = json_string(lossy);
+	free(lossy);
+	return j;
+}
+
+/* Record text made safe for a terminal. */
+char *
+record_escape(const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 n = strlen(s), l, o = 0;
+	uint32_t		 cp;
+	char			*out = xmalloc(4 * n + 1);
+
+	for (size_t i = 0; i < n; i += l) {
+		l = utf8_seq(u + i, n - i, &cp);
+		/* Printable ASCII, and UTF-8 past the C1 controls except the
+		 * line separators and the bidirectional overrides. */
+		if (l == 1 && cp >= 0x20 && cp < 0x7f && cp != '\\') {
+			out[o++] = s[i];
+		} else if (l > 1 && cp >= 0xa0 && !(cp >= 0x2028 &&
+		    cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069)) {
+			memcpy(out + o, s + i, l);
+			o += l;
+		} else if (cp == '\\' && l == 1) {
+			memcpy(out + o, "\\\\", 2);
+			o += 2;
+		} else {
+			l = 1;
+			o += (size_t)sprintf(out + o, "\\x%02x", u[i]);
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Sets o[key] to v (taking it); a NULL v (out of memory) is left out. */
+static void
+set(json_t *o, const char *key, json_t *v)
+{
+	if (v != NULL)
+		json_object_set_new(o, key, v);
+}
+
+/* An array of n uint32 values. */
+static json_t *
+u32_array(const uint32_t *v, uint32_t n)
+{
+	json_t	*a = json_array();
+
+	for (uint32_t i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+/* One connection as a JSON object, with the blob's bytes if with_bytes. */
+static json_t *
+conn_json(const struct conn_report *c, int with_bytes)
+{
+	const struct plan	*p = c->plan;
+	const char		*split = plan_split_name(p->split);
+	json_t			*o = json_object();
+	char			 hex[2 * SHA256_LEN + 1];
+
+	if (o == NULL)
+		return NULL;
+	set(o, "index", json_integer((json_int_t)c->index));
+	set(o, "blob", text_json(c->blob->name));
+	if (!utf8_valid(c->blob->name)) {
+		char	*b64 = base64_encode((const unsigned char *)c->blob->name,
+			    strlen(c->blob->name));
+
+		set(o, "blob_name_base64", json_string_nocheck(b64));
+		free(b64);
+	}
+	set(o, "blob_size", json_integer((json_int_t)c->blob->len));
+	if (with_bytes) {
+		char	*b64 = base64_encode(c->blob->data, c->blob->len);
+
+		sha256_hex(c->blob->data, c->blob->len, hex);
+		set(o, "blob_sha256", json_string(hex));
+		set(o, "blob_base64", json_string_nocheck(b64));
+		free(b64);
+	}
+	set(o, "split", json_string(split != NULL ? split : "replay"));
+	set(o, "fastopen", json_boolean(p->fastopen));
+	set(o, "close_after", json_integer(p->close_after));
+	set(o, "fragments", u32_array(p->sizes, p->nfrags));
+	set(o, "sent_fragments", json_integer(c->frags_sent));
+	set(o, "sent_bytes", json_integer((json_int_t)c->bytes_sent));
+	set(o, "gaps_us", u32_array(c->gaps_us, c->ngaps));
+	/* Turns: where each message ends, in fragments; the greeting wait. */
+	if (p->nturns > 0)
+		set(o, "turn_ends", u32_array(p->turn_ends, p->nturns));
+	if (c->greet_us != 0)
+		set(o, "greet_us", json_integer((json_int_t)c->greet_us));
+	set(o, "local_port", json_integer(c->local_port));
+	set(o, "state", json_string(c->state));
+	set(o, "outcome", json_string(conn_outcome_name(c->outcome)));
+	set(o, "start_s", json_real((double)c->start_us / 1e6));
+	set(o, "end_s", c->end_us != 0 ? json_real((double)c->end_us / 1e6) :
+	    json_null());
+	return o;
+}
+
+/* One connection as JSON text, the same as a record holds. */
+char *
+record_conn_text(const struct conn_report *c, int with_bytes)
+{
+	json_t	*o = conn_json(c, with_bytes);
+	char	*text = o != NULL ? json_dumps(o, DUMP_FLAGS) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+/* The same appended to a jbuf. */
 void
 record_conn_json(struct jbuf *b, const struct conn_report *c, int with_bytes)
 {
-	const struct plan	*p = c->plan;
-	char			 hex[2 * SHA256_LEN + 1];
+	char	*text = record_conn_text(c, with_bytes);
 
-	jbuf_printf(b, "{\"index\":%" PRIu64 ",\"blob\":", c->index);
-	jbuf_string(b, c->blob->name, strlen(c->blob->name));
-	jbuf_printf(b, ",\"blob_size\":%zu", c->blob->len);
-	if (with_bytes) {
-		sha256_hex(c->blob->data, c->blob->len, hex);
-		jbuf_printf(b, ",\"blob_sha256\":\"%s\",\"blob_base64\":", hex);
-		jbuf_base64(b, c->blob->data, c->blob->len);
+	if (text != NULL)
+		jbuf_append(b, text, strlen(text));
+	free(text);
+}
+
+/* Writes one connection as a trace line. */
+int
+record_trace_write(FILE *f, const struct conn_report *c, char **cause)
+{
+	json_t	*o = conn_json(c, 0);
+	int	 rc = o != NULL ? json_dumpf(o, f, DUMP_FLAGS) : -1;
+
+	json_decref(o);
+	if (rc == -1 || fputc('\n', f) == EOF) {
+		*cause = xasprintf("%s", strerror(errno ? errno : ENOMEM));
+		return -1;
 	}
-	jbuf_printf(b, ",\"split\":\"%s\",\"fastopen\":%s,\"close_after\":%"
-	    PRIu32 ",\"fragments\":[", plan_split_name(p->split) ?
-	    plan_split_name(p->split) : "replay",
-	    p->fastopen ? "true" : "false", p->close_after);
-	for (uint32_t i = 0; i < p->nfrags; i++)
-		jbuf_printf(b, "%s%" PRIu32, i ? "," : "", p->sizes[i]);
-	jbuf_printf(b, "],\"sent_fragments\":%" PRIu32 ",\"sent_bytes\":%zu,"
-	    "\"gaps_us\":[", c->frags_sent, c->bytes_sent);
-	for (uint32_t i = 0; i < c->ngaps; i++)
-		jbuf_printf(b, "%s%" PRIu32, i ? "," : "", c->gaps_us[i]);
-	if (p->nturns > 0) {
-		/* Turns: where each message ends, in fragments sent. */
-		jbuf_printf(b, "],\"turn_ends\":[");
-		for (uint32_t i = 0; i < p->nturns; i++)
-			jbuf_printf(b, "%s%" PRIu32, i ? "," : "",
-			    p->turn_ends[i]);
-	}
-	jbuf_append(b, "]", 1);
-	if (c->greet_us != 0)
-		jbuf_printf(b, ",\"greet_us\":%" PRIu64, c->greet_us);
-	jbuf_printf(b, ",\"local_port\":%u,\"state\":\"%s\",\"outcome\":\"%s\","
-	    "\"start_s\":%.6f,\"end_s\":", c->local_port, c->state, conn_outcome_name(c->outcome),
-	    (double)c->start_us / 1e6);
-	if (c->end_us != 0)
-		jbuf_printf(b, "%.6f}", (double)c->end_us / 1e6);
-	else
-		jbuf_append(b, "null}", 5);
+	return 0;
 }
 
 /* Writes text to dir/name through a temporary file and a rename, so a
@@ -260,6 +442,136 @@ out:
 	return rc;
 }
 
+/* Appends "key":value (compact) to f, one member a line. */
+static int
+dump_member(FILE *f, const char *key, const json_t *v, int first)
+{
+	if (fprintf(f, "%s\"%s\":", first ? "" : ",\n", key) < 0)
+		return -1;
+	return json_dumpf(v, f, DUMP_FLAGS);
+}
+
+/* A record as text: one top-level member a line, suspects one a line. */
+static char *
+record_text(const json_t *top, size_t *len)
+{
+	FILE		*f;
+	char		*text = NULL;
+	const char	*key;
+	json_t		*v, *s;
+	size_t		 i;
+	int		 first = 1, rc = 0;
+
+	if ((f = open_memstream(&text, len)) == NULL)
+		return NULL;
+	fputs("{\n", f);
+	json_object_foreach((json_t *)top, key, v) {
+		if (strcmp(key, "suspects") != 0) {
+			rc |= dump_member(f, key, v, first);
+			first = 0;
+			continue;
+		}
+		fprintf(f, "%s\"suspects\":[", first ? "" : ",\n");
+		first = 0;
+		json_array_foreach(v, i, s) {
+			fputs(i ? ",\n" : "\n", f);
+			rc |= json_dumpf(s, f, DUMP_FLAGS);
+		}
+		fputc(']', f);
+	}
+	fputs("\n}\n", f);
+	if (fclose(f) != 0 || rc != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The supervised target of a target finding: command and output tail. */
+static json_t *
+target_process_json(const struct record_meta *m)
+{
+	json_t	*o = json_object(), *cmd = json_array();
+
+	for (char *const *a = m->target_argv; cmd != NULL && *a != NULL; a++)
+		json_array_append_new(cmd, text_json(*a));
+	set(o, "command", cmd);
+	set(o, "output_tail", text_json(m->target_tail != NULL ?
+	    m->target_tail : ""));
+	return o;
+}
+
+/* A finding's record as a JSON object. */
+static json_t *
+record_json(const struct record_meta *m, const struct conn_report *culprit,
+    const struct conn_report *suspects, size_t nsuspects)
+{
+	json_t		*o = json_object(), *sus = json_array();
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 stamp[32], seed[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(seed, sizeof seed, "%" PRIu64, m->seed);
+	set(o, "format", json_string(RECORD_FORMAT));
+	set(o, "format_version", json_integer(RECORD_FORMAT_VERSION));
+	set(o, "tool_version", json_string(STUTTERFUZZ_VERSION));
+	set(o, "kind", text_json(m->kind));
+	set(o, "phase", text_json(m->phase));
+	set(o, "errno", json_integer(m->err));
+	set(o, "error", m->err != 0 ? text_json(strerror(m->err)) :
+	    json_null());
+	set(o, "time", json_string(stamp));
+	set(o, "time_unix", json_real((double)ts.tv_sec +
+	    (double)(ts.tv_nsec / 1000) / 1e6));
+	set(o, "since_start_s", json_real((double)m->at_us / 1e6));
+	set(o, "seed", json_string(seed));
+	set(o, "target", text_json(m->target));
+	if (m->detail != NULL)
+		set(o, "detail", text_json(m->detail));
+	if (m->target_argv != NULL)
+		set(o, "target_process", target_process_json(m));
+	else if (m->target_json != NULL)
+		set(o, "target_process", json_loads(m->target_json, 0, NULL));
+	if (m->check_json != NULL)
+		set(o, "check", json_loads(m->check_json, 0, NULL));
+	set(o, "options", m->options_json != NULL ?
+	    json_loads(m->options_json, 0, NULL) : json_null());
+	set(o, "socket", json_pack("{s:b,s:b,s:b}", "tcp_nodelay", 1,
+	    "msg_nosignal", 1, "one_send_per_fragment", 1));
+	set(o, "connection", culprit != NULL ? conn_json(culprit, 1) :
+	    json_null());
+	for (size_t i = 0; sus != NULL && i < nsuspects; i++)
+		json_array_append_new(sus, conn_json(&suspects[i], 1));
+	set(o, "suspects", sus);
+	return o;
+}
+
+/* Remembers a written record for deduplication and the run index. */
+static void
+recorder_remember(struct recorder *r, uint64_t key, size_t slot, char *name,
+    const char *kind)
+{
+	struct record_entry	*e;
+
+	if (r->nentries == r->entries_cap) {
+		r->entries_cap = r->entries_cap ? r->entries_cap * 2 : 16;
+		r->entries = xreallocarray(r->entries, r->entries_cap,
+		    sizeof *r->entries);
+	}
+	e = &r->entries[r->nentries++];
+	e->key = key;
+	e->name = name;
+	e->kind = xstrdup(kind);
+	e->count = 1;
+	r->table[slot] = r->nentries;
+	if (r->nentries * 2 > r->table_cap)
+		recorder_grow(r);
+	r->written++;
+}
+
 /* Writes the record of a finding, or counts it. */
 int
 recorder_add(struct recorder *r, const struct record_meta *m,
@@ -267,13 +579,12 @@ recorder_add(struct recorder *r, const struct record_meta *m,
     size_t nsuspects, const char **path, char **cause)
 {
 	struct record_entry	*e;
-	struct jbuf		 b = { 0 };
 	struct tm		 tm;
-	struct timespec		 ts;
 	time_t			 now = time(NULL);
-	char			 stamp[32], *name;
+	json_t			*j;
+	char			 stamp[32], *name, *text;
 	uint64_t		 key;
-	size_t			 slot = 0;
+	size_t			 slot = 0, len = 0;
 
 	if (culprit != NULL) {
 		key = record_key(m->kind, culprit);
@@ -282,7 +593,6 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 		if (m->detail != NULL)
 			key = fnv(key, m->detail, strlen(m->detail));
 	}
-
 	e = recorder_find(r, key, &slot);
 	if (e != NULL) {
 		e->count++;
@@ -293,71 +603,24 @@ recorder_add(struct recorder *r, const struct record_meta *m,
 		r->over_cap++;
 		return 2;
 	}
+	j = record_json(m, culprit, suspects, nsuspects);
+	text = j != NULL ? record_text(j, &len) : NULL;
+	json_decref(j);
+	if (text == NULL) {
+		*cause = xasprintf("cannot format a %s record", m->kind);
+		return -1;
+	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	name = xasprintf("%s-%s-%016" PRIx64 "-%04" PRIu64 ".json", m->kind,
 	    stamp, r->run_id, r->written + 1);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-	jbuf_printf(&b, "{\n\"format\":\"%s\",\n\"format_version\":%d,\n"
-	    "\"tool_version\":\"%s\",\n\"kind\":\"%s\",\n\"phase\":\"%s\",\n"
-	    "\"errno\":%d,\n\"error\":", RECORD_FORMAT, RECORD_FORMAT_VERSION,
-	    STUTTERFUZZ_VERSION, m->kind, m->phase, m->err);
-	if (m->err != 0) {
-		const char	*es = strerror(m->err);
-
-		jbuf_string(&b, es, strlen(es));
-	} else {
-		jbuf_append(&b, "null", 4);
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	jbuf_printf(&b, ",\n\"time\":\"%s\",\n\"time_unix\":%lld.%06ld,\n"
-	    "\"since_start_s\":%.6f,\n\"seed\":\"%" PRIu64 "\",\n"
-	    "\"target\":", stamp, (long long)ts.tv_sec, ts.tv_nsec / 1000,
-	    (double)m->at_us / 1e6, m->seed);
-	jbuf_string(&b, m->target, strlen(m->target));
-	if (m->detail != NULL) {
-		jbuf_append(&b, ",\n\"detail\":", 11);
-		jbuf_string(&b, m->detail, strlen(m->detail));
-	}
-	if (m->target_json != NULL)
-		jbuf_printf(&b, ",\n\"target_process\":%s", m->target_json);
-	if (m->check_json != NULL)
-		jbuf_printf(&b, ",\n\"check\":%s", m->check_json);
-	jbuf_printf(&b, ",\n\"options\":%s,\n\"socket\":{\"tcp_nodelay\":true,"
-	    "\"msg_nosignal\":true,\"one_send_per_fragment\":true},\n"
-	    "\"connection\":", m->options_json);
-	if (culprit != NULL)
-		record_conn_json(&b, culprit, 1);
-	else
-		jbuf_append(&b, "null", 4);
-	jbuf_append(&b, ",\n\"suspects\":[", 14);
-	for (size_t i = 0; i < nsuspects; i++) {
-		jbuf_append(&b, i ? ",\n" : "\n", i ? 2 : 1);
-		record_conn_json(&b, &suspects[i], 1);
-	}
-	jbuf_append(&b, "]\n}\n", 4);
-
-	if (write_atomic(r->dir, name, b.s, b.len, cause) == -1) {
-		jbuf_free(&b);
+	if (write_atomic(r->dir, name, text, len, cause) == -1) {
+		free(text);
 		free(name);
 		return -1;
 	}
-	jbuf_free(&b);
-	if (r->nentries == r->entries_cap) {
-		r->entries_cap = r->entries_cap ? r->entries_cap * 2 : 16;
-		r->entries = xreallocarray(r->entries, r->entries_cap,
-		    sizeof *r->entries);
-	}
-	e = &r->entries[r->nentries++];
-	e->key = key;
-	e->name = name;
-	e->kind = xstrdup(m->kind);
-	e->count = 1;
-	r->table[slot] = r->nentries;
-	if (r->nentries * 2 > r->table_cap)
-		recorder_grow(r);
-	r->written++;
+	free(text);
+	recorder_remember(r, key, slot, name, m->kind);
 	*path = name;
 	return 1;
 }
@@ -367,39 +630,47 @@ int
 recorder_finish(struct recorder *r, uint64_t seed, const char *stop_reason,
     char **cause)
 {
-	struct jbuf	 b = { 0 };
-	char		*name;
-	int		 rc;
+	json_t	*o, *recs = json_array();
+	char	*name, *text, *dump, num[32];
+	int	 rc = -1;
 
-	jbuf_printf(&b, "{\"format\":\"stutterfuzz-run\",\"format_version\":%d,"
-	    "\"tool_version\":\"%s\",\"seed\":\"%" PRIu64 "\",\"stopped\":",
-	    RECORD_FORMAT_VERSION, STUTTERFUZZ_VERSION, seed);
-	jbuf_string(&b, stop_reason, strlen(stop_reason));
-	jbuf_printf(&b, ",\"records_written\":%" PRIu64 ",\"duplicates\":%"
-	    PRIu64 ",\"over_cap\":%" PRIu64 ",\"records\":[", r->written,
-	    r->duplicates, r->over_cap);
-	for (size_t i = 0; i < r->nentries; i++) {
-		jbuf_printf(&b, "%s\n{\"file\":", i ? "," : "");
-		jbuf_string(&b, r->entries[i].name, strlen(r->entries[i].name));
-		jbuf_printf(&b, ",\"kind\":\"%s\",\"count\":%" PRIu64 "}",
-		    r->entries[i].kind, r->entries[i].count);
+	snprintf(num, sizeof num, "%" PRIu64, seed);
+	for (size_t i = 0; recs != NULL && i < r->nentries; i++)
+		json_array_append_new(recs, json_pack("{s:o,s:o,s:I}", "file",
+		    text_json(r->entries[i].name), "kind",
+		    text_json(r->entries[i].kind), "count",
+		    (json_int_t)r->entries[i].count));
+	o = json_pack("{s:s,s:i,s:s,s:s,s:o,s:I,s:I,s:I,s:o}", "format",
+	    "stutterfuzz-run", "format_version", 1,
+	    "tool_version", STUTTERFUZZ_VERSION, "seed", num, "stopped",
+	    text_json(stop_reason), "records_written", (json_int_t)r->written,
+	    "duplicates", (json_int_t)r->duplicates, "over_cap",
+	    (json_int_t)r->over_cap, "records", recs);
+	dump = o != NULL ? json_dumps(o, DUMP_FLAGS) : NULL;
+	json_decref(o);
+	if (dump == NULL) {
+		*cause = xasprintf("cannot format the run index");
+		return -1;
 	}
-	jbuf_append(&b, "]}\n", 3);
+	text = xasprintf("%s\n", dump);
+	free(dump);
 	name = xasprintf("run-%016" PRIx64 ".json", r->run_id);
-	rc = write_atomic(r->dir, name, b.s, b.len, cause);
+	rc = write_atomic(r->dir, name, text, strlen(text), cause);
 	free(name);
-	jbuf_free(&b);
+	free(text);
 	return rc;
 }
 
-/* Reads a whole file. */
+/* Reads a whole regular file of at most RECORD_MAX_FILE bytes; never
+ * blocks on a FIFO or a device. */
 static char *
 read_file(const char *path, size_t *len, char **cause)
 {
 	struct stat	 st;
 	char		*buf;
 	size_t		 off = 0;
-	int		 fd = open(path, O_RDONLY | O_CLOEXEC);
+	int		 fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+			    O_NOCTTY);
 
 	if (fd == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
@@ -407,8 +678,9 @@ read_file(const char *path, size_t *len, char **cause)
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > RECORD_MAX_FILE) {
-		*cause = xasprintf("%s: not a regular file of a sane size",
-		    path);
+		*cause = xasprintf("%s: %s", path, S_ISREG(st.st_mode) ?
+		    "larger than a record may be (256 MiB)" :
+		    "not a regular file");
 		close(fd);
 		return NULL;
 	}
@@ -433,122 +705,216 @@ read_file(const char *path, size_t *len, char **cause)
 	return buf;
 }
 
-/* A member that must be a string. */
-static const char *
-get_str(const struct json *o, const char *key)
-{
-	const struct json	*v = json_get(o, key);
-
-	return v != NULL && v->type == JSON_STRING ? v->str : NULL;
-}
-
-/* A member that must be an unsigned integer. */
+/* Before parsing: counts the JSON values of text and the bytes inside its
+ * strings, and refuses more values than a record can account for. Every
+ * number of a record's arrays (fragments, gaps) stands for at least one
+ * byte of a blob, and the blob's bytes are in the record (base64); each
+ * connection is one object, the record a handful more. */
 static int
-get_uint(const struct json *o, const char *key, uint64_t *out)
+scan_bounds(const char *text, size_t len, char **why)
 {
-	const struct json	*v = json_get(o, key);
+	size_t	values = 1, strbytes = 0, objects = 0;
+	int	in_str = 0;
 
-	if (v == NULL || v->type != JSON_NUMBER || !v->is_uint)
-		return -1;
-	*out = v->uint;
-	return 0;
-}
+	for (size_t i = 0; i < len; i++) {
+		char	c = text[i];
 
-/* An array of uint32 values. */
-static int
-get_u32_array(const struct json *o, const char *key, uint32_t **out,
-    uint32_t *n)
-{
-	const struct json	*v = json_get(o, key);
-
-	if (v == NULL || v->type != JSON_ARRAY || v->n > UINT32_MAX)
-		return -1;
-	*out = xcalloc(v->n ? v->n : 1, sizeof **out);
-	for (size_t i = 0; i < v->n; i++) {
-		if (v->items[i].type != JSON_NUMBER || !v->items[i].is_uint ||
-		    v->items[i].uint > UINT32_MAX) {
-			free(*out);
-			*out = NULL;
-			return -1;
+		if (in_str) {
+			strbytes++;
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
 		}
-		(*out)[i] = (uint32_t)v->items[i].uint;
+		if (c == '"')
+			in_str = 1;
+		else if (c == ',' || c == '[' || c == '{')
+			values++;
+		objects += c == '{';
 	}
-	*n = (uint32_t)v->n;
+	if (objects > RECORD_MAX_OBJECTS) {
+		*why = xasprintf("corrupt record: %zu JSON objects, more than "
+		    "the %d a record of %d suspects holds", objects,
+		    RECORD_MAX_OBJECTS, RECORD_MAX_SUSPECTS);
+		return -1;
+	}
+	if (values > RECORD_MAX_VALUES || values > 2 * strbytes + 65536) {
+		*why = xasprintf("corrupt record: %zu JSON values, more than "
+		    "its %zu bytes of text can account for", values, strbytes);
+		return -1;
+	}
 	return 0;
 }
 
-/* Reads a connection's turns and greeting wait (absent in records of runs
- * without them). */
+/* Member key of o, which must be a string unless optional (then *out may
+ * be NULL). */
 static int
-record_conn_turns(const struct json *o, struct record_conn *rc, char **why)
+get_str(const json_t *o, const char *key, int optional, const char **out,
+    char **why)
 {
-	uint32_t	n = 0;
+	const json_t	*v = json_object_get(o, key);
 
-	if (get_uint(o, "greet_us", &rc->greet_us) == -1)
-		rc->greet_us = 0;
-	if (json_get(o, "turn_ends") == NULL)
+	*out = json_string_value(v);
+	if (*out != NULL || (optional && v == NULL))
 		return 0;
-	if (get_u32_array(o, "turn_ends", &rc->plan.turn_ends, &n) == -1 ||
-	    n == 0 || rc->plan.turn_ends[n - 1] != rc->plan.nfrags) {
-		*why = xasprintf("connection %" PRIu64 ": bad turn_ends",
-		    rc->index);
+	*why = xasprintf("corrupt record: '%s' %s", key, v == NULL ?
+	    "is missing" : "is not a string");
+	return -1;
+}
+
+/* Member key of o, which must be a JSON integer from 0 to max. */
+static int
+get_uint(const json_t *o, const char *key, uint64_t max, uint64_t *out,
+    char **why)
+{
+	const json_t	*v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (uint64_t)json_integer_value(v) > max) {
+		if (v == NULL)
+			*why = xasprintf("corrupt record: '%s' is missing",
+			    key);
+		else
+			*why = xasprintf("corrupt record: '%s' is not an "
+			    "integer from 0 to %" PRIu64, key, max);
 		return -1;
 	}
-	for (uint32_t i = 1; i < n; i++) {
-		if (rc->plan.turn_ends[i] <= rc->plan.turn_ends[i - 1]) {
-			*why = xasprintf("connection %" PRIu64 ": turn_ends "
-			    "not ascending", rc->index);
-			return -1;
-		}
-	}
-	rc->plan.nturns = rc->plan.turn_cap = n;
+	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
 
-/* Reads a string array of a record's check object into *out. */
-static void
-record_strings(const struct json *o, const char *key, char ***out, size_t *n)
-{
-	const struct json	*v = json_get(o, key);
-
-	*n = 0;
-	if (v == NULL || v->type != JSON_ARRAY)
-		return;
-	*out = xcalloc(v->n ? v->n : 1, sizeof **out);
-	for (size_t i = 0; i < v->n; i++)
-		if (v->items[i].type == JSON_STRING)
-			(*out)[(*n)++] = xstrdup(v->items[i].str);
-}
-
-/* Reads one connection object of a record. */
+/* Member key of o: an array of at most max_n integers of at most max_v,
+ * its size checked before anything is allocated. */
 static int
-record_conn_load(const struct json *o, struct record_conn *rc, char **why)
+get_u32_array(const json_t *o, const char *key, size_t max_n, uint32_t max_v,
+    uint32_t **out, uint32_t *n, char **why)
 {
-	const char	*name = get_str(o, "blob");
-	const char	*b64 = get_str(o, "blob_base64");
-	const char	*sha = get_str(o, "blob_sha256");
-	const char	*outcome = get_str(o, "outcome");
-	const struct json *fo = json_get(o, "fastopen");
-	const struct json *b64v = json_get(o, "blob_base64");
-	uint64_t	 size, close_after, sent, sent_bytes;
-	uint32_t	*gaps = NULL, ngaps = 0, n = 0;
-	char		 hex[2 * SHA256_LEN + 1];
-	size_t		 sum = 0;
+	const json_t	*a = json_object_get(o, key), *v;
+	size_t		 i;
 
-	if (name == NULL || b64 == NULL || sha == NULL || fo == NULL ||
-	    fo->type != JSON_BOOL || get_uint(o, "index", &rc->index) == -1 ||
-	    get_uint(o, "blob_size", &size) == -1 ||
-	    get_uint(o, "close_after", &close_after) == -1 ||
-	    get_uint(o, "sent_fragments", &sent) == -1 ||
-	    get_uint(o, "sent_bytes", &sent_bytes) == -1) {
-		*why = xasprintf("a connection lacks a field or has one of "
-		    "the wrong type");
+	if (!json_is_array(a) || json_array_size(a) > max_n) {
+		*why = xasprintf("corrupt record: '%s' is not an array of at "
+		    "most %zu numbers", key, max_n);
 		return -1;
 	}
-	rc->blob.name = xstrdup(name);
+	*out = xcalloc(json_array_size(a) + 1, sizeof **out);
+	json_array_foreach(a, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > max_v) {
+			*why = xasprintf("corrupt record: '%s' holds a value "
+			    "that is not an integer from 0 to %" PRIu32, key,
+			    max_v);
+			return -1;
+		}
+		(*out)[i] = (uint32_t)json_integer_value(v);
+	}
+	*n = (uint32_t)json_array_size(a);
+	return 0;
+}
+
+/* A seed: the decimal string of a uint64, digits only. */
+static int
+parse_seed(const char *s, uint64_t *out)
+{
+	uint64_t	v = 0;
+
+	if (*s == '\0' || strlen(s) > 20)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Splits "host:port" or "[v6]:port"; the port must be 1 to 65535. */
+static int
+split_target(const char *text, char **host, char **port)
+{
+	const char	*h = text, *p, *end;
+	size_t		 hlen;
+	uint64_t	 v = 0;
+
+	if (text[0] == '[') {
+		if ((end = strchr(text, ']')) == NULL || end[1] != ':')
+			return -1;
+		h = text + 1;
+		hlen = (size_t)(end - h);
+		p = end + 2;
+	} else {
+		if ((end = strrchr(text, ':')) == NULL)
+			return -1;
+		hlen = (size_t)(end - text);
+		p = end + 1;
+	}
+	if (hlen == 0 || *p == '\0' || strlen(p) > 5)
+		return -1;
+	for (const char *d = p; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*d - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*host = xasprintf("%.*s", (int)hlen, h);
+	*port = xstrdup(p);
+	return 0;
+}
+
+/* Is the record's target host a literal loopback address? */
+int
+record_target_is_loopback(const struct record *r)
+{
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+
+	if (r->target_host == NULL)
+		return 0;
+	if (inet_pton(AF_INET, r->target_host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, r->target_host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/* Reads a connection's blob: name, bytes, and their checksum. */
+static int
+conn_blob(const json_t *o, struct record_conn *rc, char **why)
+{
+	const char	*name, *b64, *sha, *nb64, *outcome;
+	uint64_t	 size;
+	char		 hex[2 * SHA256_LEN + 1];
+	size_t		 n;
+
+	if (get_uint(o, "index", UINT64_MAX >> 1, &rc->index, why) == -1 ||
+	    get_str(o, "blob", 0, &name, why) == -1 ||
+	    get_str(o, "blob_name_base64", 1, &nb64, why) == -1 ||
+	    get_str(o, "blob_base64", 0, &b64, why) == -1 ||
+	    get_str(o, "blob_sha256", 0, &sha, why) == -1 ||
+	    get_str(o, "outcome", 1, &outcome, why) == -1 ||
+	    get_uint(o, "blob_size", RECORD_MAX_FILE, &size, why) == -1)
+		return -1;
 	rc->outcome = conn_outcome_parse(outcome ? outcome : "unknown");
-	rc->blob.data = json_base64_decode(b64, b64v->len, &rc->blob.len);
-	if (rc->blob.data == NULL || rc->blob.len != size) {
+	/* A name that is not UTF-8 is kept exactly in blob_name_base64. */
+	if (nb64 != NULL) {
+		rc->blob.name = (char *)base64_decode(nb64, strlen(nb64), &n);
+		if (rc->blob.name == NULL || memchr(rc->blob.name, 0, n)) {
+			*why = xasprintf("corrupt record: blob_name_base64 is "
+			    "not base64 of a name");
+			return -1;
+		}
+		rc->blob.name[n] = '\0';
+	} else {
+		rc->blob.name = xstrdup(name);
+	}
+	n = json_string_length(json_object_get(o, "blob_base64"));
+	if (n != base64_encoded_len((size_t)size) ||
+	    (rc->blob.data = base64_decode(b64, n, &rc->blob.len)) == NULL) {
 		*why = xasprintf("connection %" PRIu64 ": blob bytes are not "
 		    "valid base64 of %" PRIu64 " bytes", rc->index, size);
 		return -1;
@@ -559,23 +925,38 @@ record_conn_load(const struct json *o, struct record_conn *rc, char **why)
 		    "match their SHA-256", rc->index);
 		return -1;
 	}
-	if (get_u32_array(o, "fragments", &rc->plan.sizes, &n) == -1 ||
-	    get_u32_array(o, "gaps_us", &gaps, &ngaps) == -1) {
-		*why = xasprintf("connection %" PRIu64 ": bad fragments or "
-		    "gaps", rc->index);
+	return 0;
+}
+
+/* Reads a connection's cut: fragments, gaps, fast open, early close. */
+static int
+conn_plan(const json_t *o, struct record_conn *rc, char **why)
+{
+	const json_t	*fo = json_object_get(o, "fastopen");
+	uint32_t	*gaps = NULL, ngaps = 0, n = 0;
+	uint64_t	 close_after, sent, sent_bytes, sum = 0;
+	size_t		 len = rc->blob.len;
+	int		 bad = 0;
+
+	if (!json_is_boolean(fo)) {
+		*why = xasprintf("corrupt record: 'fastopen' is not a boolean");
+		return -1;
+	}
+	/* Every fragment holds a byte at least: no more than the blob's. */
+	if (get_u32_array(o, "fragments", len, UINT32_MAX, &rc->plan.sizes, &n,
+	    why) == -1 || get_u32_array(o, "gaps_us", n, RECORD_MAX_GAP_US,
+	    &gaps, &ngaps, why) == -1 ||
+	    get_uint(o, "close_after", n, &close_after, why) == -1 ||
+	    get_uint(o, "sent_fragments", n, &sent, why) == -1 ||
+	    get_uint(o, "sent_bytes", len, &sent_bytes, why) == -1) {
 		free(gaps);
 		return -1;
 	}
-	rc->plan.cap = n;
-	rc->plan.nfrags = n;
 	for (uint32_t i = 0; i < n; i++) {
-		if (rc->plan.sizes[i] == 0)
-			sum = SIZE_MAX;
-		else if (sum != SIZE_MAX)
-			sum += rc->plan.sizes[i];
+		bad |= rc->plan.sizes[i] == 0;
+		sum += rc->plan.sizes[i];
 	}
-	if (sum != rc->blob.len || close_after > n || sent > n ||
-	    ngaps > n || sent_bytes > rc->blob.len) {
+	if (bad || sum != len) {
 		*why = xasprintf("connection %" PRIu64 ": fragments do not "
 		    "cover the blob", rc->index);
 		free(gaps);
@@ -588,110 +969,215 @@ record_conn_load(const struct json *o, struct record_conn *rc, char **why)
 		rc->plan.gaps_us[i] = i < ngaps ? gaps[i] :
 		    (ngaps ? gaps[ngaps - 1] : 0);
 	free(gaps);
-	rc->plan.len = rc->blob.len;
+	rc->plan.cap = n;
+	rc->plan.nfrags = n;
+	rc->plan.len = len;
 	rc->plan.index = rc->index;
-	rc->plan.fastopen = fo->boolean;
+	rc->plan.fastopen = json_is_true(fo);
 	rc->plan.close_after = (uint32_t)close_after;
 	rc->plan.split = PLAN_SPLIT__COUNT;	/* "replay" */
 	rc->frags_sent = (uint32_t)sent;
 	rc->bytes_sent = (size_t)sent_bytes;
-	return record_conn_turns(o, rc, why);
+	return 0;
+}
+
+/* Reads a connection's turns and greeting wait (absent in records of runs
+ * without them, and in version 1 records). */
+static int
+conn_turns(const json_t *o, struct record_conn *rc, char **why)
+{
+	uint32_t	n = 0;
+	uint64_t	v;
+
+	if (json_object_get(o, "greet_us") != NULL) {
+		if (get_uint(o, "greet_us", 3600ULL * 1000000, &v, why) == -1)
+			return -1;
+		rc->greet_us = v;
+	}
+	if (json_object_get(o, "turn_ends") == NULL)
+		return 0;
+	if (get_u32_array(o, "turn_ends", rc->plan.nfrags, rc->plan.nfrags,
+	    &rc->plan.turn_ends, &n, why) == -1)
+		return -1;
+	rc->plan.nturns = rc->plan.turn_cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if (rc->plan.turn_ends[i] == 0 || (i > 0 &&
+		    rc->plan.turn_ends[i] <= rc->plan.turn_ends[i - 1]) ||
+		    (i == n - 1 && rc->plan.turn_ends[i] != rc->plan.nfrags)) {
+			*why = xasprintf("connection %" PRIu64 ": turn_ends do "
+			    "not rise to the fragment count", rc->index);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads a string array member of a mismatch record's check object. */
+static void
+check_strings(const json_t *o, const char *key, char ***out, size_t *n)
+{
+	const json_t	*a = json_object_get(o, key), *v;
+	size_t		 i;
+
+	*n = 0;
+	if (!json_is_array(a))
+		return;
+	*out = xcalloc(json_array_size(a) + 1, sizeof **out);
+	json_array_foreach(a, i, v) {
+		if (json_is_string(v))
+			(*out)[(*n)++] = xstrdup(json_string_value(v));
+	}
+}
+
+/* Reads a mismatch record's check object: the expected answer, masks. */
+static void
+record_check(const json_t *j, struct record *r)
+{
+	const json_t	*c = json_object_get(j, "check");
+	const char	*exp = json_string_value(json_object_get(c,
+			    "expected"));
+
+	if (!json_is_object(c) || exp == NULL)
+		return;
+	r->expected = xstrdup(exp);
+	r->expected_closed = json_is_true(json_object_get(c,
+	    "expected_closed"));
+	check_strings(c, "masks", &r->masks, &r->nmasks);
+	check_strings(c, "ignores", &r->ignores, &r->nignores);
+}
+
+/* Reads the finding: format, kind, seed, errno, target and the rest. */
+static int
+record_header(const json_t *j, struct record *r, char **why)
+{
+	const char	*fmt = json_string_value(json_object_get(j, "format"));
+	const char	*kind, *phase, *target, *tv, *detail, *seed, *pace;
+	uint64_t	 v, err;
+
+	if (fmt == NULL || strcmp(fmt, RECORD_FORMAT) != 0) {
+		*why = xasprintf("not a stutterfuzz finding record");
+		return -1;
+	}
+	if (get_uint(j, "format_version", UINT32_MAX, &v, why) == -1 ||
+	    v < 1 || v > RECORD_FORMAT_VERSION) {
+		free(*why);
+		*why = xasprintf("record format version not supported (this "
+		    "is version %d, which reads 1 to %d)",
+		    RECORD_FORMAT_VERSION, RECORD_FORMAT_VERSION);
+		return -1;
+	}
+	r->format_version = (unsigned)v;
+	if (get_str(j, "kind", 0, &kind, why) == -1 ||
+	    get_str(j, "seed", 0, &seed, why) == -1 ||
+	    get_str(j, "target", 0, &target, why) == -1 ||
+	    get_str(j, "phase", 1, &phase, why) == -1 ||
+	    get_str(j, "tool_version", 1, &tv, why) == -1 ||
+	    get_str(j, "detail", 1, &detail, why) == -1 ||
+	    get_uint(j, "errno", INT_MAX, &err, why) == -1)
+		return -1;
+	if (parse_seed(seed, &r->seed) == -1) {
+		*why = xasprintf("corrupt record: seed '%s' is not a decimal "
+		    "number from 0 to %" PRIu64, seed, UINT64_MAX);
+		return -1;
+	}
+	if (split_target(target, &r->target_host, &r->target_port) == -1) {
+		*why = xasprintf("corrupt record: target '%s' is not host:port "
+		    "with a port from 1 to 65535", target);
+		return -1;
+	}
+	pace = json_string_value(json_object_get(json_object_get(j,
+	    "options"), "pace"));
+	r->err = (int)err;
+	r->kind = xstrdup(kind);
+	r->target = xstrdup(target);
+	r->phase = xstrdup(phase ? phase : "?");
+	r->tool_version = xstrdup(tv ? tv : "?");
+	r->detail = detail ? xstrdup(detail) : NULL;
+	r->pace = xstrdup(pace ? pace : "ack");
+	return 0;
+}
+
+/* Reads the connections: the finding's own first, then the suspects. */
+static int
+record_conns(const json_t *j, struct record *r, char **why)
+{
+	const json_t	*conn = json_object_get(j, "connection");
+	const json_t	*sus = json_object_get(j, "suspects");
+	size_t		 n;
+
+	if ((!json_is_object(conn) && !json_is_null(conn)) ||
+	    !json_is_array(sus)) {
+		*why = xasprintf("record lacks kind, seed, connection or "
+		    "suspects");
+		return -1;
+	}
+	n = json_array_size(sus);
+	if (n > RECORD_MAX_SUSPECTS) {
+		*why = xasprintf("corrupt record: %zu suspects, more than the "
+		    "%d a record holds", n, RECORD_MAX_SUSPECTS);
+		return -1;
+	}
+	r->has_culprit = json_is_object(conn);
+	if (!r->has_culprit && n == 0) {
+		*why = xasprintf("record holds no connection to replay");
+		return -1;
+	}
+	r->conns = xcalloc(1 + n, sizeof *r->conns);
+	for (size_t i = r->has_culprit ? 0 : 1; i <= n; i++) {
+		const json_t		*o = i == 0 ? conn :
+					    json_array_get(sus, i - 1);
+		struct record_conn	*rc = &r->conns[r->nconns++];
+
+		if (!json_is_object(o)) {
+			*why = xasprintf("corrupt record: a suspect is not an "
+			    "object");
+			return -1;
+		}
+		if (conn_blob(o, rc, why) == -1 ||
+		    conn_plan(o, rc, why) == -1 || conn_turns(o, rc, why) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* Reads and checks a record. */
 struct record *
 record_load(const char *path, char **cause)
 {
-	struct record		*r = NULL;
-	struct json		*j;
-	const struct json	*conn, *sus, *v;
-	char			*text, *why = NULL;
-	const char		*s;
-	size_t			 len;
-	uint64_t		 u;
+	struct record	*r;
+	json_t		*j;
+	json_error_t	 err;
+	char		*text, *why = NULL;
+	size_t		 len;
 
-	text = read_file(path, &len, cause);
-	if (text == NULL)
+	if ((text = read_file(path, &len, cause)) == NULL)
 		return NULL;
-	j = json_parse(text, len, &why);
-	free(text);
-	if (j == NULL) {
-		*cause = xasprintf("%s: not a complete JSON record (%s)", path,
-		    why);
+	if (scan_bounds(text, len, &why) == -1) {
+		free(text);
+		*cause = xasprintf("%s: %s", path, why);
 		free(why);
 		return NULL;
 	}
-	s = get_str(j, "format");
-	if (s == NULL || strcmp(s, RECORD_FORMAT) != 0) {
-		*cause = xasprintf("%s: not a stutterfuzz finding record", path);
-		goto fail;
-	}
-	if (get_uint(j, "format_version", &u) == -1 ||
-	    u != RECORD_FORMAT_VERSION) {
-		*cause = xasprintf("%s: record format version not supported "
-		    "(this is version %d)", path, RECORD_FORMAT_VERSION);
-		goto fail;
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	free(text);
+	if (j == NULL) {
+		*cause = xasprintf("%s: not a complete JSON record (%s at "
+		    "byte %d)", path, err.text, err.position);
+		return NULL;
 	}
 	r = xcalloc(1, sizeof *r);
-	conn = json_get(j, "connection");
-	sus = json_get(j, "suspects");
-	if (get_str(j, "kind") == NULL || get_str(j, "seed") == NULL ||
-	    conn == NULL || (conn->type != JSON_OBJECT &&
-	    conn->type != JSON_NULL) || sus == NULL ||
-	    sus->type != JSON_ARRAY) {
-		*cause = xasprintf("%s: record lacks kind, seed, connection or "
-		    "suspects", path);
-		goto fail;
+	if (!json_is_object(j) || record_header(j, r, &why) == -1 ||
+	    record_conns(j, r, &why) == -1) {
+		*cause = xasprintf("%s: %s", path, why != NULL ? why :
+		    "not a stutterfuzz finding record");
+		free(why);
+		json_decref(j);
+		record_free(r);
+		return NULL;
 	}
-	r->kind = xstrdup(get_str(j, "kind"));
-	r->phase = xstrdup(get_str(j, "phase") ? get_str(j, "phase") : "?");
-	r->target = xstrdup(get_str(j, "target") ? get_str(j, "target") : "?");
-	r->tool_version = xstrdup(get_str(j, "tool_version") ?
-	    get_str(j, "tool_version") : "?");
-	r->seed = strtoull(get_str(j, "seed"), NULL, 10);
-	v = json_get(j, "errno");
-	r->err = v != NULL && v->type == JSON_NUMBER ? (int)v->number : 0;
-	if (get_str(j, "detail") != NULL)
-		r->detail = xstrdup(get_str(j, "detail"));
-	r->pace = xstrdup(get_str(json_get(j, "options"), "pace") ?
-	    get_str(json_get(j, "options"), "pace") : "ack");
-	v = json_get(j, "check");
-	if (v != NULL && v->type == JSON_OBJECT &&
-	    get_str(v, "expected") != NULL) {
-		const struct json	*cl = json_get(v, "expected_closed");
-
-		r->expected = xstrdup(get_str(v, "expected"));
-		r->expected_closed = cl != NULL && cl->type == JSON_BOOL &&
-		    cl->boolean;
-		record_strings(v, "masks", &r->masks, &r->nmasks);
-		record_strings(v, "ignores", &r->ignores, &r->nignores);
-	}
-	r->has_culprit = conn->type == JSON_OBJECT;
-	if (!r->has_culprit && sus->n == 0) {
-		*cause = xasprintf("%s: record holds no connection to replay",
-		    path);
-		goto fail;
-	}
-	r->conns = xcalloc(1 + sus->n, sizeof *r->conns);
-	for (size_t i = r->has_culprit ? 0 : 1; i <= sus->n; i++) {
-		const struct json	*o = i == 0 ? conn : &sus->items[i - 1];
-
-		r->nconns++;
-		if (o->type != JSON_OBJECT || record_conn_load(o,
-		    &r->conns[r->nconns - 1], &why) == -1) {
-			*cause = xasprintf("%s: %s", path, why ? why :
-			    "a suspect is not an object");
-			free(why);
-			goto fail;
-		}
-	}
-	json_free(j);
+	record_check(j, r);
+	json_decref(j);
 	return r;
-
-fail:
-	json_free(j);
-	record_free(r);
-	return NULL;
 }
 
 /* Frees a record; accepts NULL. */
@@ -718,6 +1204,8 @@ record_free(struct record *r)
 	free(r->kind);
 	free(r->phase);
 	free(r->target);
+	free(r->target_host);
+	free(r->target_port);
 	free(r->tool_version);
 	free(r);
 }

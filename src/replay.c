@@ -1,7 +1,6 @@
 /* Replay: sends a record's connections again, exactly as recorded. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "answer.h"
 #include "confirm.h"
@@ -11,6 +10,8 @@
 #include "record.h"
 #include "replay.h"
 #include "util.h"
+
+#define REPLAY_SETTLE_STEP_MS	50
 
 #define REPLAY_GOT_MAX	4	/* answers one step collects */
 
@@ -48,36 +49,104 @@ replay_finding(void *arg, const struct finding *f,
 	return 0;
 }
 
+/* The options of a replay: every connection at once, none stopping the
+ * others, no limits but the job list; the timeouts of the options still
+ * bound each one. */
+static void
+replay_options(const struct options *o, size_t n, int read_pacing,
+    struct options *ro)
+{
+	*ro = *o;
+	ro->num_conns = (uint32_t)n;
+	ro->stop_on = 0;
+	ro->max_findings = 0;
+	ro->duration_ms = 0;
+	ro->rounds = 0;
+	ro->only_set = 0;
+	ro->stats_interval_ms = 24ULL * 3600 * 1000;
+	ro->pace = read_pacing ? PACE_READ : PACE_ACK;
+	ro->source_addrs = 1;
+}
+
+struct replay_settle {
+	struct event_base	*base;
+	const struct net_target	*target;
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 settle_ms;
+	uint64_t		 waited_ms;
+	int			 alive;
+};
+
+/* Settle timer: does the server still accept? Stop at the first no, or
+ * when the settle time is over. */
+static void
+replay_settle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct replay_settle	*s = arg;
+
+	(void)fd;
+	(void)what;
+	s->waited_ms += REPLAY_SETTLE_STEP_MS;
+	if (!net_alive(s->target, s->connect_timeout_ms))
+		s->alive = 0;
+	if (!s->alive || s->waited_ms >= s->settle_ms)
+		event_base_loopexit(s->base, NULL);
+}
+
+/* Gives a dying server time to die: asks every 50 ms during the settle
+ * time whether it still accepts, on an event timer, so that a signal
+ * (which breaks the loop) ends the wait at once. */
+static int
+replay_settle(struct event_base *base, const struct options *o,
+    const struct net_target *t, struct replay_outcome *out, char **cause)
+{
+	struct replay_settle	 s = {
+		.base = base,
+		.target = t,
+		.connect_timeout_ms = o->connect_timeout_ms,
+		.settle_ms = o->settle_ms,
+		.alive = 1,
+	};
+	struct timeval		 tv = { 0, REPLAY_SETTLE_STEP_MS * 1000 };
+	struct event		*ev;
+
+	out->alive = net_alive(t, o->connect_timeout_ms);
+	if (!out->alive || o->settle_ms == 0)
+		return 0;
+	ev = event_new(base, -1, EV_PERSIST, replay_settle_tick, &s);
+	if (ev == NULL || event_add(ev, &tv) == -1 ||
+	    event_base_dispatch(base) == -1) {
+		if (ev != NULL)
+			event_free(ev);
+		*cause = xasprintf("event loop failed");
+		return -1;
+	}
+	event_free(ev);
+	out->interrupted = event_base_got_break(base);
+	out->alive = s.alive;
+	return 0;
+}
+
 /* Runs jobs (all at once) against t; got (may be NULL) sees each finished
- * connection; with alive, then checks that the server still accepts. */
+ * connection, with its answer; with alive, then gives a dying server the
+ * settle time to die. */
 static int
 replay_jobs(struct replay_env *env, const struct engine_job *jobs, size_t n,
-    void (*got)(void *, const struct conn_report *), void *arg, int alive,
-    struct replay_outcome *out, char **cause)
+    void (*got)(void *, const struct conn_report *), struct replay_run *rr,
+    int alive, struct replay_outcome *out, char **cause)
 {
-	struct options		 ro = *env->o;
-	struct replay_run	 rr = { .out = out };
+	struct options		 ro;
 	struct engine_hooks	 hooks = {
 		.finding = replay_finding,
 		.conn_done = got,
 	};
 	struct engine_config	 cfg;
 	struct engine		*e;
-	struct timespec		 ts;
 	enum engine_stop	 why;
 
 	memset(out, 0, sizeof *out);
-	/* Every connection at once, none stopping the others, no limits but
-	 * the job list; the timeouts of the options still bound each one. */
-	ro.num_conns = (uint32_t)n;
-	ro.stop_on = 0;
-	ro.max_findings = 0;
-	ro.duration_ms = 0;
-	ro.rounds = 0;
-	ro.only_set = 0;
-	ro.stats_interval_ms = 24ULL * 3600 * 1000;
-	ro.pace = env->read_pacing ? PACE_READ : PACE_ACK;
-	ro.source_addrs = 1;
+	rr->out = out;
+	replay_options(env->o, n, env->read_pacing, &ro);
 	cfg = (struct engine_config){
 		.opt = &ro,
 		.jobs = jobs,
@@ -89,12 +158,9 @@ replay_jobs(struct replay_env *env, const struct engine_job *jobs, size_t n,
 		.loopback = env->t->loopback,
 		.answers = got != NULL,
 	};
-	e = engine_new(env->base, &cfg, &hooks, arg != NULL ? arg : &rr,
-	    cause);
+	e = engine_new(env->base, &cfg, &hooks, rr, cause);
 	if (e == NULL)
 		return -1;
-	if (arg != NULL)
-		((struct replay_run *)arg)->out = out;
 	*env->current = e;
 	if (engine_start(e, cause) == -1 ||
 	    event_base_dispatch(env->base) == -1) {
@@ -111,23 +177,7 @@ replay_jobs(struct replay_env *env, const struct engine_job *jobs, size_t n,
 		out->interrupted = 1;
 		return 0;
 	}
-	if (!alive)
-		return 0;
-	/* Give a dying server time to die: ask every 50 ms during the settle
-	 * time whether it still accepts, and stop at the first no. */
-	out->alive = 1;
-	for (uint64_t waited = 0;; waited += 50) {
-		if (!net_alive(env->t, env->o->connect_timeout_ms)) {
-			out->alive = 0;
-			break;
-		}
-		if (waited >= env->o->settle_ms)
-			break;
-		ts.tv_sec = 0;
-		ts.tv_nsec = 50 * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-	return 0;
+	return alive ? replay_settle(env->base, env->o, env->t, out, cause) : 0;
 }
 
 /* Replays conns (all at once) against t. */
@@ -138,6 +188,7 @@ replay_conns(struct event_base *base, const struct options *o,
     struct replay_outcome *out, char **cause)
 {
 	struct replay_env	 env = { base, o, t, read_pacing, current };
+	struct replay_run	 rr = { .out = out };
 	struct engine_job	*jobs = xcalloc(n, sizeof *jobs);
 	int			 rc;
 
@@ -147,7 +198,7 @@ replay_conns(struct event_base *base, const struct options *o,
 		jobs[i].plan = &conns[i]->plan;
 		jobs[i].greet_us = conns[i]->greet_us;
 	}
-	rc = replay_jobs(&env, jobs, n, NULL, NULL, 1, out, cause);
+	rc = replay_jobs(&env, jobs, n, NULL, &rr, 1, out, cause);
 	free(jobs);
 	return rc;
 }
@@ -335,27 +386,76 @@ abnormal(const struct record_conn *c)
 	    c->outcome != CONN_OUT_DRAIN_TIMEOUT;
 }
 
-/* Chooses which of a record's connections to replay, in order. */
+/* FNV-1a of a connection's cut: its bytes, sizes, fast open, close. */
+static uint64_t
+cut_hash(const struct record_conn *c)
+{
+	const unsigned char	*parts[3] = { c->blob.data,
+				    (const unsigned char *)c->plan.sizes,
+				    (const unsigned char *)&c->plan.close_after };
+	size_t			 lens[3] = { c->blob.len,
+				    c->plan.nfrags * sizeof *c->plan.sizes,
+				    sizeof c->plan.close_after };
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+
+	h ^= (uint64_t)c->plan.fastopen;
+	for (int p = 0; p < 3; p++) {
+		for (size_t i = 0; i < lens[p]; i++) {
+			h ^= parts[p][i];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+/* Adds c to the open-addressing table of chosen cuts unless the same cut
+ * is there; returns 1 if it was added. */
+static int
+cut_add(const struct record_conn **table, uint64_t *hashes, size_t mask,
+    const struct record_conn *c, uint64_t h)
+{
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		if (table[i] == NULL) {
+			table[i] = c;
+			hashes[i] = h;
+			return 1;
+		}
+		if (hashes[i] == h && same_cut(table[i], c))
+			return 0;
+	}
+}
+
+/* Chooses which of a record's connections to replay, in order; each cut
+ * is looked up in a hash table, so many suspects cost linear time. */
 size_t
 replay_candidates(const struct record *rec, const struct record_conn **out)
 {
-	size_t	n = 0;
+	const struct record_conn	**table;
+	uint64_t			 *hashes, *h;
+	size_t				  n = 0, cap = 16;
 
+	while (cap < 2 * rec->nconns)
+		cap *= 2;
+	table = xcalloc(cap, sizeof *table);
+	hashes = xcalloc(cap, sizeof *hashes);
+	h = xcalloc(rec->nconns + 1, sizeof *h);
+	for (size_t i = 0; i < rec->nconns; i++)
+		h[i] = cut_hash(&rec->conns[i]);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < rec->nconns; i++) {
 			const struct record_conn	*c = &rec->conns[i];
-			int				 dup = 0;
 
 			if (c->bytes_sent == 0 && rec->nconns > 1)
 				continue;
 			if (abnormal(c) != (pass == 0))
 				continue;
-			for (size_t j = 0; j < n && !dup; j++)
-				dup = same_cut(out[j], c);
-			if (!dup)
+			if (cut_add(table, hashes, cap - 1, c, h[i]))
 				out[n++] = c;
 		}
 	}
+	free(h);
+	free(hashes);
+	free(table);
 	return n;
 }
 

@@ -1,8 +1,9 @@
 /* Statistics: counters, rates and formatting through a visitor. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json.h"	/* jbuf, for stats_format_json's callers */
 #include "stats.h"
 
 /* Computes the rates between prev and cur over `seconds`. */
@@ -84,6 +85,8 @@ stats_visit(const struct stats *cur, const struct stats_rates *r,
 		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
 		    (double)cur->findings[k]);
 	emit(arg, "local_errors", STATS_COUNT, (double)cur->local_errors);
+	emit(arg, "lost_with_target", STATS_COUNT,
+	    (double)cur->lost_with_target);
 }
 
 struct line {
@@ -125,34 +128,15 @@ line_emit(void *arg, const char *name, enum stats_type type, double value)
 		l->off = l->len - 1;
 }
 
-/* Appends one "name":value member to a JSON object. */
-static void
-json_emit(void *arg, const char *name, enum stats_type type, double value)
-{
-	struct jbuf	*b = arg;
-
-	jbuf_printf(b, "%s", b->len > 0 && b->s[b->len - 1] != '{' ? "," : "");
-	jbuf_string(b, name, strlen(name));
-	if (type == STATS_RATIO && value < 0)
-		jbuf_append(b, ":null", 5);
-	else if (type == STATS_RATIO)
-		jbuf_printf(b, ":%.4f", value);
-	else
-		jbuf_printf(b, ":%.0f", value);
-}
-
 /* Appends the figures as one JSON object to b. */
 void
 stats_format_json(struct jbuf *b, const struct stats *cur,
     const struct stats_rates *r)
 {
-	jbuf_append(b, "{", 1);
-	jbuf_printf(b, "\"seconds\":%.3f", r->seconds);
-	stats_visit(cur, r, json_emit, b);
-	jbuf_printf(b, ",\"fragments\":%llu,\"bytes\":%llu,\"conns_completed\":"
-	    "%llu}", (unsigned long long)cur->fragments,
-	    (unsigned long long)cur->bytes,
-	    (unsigned long long)cur->conns_completed);
+	char	*s = stats_json_line(cur, r);
+
+	jbuf_append(b, s, strlen(s));
+	free(s);
 }
 
 /* Formats the figures as "name=value, name=value" into buf. */
@@ -167,4 +151,73 @@ stats_format_line(char *buf, size_t len, const struct stats *cur,
 	buf[0] = '\0';
 	stats_visit(cur, r, line_emit, &l);
 	return l.off;
+}
+
+/* The live line's figures, most useful first (names of stats_visit, and
+ * "findings" for their total). */
+static const char *const fit_order[] = {
+	"frags/s", "conns/s", "fidelity", "findings", "conns", "coverage",
+	"local_errors", "rounds", "bytes/s", "frags/conn", "ready_to_send",
+	"mean_cycles_to_connect",
+};
+
+#define FIT_MAX	32
+
+struct fit {
+	struct {
+		const char	*name;
+		char		 text[64];
+	}	item[FIT_MAX];
+	size_t	n;
+};
+
+/* Keeps one figure's "name=value" for the fitted line. */
+static void
+fit_emit(void *arg, const char *name, enum stats_type type, double value)
+{
+	struct fit	*f = arg;
+	char		 line[64];
+	struct line	 l = { line, sizeof line, 0 };
+
+	if (f->n >= FIT_MAX)
+		return;
+	line_emit(&l, name, type, value);
+	f->item[f->n].name = name;
+	snprintf(f->item[f->n].text, sizeof f->item[f->n].text, "%s", line);
+	f->n++;
+}
+
+/* Formats as many figures as fit in width columns, most useful first. */
+size_t
+stats_format_fit(char *buf, size_t len, size_t width, const struct stats *cur,
+    const struct stats_rates *r)
+{
+	struct fit	f = { .n = 0 };
+	size_t		off = 0;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	stats_visit(cur, r, fit_emit, &f);
+	if (f.n < FIT_MAX) {
+		f.item[f.n].name = "findings";
+		snprintf(f.item[f.n].text, sizeof f.item[f.n].text,
+		    "findings=%llu", (unsigned long long)stats_findings(cur));
+		f.n++;
+	}
+	for (size_t i = 0; i < sizeof fit_order / sizeof fit_order[0]; i++) {
+		for (size_t j = 0; j < f.n; j++) {
+			size_t	need;
+
+			if (strcmp(f.item[j].name, fit_order[i]) != 0)
+				continue;
+			need = strlen(f.item[j].text) + (off ? 1 : 0);
+			if (off + need > width || off + need >= len)
+				return off;	/* the rest would be less useful */
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    off ? " " : "", f.item[j].text);
+			break;
+		}
+	}
+	return off;
 }

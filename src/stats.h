@@ -36,6 +36,8 @@ struct stats {
 	uint64_t	drift;		/* candidates the reference learned away */
 	uint64_t	unstable;	/* blobs whose whole sends vary: not compared */
 	uint64_t	findings[FINDING__COUNT];
+	uint64_t	lost_with_target;	/* resets, refusals that only echo
+						 * a supervised target's death */
 };
 
 /* Figures derived from two snapshots over an interval. */
@@ -73,6 +75,20 @@ uint64_t	 stats_findings(const struct stats *s);
 void		 stats_visit(const struct stats *cur, const struct stats_rates *r,
 		     stats_emit_fn emit, void *arg);
 
+/* Flags for json_dumps of figures: compact, in the order set, ratios with
+ * at most 4 decimals. */
+#define STATS_JSON_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER | \
+				 JSON_REAL_PRECISION(10))
+
+/* The figures as a new JSON object (jansson; json_decref it). */
+struct json_t;
+struct json_t	*stats_json(const struct stats *cur,
+		     const struct stats_rates *r);
+
+/* The figures as one line of compact JSON (no newline); free() it. */
+char		*stats_json_line(const struct stats *cur,
+		     const struct stats_rates *r);
+
 /* Appends the figures as one JSON object (no newline) to b. */
 struct jbuf;
 void		 stats_format_json(struct jbuf *b, const struct stats *cur,
@@ -80,6 +96,12 @@ void		 stats_format_json(struct jbuf *b, const struct stats *cur,
 
 /* Formats the figures as "name=value, name=value" into buf. */
 size_t		 stats_format_line(char *buf, size_t len,
+		     const struct stats *cur, const struct stats_rates *r);
+
+/* Formats as many figures as fit in `width` columns, most useful first
+ * (fragments and connections a second, fidelity, findings, ...), separated
+ * by spaces, each whole or not at all: a terminal's live line. */
+size_t		 stats_format_fit(char *buf, size_t len, size_t width,
 		     const struct stats *cur, const struct stats_rates *r);
 
 #endif

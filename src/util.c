@@ -1,4 +1,9 @@
 /* Small helpers: allocation that cannot fail quietly, formatted strings, time. */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,4 +91,85 @@ util_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Can an output file be written at path? */
+int
+util_output_check(const char *what, const char *path, char **cause)
+{
+	int	fd, flags = O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+
+	fd = open(path, flags | O_CREAT | O_EXCL, 0666);
+	if (fd != -1) {		/* made it: remove it again */
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	if (errno == EEXIST)
+		fd = open(path, flags);
+	if (fd == -1) {
+		*cause = xasprintf("%s %s: %s", what, path,
+		    errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Opens (truncates) an output file for writing. */
+FILE *
+util_output_open(const char *what, const char *path, char **cause)
+{
+	FILE	*f;
+
+	if (util_output_check(what, path, cause) == -1)
+		return NULL;
+	f = fopen(path, "we");
+	if (f == NULL)
+		*cause = xasprintf("%s %s: %s", what, path, strerror(errno));
+	return f;
+}
+
+/* Flushes an output file, keeping the errno of its first failure. */
+int
+util_output_flush(FILE *f, int *err)
+{
+	int	rc;
+
+	errno = 0;
+	rc = fflush(f);
+	if (rc == 0 && !ferror(f))
+		return 0;
+	if (*err == 0)	/* an earlier failure: its errno is gone */
+		*err = rc != 0 && errno != 0 ? errno : EIO;
+	return -1;
+}
+
+/* Flushes and closes an output file. */
+int
+util_output_close(FILE *f, const char *what, const char *path, int err,
+    char **cause)
+{
+	if (f == NULL)
+		return 0;
+	errno = 0;
+	util_output_flush(f, &err);
+	if (fclose(f) != 0 && err == 0)
+		err = errno ? errno : EIO;
+	if (err == 0)
+		return 0;
+	*cause = xasprintf("%s %s: write failed: %s", what, path,
+	    strerror(err));
+	return -1;
+}
+
+/* The width of the terminal on fd, in columns. */
+size_t
+util_term_cols(int fd)
+{
+	struct winsize	ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == -1 || ws.ws_col == 0)
+		return 80;
+	return ws.ws_col;
 }

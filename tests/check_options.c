@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check_suites.h"
 #include "finding.h"
 #include "options.h"
 
-#define MAXARGS	16
+#define MAXARGS	32
 
 /* Parses a NULL-terminated list of arguments. */
 static int
@@ -213,6 +215,18 @@ static const struct {
 	{ { "--blob-dir=d", "--port=1", "stray" }, "unexpected argument 'stray'" },
 	{ { "--blob-dir=d", "--port" , NULL }, "needs a value" },
 	{ { "--blob-dir=d", "--port=1", "--split=zigzag" }, "not a split strategy" },
+	/* A value given to a flag names the option as typed (issue 16.11). */
+	{ { "--blob-dir=d", "--port=1", "--quiet=1" }, "option '--quiet' takes no value" },
+	{ { "--blob-dir=d", "--port=1", "--all=1" }, "option '--all' takes no value" },
+	{ { "--blob-dir=d", "--port=1", "--restart=yes" }, "option '--restart' takes no value" },
+	{ { "--blob-dir=d", "--port=1", "--keep-tar=x" }, "option '--keep-tar' takes no value" },
+	{ { "--blob-dir=d", "--port=1", "--stats-format=xml" }, "--stats-format: 'xml' is not a format (use text or json)" },
+	{ { "--blob-dir=d", "--port=1", "--pace=" }, "--pace: '' is not a pace mode" },
+	{ { "--blob-dir=d", "--port=1", "--host=" }, "--host: empty host" },
+	{ { "--blob-dir=d", "--port=1", "--summary=" }, "--summary: empty path" },
+	{ { "--blob-dir=d", "--port=1", "--max-fragments=4294967296" }, "out of range (0 to 4294967295)" },
+	{ { "--blob-dir=d", "--port=1", "--settle=61s" }, "--settle: 61s is out of range" },
+	{ { "--blob-dir=d", "--port=1", "--source-addrs=0" }, "--source-addrs: 0 is out of range" },
 };
 
 START_TEST(test_bad_inputs)
@@ -260,6 +274,113 @@ START_TEST(test_durations)
 }
 END_TEST
 
+/* Each kind of the option table stores into its field, of its width. */
+START_TEST(test_table_kinds)
+{
+	struct options	 o;
+	char		*cause;
+	const char	*args[] = { "--blob-dir=d", "--port=1",
+	    "--max-fragments=4294967295", "--finding-lines=18446744073709551615",
+	    "--gap-us=7", "--hang-timeout=2m", "--pace=read",
+	    "--stats-format=json", "--all", "--restart", "--keep-target",
+	    "--source-addrs=3", "--summary=s.json", "--stats-file=st",
+	    "--split=bytewise", NULL };
+
+	ck_assert_int_eq(parse(&o, &cause, args), 0);
+	ck_assert_uint_eq(o.plan.max_fragments, UINT32_MAX);
+	ck_assert_uint_eq(o.plan.close_chance, 500);	/* its neighbour kept */
+	ck_assert_uint_eq(o.finding_lines, UINT64_MAX);
+	ck_assert_uint_eq(o.gap_us, 7);
+	ck_assert_int_eq(o.gap_set, 1);
+	ck_assert_uint_eq(o.hang_timeout_ms, 120000);
+	ck_assert_int_eq(o.pace, PACE_READ);
+	ck_assert_int_eq(o.stats_json, 1);
+	ck_assert_int_eq(o.replay_all, 1);
+	ck_assert_int_eq(o.restart, 1);
+	ck_assert_int_eq(o.keep_target, 1);
+	ck_assert_uint_eq(o.source_addrs, 3);
+	ck_assert_int_eq(o.source_addrs_set, 1);
+	ck_assert_int_eq(o.seed_set, 0);
+	ck_assert_str_eq(o.summary_path, "s.json");
+	ck_assert_str_eq(o.stats_path, "st");
+	ck_assert_int_eq(o.plan.split, PLAN_SPLIT_BYTEWISE);
+	ck_assert_int_eq(o.quiet, 0);
+}
+END_TEST
+
+/* Unambiguous prefixes work; the later of two values wins. */
+START_TEST(test_table_prefix)
+{
+	struct options	 o;
+	char		*cause;
+	const char	*args[] = { "--blob=d", "--port=1", "--num-c=5",
+	    "--num-conns=6", "--qui", "--stats-fo=text", NULL };
+
+	ck_assert_int_eq(parse(&o, &cause, args), 0);
+	ck_assert_str_eq(o.blob_dir, "d");
+	ck_assert_uint_eq(o.num_conns, 6);
+	ck_assert_int_eq(o.quiet, 1);
+	ck_assert_int_eq(o.stats_json, 0);
+}
+END_TEST
+
+/* "replay RECORD" as the subcommand sees it (argv[0] is "replay"). */
+START_TEST(test_replay_subcommand)
+{
+	struct options	 o;
+	char		*cause = NULL;
+	char		*argv[] = { (char *)"replay", (char *)"r.json",
+	    (char *)"--all", (char *)"--port=9", NULL };
+
+	options_defaults(&o);
+	o.action = OPTIONS_REPLAY;
+	ck_assert_int_eq(options_parse(&o, 4, argv, &cause), 0);
+	ck_assert_str_eq(o.replay_path, "r.json");
+	ck_assert_int_eq(o.replay_all, 1);
+	ck_assert_int_eq(o.port_set, 1);
+	options_defaults(&o);
+	o.action = OPTIONS_REPLAY;
+	ck_assert_int_eq(options_parse(&o, 1, argv, &cause), -1);
+	ck_assert_str_eq(cause, "replay needs a record file");
+	free(cause);
+}
+END_TEST
+
+/* The options' JSON of records: jansson, the pacing in effect. */
+START_TEST(test_options_json)
+{
+	struct options	 o;
+	char		*cause, *s;
+	const char	*args[] = { "--blob-dir=d", "--port=1", "--shard=2/3",
+	    "--hang-timeout=0", NULL };
+	json_t		*j;
+
+	ck_assert_int_eq(parse(&o, &cause, args), 0);
+	s = options_json(&o, PACE_READ);
+	ck_assert_msg(strncmp(s, "{\"pace\":\"read\",\"gap_us\":1000,", 29)
+	    == 0, "%s", s);
+	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "shard")), "2/3");
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "hang_timeout_ms")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "num_conns")),
+	    100);
+	ck_assert_uint_eq(json_object_size(j), 12);
+	json_decref(j);
+	free(s);
+}
+END_TEST
+
+/* The table itself: unique names, field sizes, defaults in bounds. */
+START_TEST(test_table_check)
+{
+	char	*cause = NULL;
+
+	ck_assert_msg(options_table_check(&cause) == 0, "%s", cause);
+}
+END_TEST
+
 START_TEST(test_uint_edges)
 {
 	uint64_t	 v;
@@ -297,6 +418,11 @@ options_suite(void)
 	tcase_add_loop_test(tc, test_durations, 0,
 	    (int)(sizeof durations / sizeof durations[0]));
 	tcase_add_test(tc, test_uint_edges);
+	tcase_add_test(tc, test_table_kinds);
+	tcase_add_test(tc, test_table_check);
+	tcase_add_test(tc, test_options_json);
+	tcase_add_test(tc, test_table_prefix);
+	tcase_add_test(tc, test_replay_subcommand);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check_suites.h"
 #include "finding.h"
 #include "stats.h"
@@ -68,6 +70,85 @@ START_TEST(test_format_line)
 }
 END_TEST
 
+/* JSON stats lines: jansson, integers for counts, null for no fidelity. */
+START_TEST(test_json_line)
+{
+	struct stats		cur = { .rounds = 3, .fragments = 12345678901ULL,
+	    .fid_checked = 0 };
+	struct stats_rates	r = { .seconds = 1.23456, .fidelity = -1,
+	    .ready_to_send = 0.123456, .bytes_per_s = 99.6 };
+	json_error_t		err;
+	json_t			*o;
+	char			*s;
+
+	cur.findings[FINDING_RESET] = 2;
+	s = stats_json_line(&cur, &r);
+	ck_assert_ptr_null(strchr(s, '\n'));
+	ck_assert_msg(strncmp(s, "{\"seconds\":1.235,\"rounds\":3,", 27) == 0,
+	    "%s", s);
+	o = json_loads(s, JSON_REJECT_DUPLICATES, &err);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_is_null(json_object_get(o, "fidelity")));
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "fragments")),
+	    12345678901LL);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "bytes/s")),
+	    100);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "reset")), 2);
+	ck_assert(json_real_value(json_object_get(o, "ready_to_send")) ==
+	    0.1235);
+	json_decref(o);
+	free(s);
+}
+END_TEST
+
+/* The terminal's live line: what fits, whole figures, most useful first. */
+START_TEST(test_format_fit)
+{
+	struct stats		cur = { .rounds = 7, .conns_started = 123456,
+	    .fid_checked = 10, .fid_ok = 9 };
+	struct stats_rates	r = { .fragments_per_s = 98765,
+	    .conns_per_s = 4321, .fidelity = 0.9, .bytes_per_s = 1e9 };
+	char			buf[512];
+	size_t			widths[] = { 0, 9, 10, 25, 40, 80, 132, 400 };
+	size_t			n, prev = 0;
+
+	cur.findings[FINDING_HANG] = 3;
+	for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+		n = stats_format_fit(buf, sizeof buf, widths[i], &cur, &r);
+		ck_assert_uint_eq(n, strlen(buf));
+		ck_assert_msg(n <= widths[i], "%zu > %zu: %s", n, widths[i], buf);
+		ck_assert_uint_ge(n, prev);
+		prev = n;
+		if (n > 0)
+			ck_assert_msg(strncmp(buf, "frags/s=98765", 13) == 0,
+			    "%s", buf);
+		ck_assert(n == 0 || buf[n - 1] != ' ');
+	}
+	n = stats_format_fit(buf, sizeof buf, 80, &cur, &r);
+	ck_assert_str_eq(buf, "frags/s=98765 conns/s=4321 fidelity=0.90 "
+	    "findings=3 conns=123456 coverage=0.00");
+	n = stats_format_fit(buf, sizeof buf, 9, &cur, &r);
+	ck_assert_str_eq(buf, "");	/* "frags/s=98765" does not fit */
+	n = stats_format_fit(buf, sizeof buf, 400, &cur, &r);
+	ck_assert_ptr_nonnull(strstr(buf, "mean_cycles_to_connect=0.00"));
+	ck_assert_ptr_nonnull(strstr(buf, "bytes/s=1000000000"));
+	ck_assert_int_eq(stats_format_fit(buf, 20, 400, &cur, &r) < 20, 1);
+}
+END_TEST
+
+/* Kind names and back. */
+START_TEST(test_kind_from_name)
+{
+	for (int k = 0; k < FINDING__COUNT; k++)
+		ck_assert_int_eq(finding_kind_from_name(finding_kind_name(
+		    (enum finding_kind)k)), k);
+	ck_assert_int_eq(finding_kind_from_name("crash"), FINDING__COUNT);
+	ck_assert_int_eq(finding_kind_from_name(""), FINDING__COUNT);
+	ck_assert_int_eq(finding_kind_from_name("unknown"), FINDING__COUNT);
+	ck_assert_int_eq(finding_kind_from_name("Reset"), FINDING__COUNT);
+}
+END_TEST
+
 START_TEST(test_finding_kinds)
 {
 	unsigned	 m;
@@ -101,6 +182,9 @@ stats_suite(void)
 	tcase_add_test(tc, test_rates);
 	tcase_add_test(tc, test_rates_empty_interval);
 	tcase_add_test(tc, test_format_line);
+	tcase_add_test(tc, test_json_line);
+	tcase_add_test(tc, test_format_fit);
+	tcase_add_test(tc, test_kind_from_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -69,6 +69,25 @@ summary_field() {
 	sed -n '/^Summary/,$p' "$TMP/err" | grep -oE "(^| )$1=[0-9]+" | head -1 | cut -d= -f2
 }
 
+# json_get FILE KEY.KEY...: one value of a JSON file ("" if absent).
+json_get() {
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$1" "$2" 2>/dev/null
+}
+
+# wait_for FILE REGEX: waits (at most 30 s) until a line of FILE matches.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 
 # A corpus of known blobs, including a 0-byte one.

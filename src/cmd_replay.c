@@ -1,0 +1,366 @@
+/*
+ * stutterfuzz replay RECORD: sends a record's connections again and says
+ * whether the finding came back. Wiring, like main.c: it prints, and turns
+ * causes into messages and exit codes (0 not reproduced, 1 reproduced,
+ * 2 a bad record or usage, 3 the tool could not work, 128+N interrupted by
+ * signal N). Every text taken from the record is escaped before it is
+ * printed: a record may come from anywhere.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "confirm.h"
+#include "engine.h"
+#include "finding.h"
+#include "net.h"
+#include "options.h"
+#include "record.h"
+#include "replay.h"
+#include "util.h"
+
+struct replay_cmd {
+	struct options		*opt;
+	struct record		*rec;
+	enum finding_kind	 kind;
+	struct net_target	 target;
+	struct event_base	*base;
+	struct event		*ev_int;
+	struct event		*ev_term;
+	struct engine		*engine;	/* the one running, for signals */
+	int			 signal;	/* the signal that stopped us */
+};
+
+/* Complains about a usage problem (hint) or a bad record: one line, with
+ * what came from the record escaped. */
+static int
+replay_usage_error(const char *cause, int hint)
+{
+	char	*safe = record_escape(cause);
+
+	fprintf(stderr, "stutterfuzz: %s%s\n", safe, hint ? " (see --help)" :
+	    "");
+	free(safe);
+	return EXIT_USAGE;
+}
+
+/* SIGINT or SIGTERM: stop the engine, or the settle wait, at once. */
+static void
+replay_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct replay_cmd	*rc = arg;
+
+	(void)what;
+	rc->signal = (int)sig;
+	if (rc->engine != NULL)
+		engine_stop(rc->engine, ENGINE_STOP_SIGNAL);
+	else
+		event_base_loopbreak(rc->base);
+}
+
+/* An event loop with fine timers and the signals going to rc. */
+static int
+replay_base(struct replay_cmd *rc)
+{
+	struct event_config	*cfg = event_config_new();
+
+	if (cfg == NULL)
+		return -1;
+	event_config_set_max_dispatch_interval(cfg, NULL, 1024, 0);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	rc->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (rc->base == NULL || event_base_priority_init(rc->base, 2) == -1)
+		return -1;
+	rc->ev_int = evsignal_new(rc->base, SIGINT, replay_signal, rc);
+	rc->ev_term = evsignal_new(rc->base, SIGTERM, replay_signal, rc);
+	if (rc->ev_int == NULL || rc->ev_term == NULL ||
+	    event_add(rc->ev_int, NULL) == -1 ||
+	    event_add(rc->ev_term, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Did the user name the host (--host), rather than leave the default? */
+static int
+replay_host_given(const struct options *o)
+{
+	struct options	d;
+
+	options_defaults(&d);
+	return o->host != d.host;	/* the default is one static string */
+}
+
+/* Finds the finding kind and where to replay; 0, or -1 with *cause. */
+static int
+replay_setup(struct replay_cmd *rc, char **cause)
+{
+	struct options	*o = rc->opt;
+	const char	*path = o->replay_path;
+
+	rc->kind = FINDING__COUNT;
+	for (int k = 0; k < FINDING__COUNT; k++) {
+		if (strcmp(rc->rec->kind, finding_kind_name(
+		    (enum finding_kind)k)) == 0)
+			rc->kind = (enum finding_kind)k;
+	}
+	if (rc->kind == FINDING__COUNT) {
+		*cause = xasprintf("%s: unknown finding kind '%s'", path,
+		    rc->rec->kind);
+		return -1;
+	}
+	if (!o->port_set) {
+		/* Never aim at another machine just because a record says
+		 * so: a record that names one needs the user's --host. */
+		if (!replay_host_given(o)) {
+			if (!record_target_is_loopback(rc->rec)) {
+				*cause = xasprintf("%s: the record's target "
+				    "%s is not a loopback address; give "
+				    "--host to replay against it", path,
+				    rc->rec->target);
+				return -1;
+			}
+			o->host = rc->rec->target_host;
+		}
+		o->port = rc->rec->target_port;
+	}
+	return net_resolve(o->host, o->port, o->connect_timeout_ms,
+	    &rc->target, cause);
+}
+
+/* Prints what the record holds and where it goes. */
+static void
+replay_print_record(const struct replay_cmd *rc, size_t ncand)
+{
+	const struct record	*rec = rc->rec;
+	char			*phase = record_escape(rec->phase);
+	char			*target = record_escape(rec->target);
+	char			*tool = record_escape(rec->tool_version);
+	char			*pace = record_escape(rec->pace);
+
+	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
+	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
+	    "%zu recorded)\n", finding_kind_name(rc->kind), phase, rec->seed,
+	    target, tool, ncand, ncand == 1 ? "" : "s", rec->nconns);
+	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n",
+	    rc->target.text, rc->target.loopback ? " (loopback)" : "", pace);
+	free(phase);
+	free(target);
+	free(tool);
+	free(pace);
+}
+
+/* Prints one replayed connection's outcome. */
+static void
+replay_print_outcome(const struct replay_outcome *out)
+{
+	if (out->kinds != 0) {
+		fprintf(stderr, "  -> ");
+		for (int k = 0; k < FINDING__COUNT; k++) {
+			if (out->kinds & FINDING_BIT(k))
+				fprintf(stderr, "%s ", finding_kind_name(
+				    (enum finding_kind)k));
+		}
+		fprintf(stderr, "in %s%s%s\n", out->phase,
+		    out->err ? ": " : "", out->err ? strerror(out->err) : "");
+	}
+	fprintf(stderr, "  -> the server %s\n", out->alive ?
+	    "still accepts connections" : "no longer accepts connections");
+}
+
+/* Says which connection goes now. */
+static void
+replay_print_conn(const struct record_conn *c, int all, size_t ncand)
+{
+	char	*name;
+
+	if (all) {
+		fprintf(stderr, "Replaying all %zu connections together\n",
+		    ncand);
+		return;
+	}
+	name = record_escape(c->blob.name);
+	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu bytes, "
+	    "%" PRIu32 " fragments, recorded outcome %s)\n", c->index, name,
+	    c->blob.len, c->plan.nfrags, conn_outcome_name(c->outcome));
+	free(name);
+}
+
+/* Says the finding came back, and through which connection. */
+static void
+replay_print_result(const struct replay_cmd *rc, const struct record_conn *c)
+{
+	char	*name;
+
+	if (rc->opt->replay_all) {
+		fprintf(stderr, "Result: reproduced (%s) with all connections "
+		    "together; exit 1\n", finding_kind_name(rc->kind));
+		return;
+	}
+	name = record_escape(c->blob.name);
+	fprintf(stderr, "Result: reproduced (%s) by connection %" PRIu64
+	    " (blob %s); exit 1\n", finding_kind_name(rc->kind), c->index,
+	    name);
+	free(name);
+}
+
+/* Replays the candidates, one by one or all together; returns the exit
+ * status. */
+static int
+replay_each(struct replay_cmd *rc, const struct record_conn **cand,
+    size_t ncand)
+{
+	const struct options	*o = rc->opt;
+	struct replay_outcome	 out;
+	int			 read_pacing = strcmp(rc->rec->pace, "read") == 0 ||
+				    strcmp(rc->rec->pace, "auto") == 0;
+	char			*cause = NULL;
+
+	for (size_t i = 0; i < ncand; i++) {
+		replay_print_conn(cand[i], o->replay_all, ncand);
+		if (replay_conns(rc->base, o, &rc->target, cand + i,
+		    o->replay_all ? ncand : 1, read_pacing, &rc->engine, &out,
+		    &cause) == -1) {
+			fprintf(stderr, "stutterfuzz: %s\n", cause);
+			free(cause);
+			return EXIT_RUNTIME;
+		}
+		if (out.interrupted) {
+			fprintf(stderr, "Interrupted by %s; exit %d\n",
+			    rc->signal == SIGINT ? "SIGINT" : "SIGTERM",
+			    128 + rc->signal);
+			return 128 + rc->signal;
+		}
+		replay_print_outcome(&out);
+		if (replay_reproduced(&out, rc->kind)) {
+			replay_print_result(rc, cand[i]);
+			return EXIT_FINDINGS;
+		}
+		if (o->replay_all)
+			break;
+	}
+	fprintf(stderr, "Result: not reproduced; exit 0\n");
+	return EXIT_CLEAN;
+}
+
+/* Replays a mismatch record: is the answer to the cut wrong again? */
+static int
+replay_mismatch(struct replay_cmd *rc)
+{
+	const struct record_conn	*c = &rc->rec->conns[0];
+	struct replay_answer_out	 res;
+	struct replay_outcome		 out;
+	char				*cause = NULL, *name;
+
+	name = record_escape(c->blob.name);
+	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu "
+	    "bytes, %" PRIu32 " fragments%s%s): whole sends for a fresh "
+	    "reference, then the cut\n", c->index, name, c->blob.len,
+	    c->plan.nfrags, c->plan.nturns ? ", turns" : "",
+	    c->greet_us ? ", after the greeting" : "");
+	free(name);
+	if (replay_answer(rc->base, rc->opt, &rc->target, rc->rec, c,
+	    strcmp(rc->rec->pace, "read") == 0 ||
+	    strcmp(rc->rec->pace, "auto") == 0, &rc->engine, &res, &out,
+	    &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		return EXIT_RUNTIME;
+	}
+	if (out.interrupted) {
+		fprintf(stderr, "Interrupted by %s; exit %d\n",
+		    rc->signal == SIGINT ? "SIGINT" : "SIGTERM",
+		    128 + rc->signal);
+		return 128 + rc->signal;
+	}
+	if (res.state == CONFIRM_MISMATCH) {
+		fprintf(stderr, "  -> answer %s\n  -> cut again: %s\n"
+		    "Result: reproduced (mismatch: the whole send answers as "
+		    "expected, the cut answers wrong twice); exit 1\n",
+		    res.account, res.again);
+		return EXIT_FINDINGS;
+	}
+	if (res.state == CONFIRM_UNSTABLE)
+		fprintf(stderr, "  -> the whole sends' answers vary (%u "
+		    "samples): nothing to compare\n", res.samples);
+	else if (res.account[0] != '\0')
+		fprintf(stderr, "  -> answer %s, but not again\n", res.account);
+	else
+		fprintf(stderr, "  -> the cut got the expected answer\n");
+	fprintf(stderr, "Result: not reproduced; exit 0\n");
+	return EXIT_CLEAN;
+}
+
+/* Replays the record o->replay_path names. */
+int
+cmd_replay_options(struct options *o)
+{
+	struct replay_cmd	 rc = { .opt = o };
+	const struct record_conn **cand = NULL;
+	char			*cause = NULL;
+	size_t			 ncand;
+	int			 status = EXIT_RUNTIME;
+
+	rc.rec = record_load(o->replay_path, &cause);
+	if (rc.rec == NULL || replay_setup(&rc, &cause) == -1) {
+		status = replay_usage_error(cause, 0);
+		goto out;
+	}
+	cand = xcalloc(rc.rec->nconns, sizeof *cand);
+	ncand = replay_candidates(rc.rec, cand);
+	replay_print_record(&rc, ncand);
+	signal(SIGPIPE, SIG_IGN);
+	if (replay_base(&rc) == -1) {
+		fprintf(stderr, "stutterfuzz: cannot make an event loop\n");
+		goto out;
+	}
+	if (!net_alive(&rc.target, o->connect_timeout_ms)) {
+		fprintf(stderr, "stutterfuzz: %s does not accept connections; "
+		    "start the server first\n", rc.target.text);
+		goto out;
+	}
+	if (rc.kind == FINDING_MISMATCH && rc.rec->expected != NULL &&
+	    rc.rec->has_culprit)
+		status = replay_mismatch(&rc);
+	else
+		status = replay_each(&rc, cand, ncand);
+out:
+	if (rc.ev_int != NULL)
+		event_free(rc.ev_int);
+	if (rc.ev_term != NULL)
+		event_free(rc.ev_term);
+	if (rc.base != NULL)
+		event_base_free(rc.base);
+	free(cand);
+	free(cause);
+	record_free(rc.rec);
+	return status;
+}
+
+/* stutterfuzz replay RECORD [OPTION]...: options after the record, as for
+ * a run. */
+int
+cmd_replay(int argc, char **argv)
+{
+	struct options	 opt;
+	char		*cause = NULL;
+	int		 status;
+
+	options_defaults(&opt);
+	opt.action = OPTIONS_REPLAY;
+	if (options_parse(&opt, argc, argv, &cause) == -1) {
+		status = replay_usage_error(cause, 1);
+		free(cause);
+		return status;
+	}
+	if (opt.action == OPTIONS_HELP) {
+		fputs(options_usage(), stdout);
+		return EXIT_CLEAN;
+	}
+	return cmd_replay_options(&opt);
+}

@@ -1,0 +1,126 @@
+/* Unit tests: host:port splitting, localhost without a resolver. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_suites.h"
+#include "net.h"
+
+/* Record targets and how they split (NULL host: refused). */
+static const struct {
+	const char	*in;
+	const char	*host;
+	const char	*port;
+} splits[] = {
+	{ "127.0.0.1:6789", "127.0.0.1", "6789" },
+	{ "[::1]:80", "::1", "80" },
+	{ "localhost:http", "localhost", "http" },
+	{ "[fe80::1%lo]:7", "fe80::1%lo", "7" },
+	{ "::1:80", NULL, NULL },	/* a bare IPv6 address is ambiguous */
+	{ "127.0.0.1", NULL, NULL },
+	{ "127.0.0.1:", NULL, NULL },
+	{ ":80", NULL, NULL },
+	{ "[::1]80", NULL, NULL },
+	{ "[::1]:", NULL, NULL },
+	{ "[]:80", NULL, NULL },
+	{ "[::1", NULL, NULL },
+	{ "", NULL, NULL },
+};
+
+START_TEST(test_split_hostport)
+{
+	char	*host = NULL, *port = NULL;
+	int	 rc = net_split_hostport(splits[_i].in, &host, &port);
+
+	if (splits[_i].host == NULL) {
+		ck_assert_msg(rc == -1, "'%s' accepted", splits[_i].in);
+		return;
+	}
+	ck_assert_msg(rc == 0, "'%s' refused", splits[_i].in);
+	ck_assert_str_eq(host, splits[_i].host);
+	ck_assert_str_eq(port, splits[_i].port);
+	free(host);
+	free(port);
+}
+END_TEST
+
+START_TEST(test_is_localhost)
+{
+	ck_assert(net_is_localhost("localhost"));
+	ck_assert(net_is_localhost("LocalHost."));
+	ck_assert(net_is_localhost("a.b.localhost"));
+	ck_assert(!net_is_localhost("localhost.example"));
+	ck_assert(!net_is_localhost("notlocalhost"));
+	ck_assert(!net_is_localhost(".localhost"));
+	ck_assert(!net_is_localhost(""));
+	ck_assert(!net_is_localhost("127.0.0.1"));
+}
+END_TEST
+
+/* localhost is ::1 then 127.0.0.1, whatever /etc/hosts says. */
+START_TEST(test_localhost_addresses)
+{
+	const char		*names[] = { "localhost", "svc.localhost",
+	    "LOCALHOST." };
+	struct net_addrs	 c;
+	char			*cause = NULL, text[64];
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		ck_assert_int_eq(net_addresses(names[i], "6789", &c, &cause),
+		    0);
+		ck_assert_uint_eq(c.n, 2);
+		net_format((const struct sockaddr *)&c.addr[0], text,
+		    sizeof text);
+		ck_assert_str_eq(text, "[::1]:6789");
+		net_format((const struct sockaddr *)&c.addr[1], text,
+		    sizeof text);
+		ck_assert_str_eq(text, "127.0.0.1:6789");
+	}
+	ck_assert_int_eq(net_addresses("localhost", "0x1", &c, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "unknown service"));
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_invalid_names)
+{
+	struct net_addrs	 c;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(net_addresses("no-such-host.invalid", "80", &c,
+	    &cause), -1);
+	ck_assert_str_eq(cause, "--host no-such-host.invalid: a name under "
+	    ".invalid never resolves");
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_fault_advice)
+{
+	ck_assert_ptr_nonnull(strstr(net_fault_advice(EMFILE), "ulimit -n"));
+	ck_assert_ptr_nonnull(strstr(net_fault_advice(EADDRNOTAVAIL),
+	    "ephemeral ports"));
+	ck_assert_ptr_nonnull(strstr(net_fault_advice(ENOBUFS), "memory"));
+	ck_assert_ptr_nonnull(net_fault_advice(12345));
+}
+END_TEST
+
+Suite *
+net_suite(void)
+{
+	Suite	*s = suite_create("net");
+	TCase	*tc = tcase_create("names");
+
+	tcase_add_loop_test(tc, test_split_hostport, 0,
+	    (int)(sizeof splits / sizeof splits[0]));
+	tcase_add_test(tc, test_is_localhost);
+	tcase_add_test(tc, test_localhost_addresses);
+	tcase_add_test(tc, test_invalid_names);
+	tcase_add_test(tc, test_fault_advice);
+	suite_add_tcase(s, tc);
+	return s;
+}
