@@ -95,6 +95,10 @@ for n in $CONNS; do
 		# shellcheck disable=SC2086
 		sf_run "$corpus" "$n" --duration="${FA_DUR}s" $extra
 		stop_server
+		for rec in "$tmp"/f/mismatch-*.json; do
+			[ -e "$rec" ] || continue
+			python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["check"]; print("    false alarm:", c["difference"], "| again:", c["again"])' "$rec" >&2
+		done
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$n" \
 			"$(total compared)" "$(total candidates)" "$(total unconfirmed)" \
 			"$(total drift)" "$(total unstable)" "$(total mismatch)"

@@ -255,6 +255,13 @@ resp_quiet() {
 		start_resp $sargs
 		sf_resp "$corpus" --seed=$seed --rounds=300 "$@"
 		stop_server
+		if [ "$RC" != 0 ] && one_record mismatch; then
+			fail "$name (seed $seed)" "a mismatch: $(resp_json "$REC" check.difference)" \
+				"again: $(resp_json "$REC" check.again)" \
+				"expected: $(resp_json "$REC" check.expected)" \
+				"got: $(resp_json "$REC" check.got)"
+			return
+		fi
 		expect_rc "$name (seed $seed)" 0 || return
 		[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "mismatches"; return; }
 		[ "$(summary_field compared)" -gt 0 ] ||
