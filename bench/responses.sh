@@ -14,7 +14,9 @@
 #     (target-exit, supervised).
 # Loopback only; every run bounded.
 #   CONNS="100 1000"  TPUT_DUR=10  FA_DUR=60  REPS=3
+#   PARTS="tput fa first"   (the parts to run)
 set -u
+PARTS=${PARTS:-tput fa first}
 BUILD=${BUILD:-build}
 CONNS=${CONNS:-100 1000}
 TPUT_DUR=${TPUT_DUR:-10}
@@ -55,6 +57,9 @@ sf_run() {
 }
 
 echo "answers benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r)"
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+if part tput; then
 echo
 echo "Throughput, comparison on vs off (kvserver --fixed, tests/corpus-kv, ${TPUT_DUR}s each)"
 echo
@@ -77,6 +82,9 @@ for n in $CONNS; do
 	done
 done
 
+fi
+
+if part fa; then
 echo
 echo "False alarms against the controls (${FA_DUR}s each, default options)"
 echo
@@ -105,6 +113,9 @@ for n in $CONNS; do
 	done
 done
 
+fi
+
+if part first; then
 echo
 echo "Time to the first confirmed finding (default options, 100 conns; since the run began, references included)"
 echo
@@ -133,6 +144,7 @@ for r in $(seq "$REPS"); do
 		--max-seconds=120 2>"$tmp/err" >/dev/null)
 	echo "| smtpish cut command line (turns) | target-exit | $r | $(first target-exit) |"
 done
+fi
 echo
 echo "ratio: fragments/s with every answer compared over fragments/s with"
 echo "--check=none (the issue asks >= 0.80); candidates: answers that differed"
