@@ -11,7 +11,7 @@ set -eu
 
 want="build-essential pkg-config libevent-dev libjansson-dev"
 case "${1:-build}" in
-check) want="$want check valgrind mandoc python3 python3-jsonschema libxml2-utils" ;;
+check) want="$want check valgrind mandoc python3 python3-jsonschema python3-yaml libxml2-utils" ;;
 bench) want="$want bc time valgrind" ;;
 build) ;;
 *) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;

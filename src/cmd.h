@@ -13,10 +13,27 @@
 #define EXIT_RUNTIME	3
 
 struct options;
+struct output_paths;
+struct summary;
 
 /* stutterfuzz replay RECORD [OPTION]...: send a record's connections again. */
 int	cmd_replay(int argc, char **argv);
 /* The same, with the options parsed (--replay=RECORD). */
 int	cmd_replay_options(struct options *o);
+/* stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]: shrink
+ * a record to the connections, cuts and bytes its fault needs. */
+int	cmd_minimize(int argc, char **argv);
+
+/* stutterfuzz merge --output=DIR DIR...: unite findings directories. */
+int	cmd_merge(int argc, char **argv);
+
+/* stutterfuzz report DIR --output=FILE.html: one page about a findings dir. */
+int	cmd_report(int argc, char **argv);
+
+/* Writes every output of p (and GitHub's, from the environment) from a
+ * summary model, printing a line for each that fails; prints the GitHub
+ * annotations to stdout in GitHub Actions. Returns the number that
+ * failed. */
+int	cmd_write_outputs(const struct summary *s, struct output_paths *p);
 
 #endif

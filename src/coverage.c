@@ -78,3 +78,18 @@ coverage_mark(struct coverage *cv, size_t b, size_t pos)
 	cv->used++;
 	return 1;
 }
+
+/* Tracked positions of blob b seen so far. */
+uint64_t
+coverage_blob_used(const struct coverage *cv, size_t b)
+{
+	size_t		t;
+	uint64_t	n = 0;
+
+	if (b >= cv->nblobs)
+		return 0;
+	t = coverage_tracked(cv->lens[b]);
+	for (size_t i = 0; i < (t + 7) / 8; i++)
+		n += (uint64_t)__builtin_popcount(cv->bits[b][i]);
+	return n;
+}

@@ -33,6 +33,9 @@ size_t		 coverage_tracked(size_t len);
  * the position is not tracked (or not a cut). */
 size_t		 coverage_slot(size_t len, size_t pos);
 
+/* Tracked positions of blob b seen so far. */
+uint64_t	 coverage_blob_used(const struct coverage *cv, size_t b);
+
 /* Marks cut position pos of blob b; returns 1 if it was new. */
 int		 coverage_mark(struct coverage *cv, size_t b, size_t pos);
 

@@ -1485,6 +1485,13 @@ engine_stats(const struct engine *e)
 	return &e->stats;
 }
 
+/* Boundary coverage per blob, or NULL. */
+const struct coverage *
+engine_coverage(const struct engine *e)
+{
+	return e->env.coverage;
+}
+
 /* Microseconds since engine_start. */
 uint64_t
 engine_elapsed_us(const struct engine *e)

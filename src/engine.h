@@ -22,6 +22,7 @@
 struct blob;
 struct conn_report;
 struct corpus;
+struct coverage;
 struct engine;
 struct options;
 struct plan;
@@ -124,6 +125,9 @@ enum pace_mode	 engine_pace(const struct engine *e, const char **why);
 
 /* Counters so far. */
 const struct stats *engine_stats(const struct engine *e);
+
+/* Boundary coverage per blob, or NULL (replay). */
+const struct coverage *engine_coverage(const struct engine *e);
 
 /* Microseconds since engine_start. */
 uint64_t	 engine_elapsed_us(const struct engine *e);

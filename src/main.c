@@ -9,22 +9,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "cmd.h"
 #include "corpus.h"
+#include "coverage.h"
 #include "engine.h"
 #include "finding.h"
 #include "json.h"
 #include "net.h"
 #include "options.h"
+#include "output.h"
 #include "record.h"
 #include "replay.h"
 #include "rng.h"
 #include "run.h"
 #include "stats.h"
+#include "summary.h"
 #include "target.h"
 #include "util.h"
 
@@ -209,52 +213,55 @@ run_target_report(void *arg, const char *line)
 		    !r->opt->restart);
 }
 
-/* Writes the final JSON summary (--summary); -1 if it could not be. */
-static int
-run_write_summary(struct run *r, struct engine *e, int status)
+/* Fills the summary model's figures at the end of the run. */
+static void
+run_model_finish(struct run *r, struct engine *e, int status)
 {
-	const struct stats	*s = engine_stats(e);
-	struct stats		 zero = { 0 };
-	struct stats_rates	 rates;
-	struct jbuf		 b = { 0 };
+	struct summary		*s = r->sum;
+	const struct coverage	*cv = engine_coverage(e);
 	const char		*why = NULL;
-	char			*cause = NULL;
-	FILE			*f;
-	int			 rc = 0;
 
-	stats_rates(s, &zero, (double)engine_elapsed_us(e) / 1e6, &rates);
-	jbuf_printf(&b, "{\"format\":\"stutterfuzz-summary\",\"format_version\""
-	    ":1,\"tool_version\":\"%s\",\"seed\":\"%" PRIu64 "\",\"target\":",
-	    STUTTERFUZZ_VERSION, r->seed);
-	jbuf_string(&b, r->target->text, strlen(r->target->text));
-	jbuf_printf(&b, ",\"pace\":\"%s\",\"stopped\":\"%s\",\"exit_code\":%d,"
-	    "\"totals\":", options_pace_name(engine_pace(e, &why)),
-	    engine_stop_name(engine_stop_reason(e)), status);
-	stats_format_json(&b, s, &rates);
-	jbuf_append(&b, ",\"findings\":{", 13);
-	for (int k = 0; k < FINDING__COUNT; k++)
-		jbuf_printf(&b, "%s\"%s\":%" PRIu64, k ? "," : "",
-		    finding_kind_name((enum finding_kind)k), s->findings[k]);
-	jbuf_append(&b, "}", 1);
-	if (r->rec != NULL) {
-		jbuf_append(&b, ",\"findings_dir\":", 16);
-		jbuf_string(&b, recorder_dir(r->rec),
-		    strlen(recorder_dir(r->rec)));
+	s->seed = r->seed;
+	s->seed_set = 1;
+	s->target = summary_text(r->target->text);
+	s->pace = xstrdup(options_pace_name(engine_pace(e, &why)));
+	s->stopped = xstrdup(engine_stop_name(engine_stop_reason(e)));
+	s->exit_code = status;
+	s->seconds = (double)engine_elapsed_us(e) / 1e6;
+	s->fail_on = r->opt->fail_on;
+	s->totals = *engine_stats(e);
+	s->restarts = r->restarts;
+	s->blob_dir = summary_text(r->opt->blob_dir);
+	if (r->rec != NULL)
+		s->findings_dir = summary_text(recorder_dir(r->rec));
+	for (size_t i = 0; i < r->corpus->n; i++) {
+		const struct blob	*b = &r->corpus->blobs[i];
+
+		summary_add_blob(s, b->name, b->len, coverage_tracked(b->len),
+		    cv != NULL ? coverage_blob_used(cv, i) : 0);
 	}
-	jbuf_printf(&b, ",\"target_restarts\":%" PRIu64 "}\n", r->restarts);
-	f = util_output_open("--summary", r->opt->summary_path, &cause);
-	if (f != NULL) {
-		fwrite(b.s, 1, b.len, f);
-		rc = util_output_close(f, "--summary", r->opt->summary_path,
-		    0, &cause);
-	}
-	if (f == NULL || rc == -1) {
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		free(cause);
-		rc = -1;
-	}
-	jbuf_free(&b);
-	return rc;
+}
+
+/* Writes the summary, JUnit, SARIF and GitHub outputs, and the summary
+ * kept in the findings directory; -1 if one could not be written. */
+static int
+run_write_outputs(struct run *r, struct engine *e, int status)
+{
+	struct output_paths	 p = { .path = {
+		[OUTPUT_SUMMARY] = r->opt->summary_path,
+		[OUTPUT_JUNIT] = r->opt->junit_path,
+		[OUTPUT_SARIF] = r->opt->sarif_path,
+	} };
+	char			*keep = NULL;
+	int			 failed;
+
+	run_model_finish(r, e, status);
+	if (r->rec != NULL)
+		p.path[OUTPUT_KEEP] = keep = xasprintf("%s/summary-%s.json",
+		    recorder_dir(r->rec), r->sum->run_id);
+	failed = cmd_write_outputs(r->sum, &p);
+	free(keep);
+	return failed > 0 ? -1 : 0;
 }
 
 /* Prints the final summary and returns the exit status it implies. */
@@ -319,8 +326,7 @@ run_summary(struct run *r, struct engine *e)
 		status = EXIT_RUNTIME;
 	else
 		status = EXIT_CLEAN;
-	if (r->opt->summary_path != NULL &&
-	    run_write_summary(r, e, status) == -1 && status == EXIT_CLEAN)
+	if (run_write_outputs(r, e, status) == -1 && status == EXIT_CLEAN)
 		status = EXIT_RUNTIME;
 	if (status == EXIT_RUNTIME && why != ENGINE_STOP_LOCAL) {
 		fprintf(stderr, "Result: stutterfuzz could not write an output "
@@ -416,9 +422,23 @@ run_outputs_open(struct run *r, char **cause)
 {
 	const struct options	*o = r->opt;
 
-	if (o->summary_path != NULL &&
-	    util_output_check("--summary", o->summary_path, cause) == -1)
+	if ((o->summary_path != NULL &&
+	    util_output_check("--summary", o->summary_path, cause) == -1) ||
+	    (o->junit_path != NULL &&
+	    util_output_check("--junit", o->junit_path, cause) == -1) ||
+	    (o->sarif_path != NULL &&
+	    util_output_check("--sarif", o->sarif_path, cause) == -1))
 		return -1;
+	if (r->rec != NULL) {
+		r->sum->run_id = xasprintf("%016" PRIx64,
+		    recorder_run_id(r->rec));
+		r->stats_keep_path = xasprintf("%s/stats-%s.jsonl",
+		    recorder_dir(r->rec), r->sum->run_id);
+		r->stats_keep = util_output_open("--findings-dir",
+		    r->stats_keep_path, cause);
+		if (r->stats_keep == NULL)
+			return -1;
+	}
 	if (o->stats_path != NULL) {
 		r->stats_out = util_output_open("--stats-file", o->stats_path,
 		    cause);
@@ -462,6 +482,22 @@ run_outputs_close(struct run *r)
 		run_output_close(r, r->stats_out, "--stats-file",
 		    r->opt->stats_path, r->stats_err);
 	r->stats_out = stderr;
+	run_output_close(r, r->stats_keep, "--findings-dir",
+	    r->stats_keep_path, r->stats_keep_err);
+	r->stats_keep = NULL;
+}
+
+/* The time now, UTC, as "YYYY-MM-DDTHH:MM:SS" (allocated). */
+static char *
+run_started(void)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+	char		buf[32];
+
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return xstrdup(buf);
 }
 
 /* Everything a run needs before it starts: the corpus, descriptors, the
@@ -472,6 +508,8 @@ run_prepare(struct run *r, char **cause)
 	const struct options	*o = r->opt;
 	uint64_t		 fd_limit, conns = o->only_set ? 1 : o->num_conns;
 
+	r->sum = summary_new();
+	r->sum->started = run_started();
 	r->corpus = corpus_load(o->blob_dir, cause);
 	if (r->corpus == NULL)
 		return -1;
@@ -610,6 +648,10 @@ run_free(struct run *r)
 		fclose(r->trace);
 	if (r->stats_out != NULL && r->stats_out != stderr)
 		fclose(r->stats_out);
+	if (r->stats_keep != NULL)
+		fclose(r->stats_keep);
+	free(r->stats_keep_path);
+	summary_free(r->sum);
 	jbuf_free(&r->trace_line);
 	free(r->options_json);
 	recorder_free(r->rec);
@@ -651,6 +693,9 @@ static const struct {
 	int		(*fn)(int, char **);
 } subcommands[] = {
 	{ "replay", cmd_replay },
+	{ "merge", cmd_merge },
+	{ "report", cmd_report },
+	{ "minimize", cmd_minimize },
 };
 
 int

@@ -159,6 +159,8 @@ static const struct opt_entry opt_table[] = {
 	ENUM("stats-format", stats_json, format_list, "a format"),
 	STR("stats-file", stats_path, "path"),
 	STR("summary", summary_path, "path"),
+	STR("junit", junit_path, "path"),
+	STR("sarif", sarif_path, "path"),
 	UINT_SET("source-addrs", source_addrs, 1, 65000, source_addrs_set),
 	SPECIAL("check", opt_check),
 	SPECIAL("mask", opt_mask),
@@ -178,6 +180,9 @@ static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
 "                   [-- SERVER-COMMAND...]\n"
 "       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
+"       stutterfuzz merge --output=DIR [--junit=FILE] [--sarif=FILE] DIR...\n"
+"       stutterfuzz report DIR --output=FILE.html\n"
+"       stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
 "\n"
@@ -252,6 +257,8 @@ static const char usage_text[] =
 "  --stats-format=FMT      text (default) or json (one object per line)\n"
 "  --stats-file=FILE       write the statistics to FILE, not stderr\n"
 "  --summary=FILE          write a final JSON summary to FILE\n"
+"  --junit=FILE            write a JUnit XML report (a test case per kind)\n"
+"  --sarif=FILE            write SARIF 2.1.0 (a result per distinct finding)\n"
 "  --finding-lines=N       print at most N findings of each kind (100;\n"
 "                          0 all); the rest are counted in the statistics\n"
 "  -q, --quiet             no live statistics, only findings and the summary\n"

@@ -67,6 +67,8 @@ struct options {
 	int			 stats_json;	/* --stats-format=json */
 	const char		*stats_path;	/* --stats-file; NULL: stderr */
 	const char		*summary_path;	/* --summary: final JSON */
+	const char		*junit_path;	/* --junit: JUnit XML */
+	const char		*sarif_path;	/* --sarif: SARIF 2.1.0 */
 	uint32_t		 source_addrs;	/* IPv4 loopback sources to spread over */
 	int			 source_addrs_set;
 	uint32_t		 check_every;	/* --check: 1 all, 0 none, N one in N */

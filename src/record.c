@@ -98,6 +98,13 @@ recorder_dir(const struct recorder *r)
 	return r->dir;
 }
 
+/* The run id in the names of the files this recorder writes. */
+uint64_t
+recorder_run_id(const struct recorder *r)
+{
+	return r->run_id;
+}
+
 /* Totals: records written, duplicates counted, findings over the cap. */
 void
 recorder_totals(const struct recorder *r, uint64_t *written,

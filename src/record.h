@@ -69,6 +69,8 @@ int		 recorder_finish(struct recorder *r, uint64_t seed,
 void		 recorder_totals(const struct recorder *r, uint64_t *written,
 		     uint64_t *duplicates, uint64_t *over_cap);
 const char	*recorder_dir(const struct recorder *r);
+/* The run id in the names of the files this recorder writes (hex). */
+uint64_t	 recorder_run_id(const struct recorder *r);
 
 /* One connection as JSON text (an object, one line, no newline; with the
  * blob's bytes if with_bytes), the same as a record holds. A new string,

@@ -19,6 +19,7 @@
 struct corpus;
 struct options;
 struct recorder;
+struct summary;
 struct target;
 
 struct run {
@@ -52,13 +53,25 @@ struct run {
 	struct corpus		*corpus;
 	struct net_target	 where;		/* target and addr point here */
 	struct event		*ev_int, *ev_term, *ev_winch;
+	struct summary		*sum;		/* what the run found, for the outputs */
+	FILE			*stats_keep;	/* DIR/stats-RUNID.jsonl */
+	char			*stats_keep_path;
+	int			 stats_keep_err;	/* its first write error */
 };
 
 /* Ends a live line on a terminal before other output. */
 void		 run_break_line(struct run *r);
 
+/* The command that sends connection `index` again, or replays its record
+ * (allocated). */
+char		*run_reproduce(struct run *r, uint64_t index, const char *record);
+
 /* Prints how to send connection `index` again, or its record. */
 void		 run_print_hint(struct run *r, uint64_t index,
+		     const char *record);
+
+/* Adds a finding to the run's summary model. */
+void		 run_model_add(struct run *r, const struct finding *f,
 		     const char *record);
 
 /* Prints the last lines of the target's output, indented. */

@@ -15,7 +15,9 @@
 #include "options.h"
 #include "record.h"
 #include "run.h"
+#include "sha256.h"
 #include "stats.h"
+#include "summary.h"
 #include "target.h"
 #include "util.h"
 
@@ -30,8 +32,8 @@ run_break_line(struct run *r)
 }
 
 /* Prints how to send connection `index` again, or its record. */
-void
-run_print_hint(struct run *r, uint64_t index, const char *record)
+char *
+run_reproduce(struct run *r, uint64_t index, const char *record)
 {
 	const struct options	*o = r->opt;
 	struct jbuf		 b = { 0 };
@@ -52,8 +54,61 @@ run_print_hint(struct run *r, uint64_t index, const char *record)
 		    index);
 		options_replay_args(o, &b);
 	}
-	fprintf(stderr, "  reproduce: %s\n", b.s);
-	jbuf_free(&b);
+	return b.s;
+}
+
+/* Prints how to send connection `index` again, or its record. */
+void
+run_print_hint(struct run *r, uint64_t index, const char *record)
+{
+	char	*cmd = run_reproduce(r, index, record);
+
+	fprintf(stderr, "  reproduce: %s\n", cmd);
+	free(cmd);
+}
+
+/* Adds a finding to the run's summary model. */
+void
+run_model_add(struct run *r, const struct finding *f, const char *record)
+{
+	struct summary_finding	 m = {
+		.kind = f->kind,
+		.detail = (char *)f->detail,	/* summary_add copies */
+		.phase = (char *)f->phase,
+		.at_s = (double)f->at_us / 1e6,
+		.seed = f->seed,
+		.count = 1,
+		.run_id = r->sum->run_id,
+	};
+	struct summary_finding	*e;
+	char			*path = NULL, *cmd = NULL;
+
+	if (f->conn != NULL) {
+		m.blob = f->blob->name;
+		m.blob_size = f->blob->len;
+		m.cut = f->plan->sizes;
+		m.ncut = f->frags_sent;
+		m.sent_bytes = f->bytes_sent;
+		m.early = f->plan->close_after < f->plan->nfrags;
+	}
+	m.key = summary_key(f->kind, f->conn != NULL ? f->blob->data : NULL,
+	    m.blob_size, m.cut, m.ncut, m.sent_bytes, m.early, f->detail);
+	e = summary_find(r->sum, f->kind, m.key);
+	if (e != NULL && e->reproduce != NULL && record == NULL) {
+		e->count++;		/* a repeat: nothing to add */
+		return;
+	}
+	if (record != NULL)
+		path = xasprintf("%s/%s", recorder_dir(r->rec), record);
+	if (f->conn != NULL || record != NULL)
+		cmd = run_reproduce(r, f->index, record);
+	m.record = path;
+	m.reproduce = cmd;
+	e = summary_add(r->sum, &m);
+	if (e != NULL && e->blob != NULL && e->blob_sha256[0] == '\0')
+		sha256_hex(f->blob->data, f->blob->len, e->blob_sha256);
+	free(path);
+	free(cmd);
 }
 
 /* Prints the last lines of the target's output, indented. */
@@ -116,6 +171,7 @@ run_finding(void *arg, const struct finding *f,
 			return v;
 	}
 	record = run_record(r, f, conn, suspects, nsuspects);
+	run_model_add(r, f, record);
 	if (limit != 0 && r->printed[f->kind] >= limit)
 		return 0;
 	run_break_line(r);
@@ -260,6 +316,13 @@ run_stats(void *arg, const struct stats *cur, const struct stats_rates *rates)
 
 	if (r->trace != NULL)
 		util_output_flush(r->trace, &r->trace_err);
+	if (r->stats_keep != NULL) {
+		char	*js = stats_json_line(cur, rates);
+
+		fprintf(r->stats_keep, "%s\n", js);
+		free(js);
+		util_output_flush(r->stats_keep, &r->stats_keep_err);
+	}
 	if (r->opt->stats_json) {
 		char	*js = stats_json_line(cur, rates);
 

@@ -27,6 +27,13 @@
  *               SIGTERM; logs "spin_at SEC.NSEC"
  *   pause       like record, but every --every-ms (default 3000) stop
  *               reading everything for --pause-ms (default 1500)
+ *   crash-pair  like record, but exit(42) once --token has arrived on one
+ *               connection and --token2 on another (each alone, or both on
+ *               one connection, is harmless)
+ *
+ * --every=N --count-file=FILE (crash modes): a flaky server. Each start
+ * adds one to the number in FILE; only a start whose number is a multiple
+ * of N crashes when its crash condition holds, the others go on.
  *
  * It exits on SIGTERM or SIGINT, or after --max-seconds (default 120), and
  * then writes "total conns C reads R bytes B" to the log.
@@ -48,7 +55,7 @@
 
 enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW,
     M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1, M_OVERREAD, M_SPIN_SPLIT,
-    M_PAUSE };
+    M_PAUSE, M_CRASH_PAIR };
 
 struct client {
 	int		 fd;
@@ -58,6 +65,7 @@ struct client {
 	size_t		 sizes_len, sizes_cap;
 	unsigned char	*data;
 	size_t		 data_cap;
+	int		 seen;		/* crash-pair: 1 token, 2 token2 (bits) */
 };
 
 static volatile sig_atomic_t stop;
@@ -67,8 +75,12 @@ static int log_data = 1;
 static unsigned long count = 1, delay_us, pause_ms = 1500, every_ms = 3000;
 static unsigned long total_conns, total_reads, total_bytes, total_splits;
 static unsigned long total_pauses, next_pause;
-static const char *token = "TOKEN";
+static const char *token = "TOKEN", *token2 = "TOKEN2";
 static int fixed, abort_crash;
+static int armed = 1;		/* --every: this start may crash */
+static unsigned long every = 1;
+static const char *count_file;
+static unsigned long pair_ids[2][2];	/* crash-pair: first conns per token */
 static volatile unsigned char sink;
 
 /* Milliseconds on the monotonic clock. */
@@ -156,6 +168,58 @@ split_token(const struct client *c, size_t n)
 	return 0;
 }
 
+/* --every=N --count-file=FILE: count this start; crash only on every N-th. */
+static void
+count_start(void)
+{
+	unsigned long	 n = 0;
+	FILE		*f;
+
+	if (every <= 1 || count_file == NULL)
+		return;
+	f = fopen(count_file, "r");
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	n++;
+	f = fopen(count_file, "w");
+	if (f == NULL)
+		die(count_file);
+	fprintf(f, "%lu\n", n);
+	fclose(f);
+	armed = n % every == 0;
+}
+
+/* crash-pair: did the tokens now arrive on two different connections? */
+static int
+pair_done(struct client *c)
+{
+	const char	*toks[2] = { token, token2 };
+
+	for (int t = 0; t < 2; t++) {
+		if ((c->seen & (1 << t)) || memmem(c->data, c->bytes, toks[t],
+		    strlen(toks[t])) == NULL)
+			continue;
+		c->seen |= 1 << t;
+		for (int k = 0; k < 2; k++) {
+			if (pair_ids[t][k] == 0) {
+				pair_ids[t][k] = c->id;
+				break;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		for (int k = 0; k < 2; k++) {
+			if (pair_ids[0][i] != 0 && pair_ids[1][k] != 0 &&
+			    pair_ids[0][i] != pair_ids[1][k])
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void
 client_read(int ep, struct client *c)
 {
@@ -199,8 +263,10 @@ client_read(int ep, struct client *c)
 		memcpy(c->data + len2, buf, (size_t)n);
 	}
 	c->bytes += (size_t)n;
-	if ((mode == M_CRASH_HEADER && c->reads == 3 && c->bytes - (size_t)n < 5) ||
-	    (mode == M_CRASH_FIRST1 && c->reads == 1 && n == 1)) {
+	if (armed && ((mode == M_CRASH_HEADER && c->reads == 3 &&
+	    c->bytes - (size_t)n < 5) ||
+	    (mode == M_CRASH_FIRST1 && c->reads == 1 && n == 1) ||
+	    (mode == M_CRASH_PAIR && pair_done(c)))) {
 		if (logfp != NULL) {
 			fprintf(logfp, "crash after %lu connections\n",
 			    total_conns);
@@ -220,7 +286,7 @@ client_read(int ep, struct client *c)
 	}
 	if (mode == M_CRASH_SPLIT && split_token(c, (size_t)n)) {
 		total_splits++;
-		if (!fixed) {
+		if (!fixed && armed) {
 			struct timespec	ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -272,6 +338,9 @@ main(int argc, char **argv)
 		{ "abort", no_argument, NULL, 'A' },
 		{ "pause-ms", required_argument, NULL, 'u' },
 		{ "every-ms", required_argument, NULL, 'e' },
+		{ "token2", required_argument, NULL, 'T' },
+		{ "every", required_argument, NULL, 'E' },
+		{ "count-file", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
@@ -298,6 +367,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "overread") == 0) mode = M_OVERREAD;
 			else if (strcmp(optarg, "spin-split") == 0) mode = M_SPIN_SPLIT;
 			else if (strcmp(optarg, "pause") == 0) mode = M_PAUSE;
+			else if (strcmp(optarg, "crash-pair") == 0) mode = M_CRASH_PAIR;
 			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
 			break;
 		case 'p': port_file = optarg; break;
@@ -317,10 +387,14 @@ main(int argc, char **argv)
 		case 'A': abort_crash = 1; break;
 		case 'u': pause_ms = strtoul(optarg, NULL, 10); break;
 		case 'e': every_ms = strtoul(optarg, NULL, 10); break;
+		case 'T': token2 = optarg; break;
+		case 'E': every = strtoul(optarg, NULL, 10); break;
+		case 'C': count_file = optarg; break;
 		default: return 2;
 		}
 	}
 
+	count_start();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
