@@ -360,7 +360,8 @@ engine_remember(struct engine *e, struct conn *c)
 		memcpy(h->gaps, c->gaps_us, c->ngaps * sizeof *h->gaps);
 	h->report.plan = &h->plan;
 	h->report.gaps_us = h->gaps;
-	if (e->hooks.conn_done != NULL)
+	/* Whole sends and confirmations are suspects, but not traced. */
+	if (e->hooks.conn_done != NULL && c->purpose == PURPOSE_FUZZ)
 		e->hooks.conn_done(e->arg, &h->report);
 }
 
@@ -370,9 +371,7 @@ engine_conn_done(struct conn *c, void *arg)
 {
 	struct engine	*e = arg;
 
-	/* Whole sends and confirmations are not the run's connections:
-	 * neither traced nor suspects. */
-	if (e->cfg.reports && c->purpose == PURPOSE_FUZZ)
+	if (e->cfg.reports)
 		engine_remember(e, c);
 	if (c->answer != NULL)
 		engine_check_done(e, c);
