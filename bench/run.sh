@@ -127,6 +127,8 @@ echo "its reads and the fragments sent); fidelity: server reads / fragments sent
 echo "ratio: sep.reads/s over the ceiling client's at the same connection count;"
 echo "delay: microseconds the server sleeps before each read (ratio: only"
 echo "for the unslowed server); us CPU/frag: client CPU per fragment sent."
+echo
+BUILD=$BUILD ./bench/proxy.sh
 # Answers compared (issue 10): throughput on vs off, false alarms, time to
 # the first mismatch. RESPONSES=0 skips it.
 [ "${RESPONSES:-1}" = 0 ] || BUILD=$BUILD SF=$SF ./bench/responses.sh

@@ -36,4 +36,8 @@ int	cmd_report(int argc, char **argv);
  * failed. */
 int	cmd_write_outputs(const struct summary *s, struct output_paths *p);
 
+/* stutterfuzz proxy --listen=[HOST:]PORT --to=HOST:PORT [OPTION]...
+ * [-- COMMAND...]: forward, record and cut connections to a server. */
+int	cmd_proxy(int argc, char **argv);
+
 #endif

@@ -102,4 +102,14 @@ void		 run_print_pace(struct run *r);
 /* The lines that open a run: corpus, target, seed. */
 void		 run_print_start(struct run *r);
 
+/* run_summary.c: outputs checked before the run and closed after it, the
+ * summary and the exit status it implies. */
+int		 run_outputs_open(struct run *r, char **cause);
+void		 run_outputs_close(struct run *r);
+int		 run_summary(struct run *r, struct engine *e);
+
+/* run_target.c: starts the supervised target; the engine starts once it
+ * answers. */
+int		 run_start_target(struct run *r, char **cause);
+
 #endif
