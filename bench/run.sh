@@ -7,9 +7,11 @@
 # fragments the server read as separate reads per second, fidelity (server
 # reads / fragments sent), connections/s, client CPU and peak RSS, and the
 # ratio to the ceiling. Blobs of 16 B to 4 KiB; default options except the
-# ones named. Loopback only; every run bounded.
+# ones named. Then read pacing over a Unix-domain socket (--unix, SIOCOUTQ)
+# against the same server. Loopback only; every run bounded.
 #   DUR=10      seconds per run        CONNS="10 100 1000 10000"
 #   MODES="read ack cycle"             SLOW="200 1000"
+#   UNIX_CONNS="10 100 1000"          (connection counts over a Unix socket)
 #   LONG=1      also hold 10,000 connections for 60 s
 set -u
 BUILD=${BUILD:-build}
@@ -36,7 +38,8 @@ done
 start_server() {
 	rm -f "$tmp/port" "$tmp/log"
 	"$SERVER" --mode="$1" --delay-us="$2" --no-data --port-file="$tmp/port" \
-		--log="$tmp/log" --max-seconds=$((DUR * 3 + 120)) &
+		--log="$tmp/log" --max-seconds=$((DUR * 3 + 120)) \
+		${USOCK:+--unix="$USOCK"} &
 	srv=$!
 	for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 }
@@ -51,7 +54,7 @@ row() {
 	sep=$(( reads < frags ? reads : frags ))
 	fid=$(printf '%.3f' "$(echo "if ($frags > 0) $reads / $frags else 0" | bc -l)")
 	ratio="-"
-	[ "$delay" = 0 ] && [ -n "${ceiling[$n]:-}" ] && [ "${ceiling[$n]}" -gt 0 ] &&
+	[ "$delay" = 0 ] && [ -z "${USOCK:-}" ] && [ -n "${ceiling[$n]:-}" ] && [ "${ceiling[$n]}" -gt 0 ] &&
 		ratio=$(printf '%.2f' "$(echo "$sep / $el / ${ceiling[$n]}" | bc -l)")
 	printf '| %-12s | %6s | %5s | %9.0f | %8s | %8.0f | %5.0f%% | %8.2f | %7.1f | %5s |\n' \
 		"$label" "$n" "$delay" "$(echo "$sep / $el" | bc -l)" "$fid" \
@@ -86,8 +89,10 @@ run_ceiling() {
 run_sf() {
 	local mode=$1 n=$2 delay=$3 frags conns
 	start_server "$4" "$delay"
-	timed timeout $((DUR + 120)) "$SF" --blob-dir="$tmp/blobs" --host=127.0.0.1 \
-		--port="$(cat "$tmp/port")" --pace="$mode" --num-conns="$n" --duration="${DUR}s" \
+	local target=(--host=127.0.0.1 --port="$(cat "$tmp/port")")
+	[ -n "${USOCK:-}" ] && target=(--unix="$USOCK")
+	timed timeout $((DUR + 120)) "$SF" --blob-dir="$tmp/blobs" "${target[@]}" \
+		--pace="$mode" --num-conns="$n" --duration="${DUR}s" \
 		--stop-on=none --fail-on=none -q --summary="$tmp/sum.json" ${SF_EXTRA:-}
 	# At the end up to one fragment per connection still waits in the
 	# server's queue; a slowed server needs time to read it before it is
@@ -118,6 +123,9 @@ for d in $SLOW; do
 	SF_EXTRA=--cycle-ms=1 SF_LABEL=" 1ms" run_sf cycle 20 "$d" slow
 	run_sf read 20 "$d" slow
 done
+for n in ${UNIX_CONNS-10 100 1000}; do
+	USOCK=$tmp/u.sock SF_LABEL=" unix" run_sf read "$n" 0 record
+done
 if [ "${LONG:-0}" = 1 ]; then
 	DUR=60 run_sf read 10000 0 record
 fi
@@ -126,7 +134,8 @@ echo "sep.reads/s: fragments the server read as separate reads per second (min o
 echo "its reads and the fragments sent); fidelity: server reads / fragments sent;"
 echo "ratio: sep.reads/s over the ceiling client's at the same connection count;"
 echo "delay: microseconds the server sleeps before each read (ratio: only"
-echo "for the unslowed server); us CPU/frag: client CPU per fragment sent."
+echo "for the unslowed server); us CPU/frag: client CPU per fragment sent;"
+echo "sf read unix: over a Unix-domain socket (--unix), paced by SIOCOUTQ."
 echo
 BUILD=$BUILD ./bench/proxy.sh
 # Answers compared (issue 10): throughput on vs off, false alarms, time to

@@ -3,7 +3,9 @@
 # a C compiler, make, pkg-config, libevent 2.1 and jansson headers; for the
 # tests also Check, valgrind (memory check of stutterfuzz itself), mandoc
 # (man page lint), python3 with jsonschema and xmllint (test helpers, SARIF and JUnit
-# validation). Only packages that are missing are installed.
+# validation), memcached (a real server's Unix socket for tests/it/unix.sh;
+# the test skips it when missing). Only packages that are missing are
+# installed.
 # For the benchmark also bc and time (bench/*.sh do their arithmetic with
 # bc and measure CPU and peak memory with /usr/bin/time).
 # Usage: scripts/install-deps.sh [build|check|bench]
@@ -11,7 +13,7 @@ set -eu
 
 want="build-essential pkg-config libevent-dev libjansson-dev"
 case "${1:-build}" in
-check) want="$want check valgrind mandoc python3 python3-jsonschema python3-yaml libxml2-utils" ;;
+check) want="$want check valgrind mandoc python3 python3-jsonschema python3-yaml libxml2-utils memcached" ;;
 bench) want="$want bc time valgrind" ;;
 build) ;;
 *) echo "usage: $0 [build|check|bench]" >&2; exit 2 ;;

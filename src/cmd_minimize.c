@@ -39,6 +39,7 @@ struct margs {
 	const char	*record;
 	const char	*host;
 	const char	*port;
+	const char	*unix_path;	/* --unix: a Unix socket instead */
 	const char	*output;
 	const char	*reproducer;
 	uint64_t	 budget_ms;
@@ -79,6 +80,7 @@ struct mrun {
 static const struct option minimize_longopts[] = {
 	{ "host", required_argument, NULL, 'H' },
 	{ "port", required_argument, NULL, 'p' },
+	{ "unix", required_argument, NULL, 'U' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "reproducer", required_argument, NULL, 'r' },
 	{ "budget", required_argument, NULL, 'b' },
@@ -92,7 +94,7 @@ static const struct option minimize_longopts[] = {
 };
 
 static const char minimize_usage[] =
-"usage: stutterfuzz minimize RECORD [--host=HOST --port=PORT]\n"
+"usage: stutterfuzz minimize RECORD [--host=HOST --port=PORT | --unix=PATH]\n"
 "           [--output=FILE] [--reproducer=FILE] [--budget=TIME] [--tries=N]\n"
 "           [--settle=TIME] [--attempt-timeout=TIME] [--startup-timeout=TIME]\n"
 "           [-q] [-- SERVER-COMMAND...]\n"
@@ -128,6 +130,7 @@ minimize_option(struct margs *a, int ch, const char *arg, char **cause)
 	switch (ch) {
 	case 'H': a->host = arg; return 0;
 	case 'p': a->port = arg; return 0;
+	case 'U': a->unix_path = arg; return 0;
 	case 'o': a->output = arg; return 0;
 	case 'r': a->reproducer = arg; return 0;
 	case 'q': a->quiet = 1; return 0;
@@ -225,6 +228,15 @@ minimize_writable(const char *opt, const char *path, char **cause)
 	return 0;
 }
 
+/* The record's pacing; returns -1 (minimize_load's "go on"). */
+static int
+minimize_pacing(struct mrun *m)
+{
+	m->read_pacing = strcmp(m->rec->pace, "read") == 0 ||
+	    strcmp(m->rec->pace, "auto") == 0;
+	return -1;
+}
+
 /* Reads the record, its kind, its command and where to send. Returns an
  * exit status, or -1 to go on. */
 static int
@@ -247,6 +259,16 @@ minimize_load(struct mrun *m, char **cause)
 		return EXIT_USAGE;
 	}
 	m->argv = a->command != NULL ? NULL : minrecord_command(a->record);
+	if (a->unix_path != NULL && (a->host != NULL || a->port != NULL)) {
+		*cause = xasprintf("--unix and --%s exclude each other",
+		    a->port != NULL ? "port" : "host");
+		return EXIT_USAGE;
+	}
+	if (a->unix_path != NULL || (m->rec->target_unix &&
+	    a->host == NULL && a->port == NULL))
+		return net_unix_target(a->unix_path != NULL ? a->unix_path :
+		    m->rec->target, &m->addr, cause) == -1 ? EXIT_USAGE :
+		    minimize_pacing(m);
 	if ((a->host == NULL && m->rec->target_host == NULL) ||
 	    (a->port == NULL && m->rec->target_port == NULL)) {
 		*cause = xasprintf("%s: target '%s' is not host:port; give "
@@ -257,9 +279,7 @@ minimize_load(struct mrun *m, char **cause)
 	    a->port ? a->port : m->rec->target_port, 200, &m->addr,
 	    cause) == -1)
 		return EXIT_USAGE;
-	m->read_pacing = strcmp(m->rec->pace, "read") == 0 ||
-	    strcmp(m->rec->pace, "auto") == 0;
-	return -1;
+	return minimize_pacing(m);
 }
 
 /* Hook: this attempt's server accepts connections. */

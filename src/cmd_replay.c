@@ -114,7 +114,15 @@ replay_setup(struct replay_cmd *rc, char **cause)
 		    rc->rec->kind);
 		return -1;
 	}
-	if (!o->port_set) {
+	if (!o->port_set && rc->rec->target_unix) {
+		if (replay_host_given(o)) {
+			*cause = xasprintf("%s: the record's target is the "
+			    "Unix socket %s; give --unix, or --port with "
+			    "--host", path, rc->rec->target);
+			return -1;
+		}
+		o->unix_path = rc->rec->target;
+	} else if (!o->port_set) {
 		/* Never aim at another machine just because a record says
 		 * so: a record that names one needs the user's --host. */
 		if (!replay_host_given(o)) {
@@ -129,6 +137,8 @@ replay_setup(struct replay_cmd *rc, char **cause)
 		}
 		o->port = rc->rec->target_port;
 	}
+	if (o->unix_path != NULL)
+		return net_unix_target(o->unix_path, &rc->target, cause);
 	return net_resolve(o->host, o->port, o->connect_timeout_ms,
 	    &rc->target, cause);
 }
@@ -142,13 +152,17 @@ replay_print_record(const struct replay_cmd *rc, size_t ncand)
 	char			*target = record_escape(rec->target);
 	char			*tool = record_escape(rec->tool_version);
 	char			*pace = record_escape(rec->pace);
+	char			*where = record_escape(rc->target.text);
 
 	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
-	    "%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
+	    "%s%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
 	    "%zu recorded)\n", finding_kind_name(rc->kind), phase, rec->seed,
-	    target, tool, ncand, ncand == 1 ? "" : "s", rec->nconns);
+	    rec->target_unix ? "unix:" : "", target, tool, ncand,
+	    ncand == 1 ? "" : "s", rec->nconns);
 	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n",
-	    rc->target.text, rc->target.loopback ? " (loopback)" : "", pace);
+	    where, rc->target.is_unix ? " (Unix socket)" :
+	    rc->target.loopback ? " (loopback)" : "", pace);
+	free(where);
 	free(phase);
 	free(target);
 	free(tool);
@@ -320,8 +334,11 @@ cmd_replay_options(struct options *o)
 		goto out;
 	}
 	if (!net_alive(&rc.target, o->connect_timeout_ms)) {
+		char	*where = record_escape(rc.target.text);
+
 		fprintf(stderr, "stutterfuzz: %s does not accept connections; "
-		    "start the server first\n", rc.target.text);
+		    "start the server first\n", where);
+		free(where);
 		goto out;
 	}
 	if (rc.kind == FINDING_MISMATCH && rc.rec->expected != NULL &&

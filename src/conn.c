@@ -419,13 +419,17 @@ conn_local(struct conn *c, const char *what, int err)
 }
 
 /* What a local connect error ran out of, or NULL if err is the target's
- * fault: only a refusal or a timeout blames the target. */
+ * fault: only a refusal, a timeout or (Unix) a missing socket blames the
+ * target. A full backlog of a Unix socket is backed off, never a finding. */
 static const char *
-conn_connect_local(int err)
+conn_connect_local(const struct conn *c, int err)
 {
+	if (c->env->is_unix && err == EAGAIN)
+		return "room in the server's listen backlog";
 	switch (err) {
 	case ECONNREFUSED:
 	case ETIMEDOUT:
+	case ENOENT:
 		return NULL;
 	case EADDRNOTAVAIL:
 	case EADDRINUSE:
@@ -452,7 +456,7 @@ conn_connect_local(int err)
 static void
 conn_connect_failed(struct conn *c, int err)
 {
-	const char	*what = conn_connect_local(err);
+	const char	*what = conn_connect_local(c, err);
 
 	if (what != NULL)
 		conn_local(c, what, err);
@@ -522,6 +526,7 @@ conn_reset(struct conn *c, uint64_t index, const struct blob *b)
 	c->gen++;
 	c->cookie_known = 0;
 	c->srv_read = 0;
+	c->last_outq = 0;
 	c->t_progress_us = 0;
 	c->reply = NULL;
 	c->early = 0;
@@ -558,7 +563,8 @@ conn_socket(struct conn *c, uint64_t index)
 	c->fd = fd;
 	/* Without TCP_NODELAY the kernel may hold a small fragment back and
 	 * merge it with the next one: the boundary would be lost. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
+	if (!env->is_unix &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
 		return conn_start_failed(c, "TCP_NODELAY", errno);
 	if (env->src_count > 1) {
 		/* Spread over 127.0.0.2 and up: each source address has its
@@ -591,6 +597,8 @@ conn_connect(struct conn *c)
 	struct conn_env	*env = c->env;
 	ssize_t		 n;
 
+	if (env->is_unix)
+		c->plan.fastopen = 0;	/* TCP only; the record says so */
 	if (!c->plan.fastopen || c->plan.close_after == 0)
 		return connect(c->fd, env->addr, env->addrlen);
 	n = sendto(c->fd, c->blob->data, c->plan.sizes[0],
@@ -628,7 +636,7 @@ conn_start(struct conn *c, uint64_t index, const struct blob *b)
 	n = conn_connect(c);
 	err = errno;
 	if (n == -1 && err != EINPROGRESS && err != EINTR) {
-		const char	*what = conn_connect_local(err);
+		const char	*what = conn_connect_local(c, err);
 
 		/* Our own trouble: the caller backs off. */
 		if (what != NULL)
@@ -764,7 +772,8 @@ conn_on_connected(struct conn *c)
 	if (env->reports || env->diag != NULL) {
 		socklen_t	sl = sizeof c->local;
 
-		if (getsockname(c->fd, (struct sockaddr *)&c->local, &sl) == 0)
+		if (!env->is_unix &&
+		    getsockname(c->fd, (struct sockaddr *)&c->local, &sl) == 0)
 			c->local_port = ntohs(c->local.ss_family == AF_INET6 ?
 			    ((struct sockaddr_in6 *)&c->local)->sin6_port :
 			    ((struct sockaddr_in *)&c->local)->sin_port);
@@ -841,6 +850,37 @@ conn_on_next(struct conn *c)
 	return 1;
 }
 
+/* A look at a Unix socket, in every pacing mode. SIOCOUTQ counts the
+ * memory of what the server has not read yet (a partly read send keeps
+ * it), so 0 means it read everything sent: read pacing, and the fidelity
+ * of the fragment before (nothing of it is left for the next to join). */
+static int
+conn_unix_look(struct conn *c, int outq)
+{
+	struct conn_env	*env = c->env;
+	uint64_t	 now = util_now_us();
+
+	if (pace_outq_progress((uint64_t)c->last_outq, (uint64_t)outq,
+	    c->off > c->srv_read)) {
+		c->t_progress_us = now;
+		env->last_progress_us = now;
+	}
+	c->last_outq = outq;
+	if (outq != 0) {
+		c->sign = PACE_SIGN_PENDING;
+		return 1;
+	}
+	c->srv_read = c->off;
+	if (env->pace == PACE_READ)
+		env->read_us = pace_read_mean(env->read_us,
+		    now - c->t_last_send_us);
+	env->stats->ready++;
+	env->stats->fid_checked++;
+	env->stats->fid_ok++;
+	c->sign = PACE_SIGN_DONE;
+	return 1;
+}
+
 /* CONN_PACE, asked to look: read pacing sends a lookup and waits for its
  * reply; ack and cycle pacing ask SIOCOUTQ at once (nothing unacked,
  * nothing unsent: a server that stops reading closes its window and data
@@ -863,6 +903,8 @@ conn_pace_ask(struct conn *c)
 		conn_io_failed(c, err, "send");
 		return 0;
 	}
+	if (env->is_unix)
+		return conn_unix_look(c, outq);
 	c->sign = outq == 0 ? PACE_SIGN_DONE : PACE_SIGN_PENDING;
 	if (outq == 0)
 		env->stats->ready++;
@@ -875,8 +917,8 @@ conn_on_pace(struct conn *c)
 {
 	struct conn_env		*env = c->env;
 	struct pace_in		 in = {
-		.mode = env->pace == PACE_READ && env->diag == NULL ?
-		    PACE_ACK : env->pace,
+		.mode = env->pace == PACE_READ && env->diag == NULL &&
+		    !env->is_unix ? PACE_ACK : env->pace,
 		/* The time matters only to a pending look (the hang check). */
 		.now_us = c->sign == PACE_SIGN_PENDING ? util_now_us() : 0,
 		.last_send_us = c->t_last_send_us,

@@ -115,6 +115,8 @@ struct conn_env {
 	struct coverage		*coverage;	/* cut positions sent; NULL: none */
 	enum pace_mode		 pace;		/* in effect: cycle, ack or read */
 	uint32_t		 src_count;	/* IPv4 loopback sources; <= 1: none */
+	int			 is_unix;	/* a Unix socket: SIOCOUTQ == 0 means
+						 * the server read all; no TCP options */
 	uint64_t		 read_us;	/* running mean, send to read (read pacing) */
 	uint32_t		 gap_us;	/* least gap between fragments */
 	struct diag		*diag;		/* sock_diag lookups; NULL: none */
@@ -161,6 +163,7 @@ struct conn {
 	int			 cookie_known;
 	uint32_t		 verify_size;	/* CONN_VERIFY: size of the fragment */
 	uint64_t		 srv_read;	/* bytes the server read, last looked */
+	int			 last_outq;	/* Unix: SIOCOUTQ at the last look */
 	uint64_t		 t_progress_us;	/* when a lookup last showed it read more */
 	const struct diag_reply	*reply;		/* the reply being handled, or NULL */
 	struct answer		*answer;	/* set before conn_start: where the

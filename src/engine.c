@@ -1102,8 +1102,8 @@ engine_stall_check(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (e->env.pace != PACE_READ || e->env.diag == NULL ||
-	    e->stopped != ENGINE_RUNNING)
+	if (e->env.pace != PACE_READ || (e->env.diag == NULL &&
+	    !e->env.is_unix) || e->stopped != ENGINE_RUNNING)
 		return;		/* no lookups, no evidence: hang-timeout only */
 	if (e->paused || !pace_stalled(now, e->env.last_progress_us, stall_us,
 	    &wait)) {
@@ -1279,6 +1279,12 @@ engine_choose_pace(struct engine *e)
 	e->env.pace = o->pace == PACE_AUTO ? PACE_READ : o->pace;
 	if (e->cfg.force_ack)
 		e->env.pace = PACE_ACK;
+	if (e->env.is_unix) {
+		/* SIOCOUTQ says what the server read: no sock_diag. */
+		e->env.gap_us = e->env.pace == PACE_READ && !o->gap_set ? 0 :
+		    o->gap_us;
+		return;
+	}
 	if (!e->cfg.force_ack && e->cfg.loopback) {
 		e->diag = diag_new(e->nconns, engine_diag_reply, e, &cause);
 		if (e->diag != NULL)
@@ -1378,6 +1384,7 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 		.scratch = xmalloc(SCRATCH_LEN),
 		.scratch_len = SCRATCH_LEN,
 		.reports = cfg->reports,
+		.is_unix = cfg->addr->sa_family == AF_UNIX,
 		.done = engine_conn_done,
 		.finding = engine_conn_finding,
 		.local_fault = engine_conn_local,

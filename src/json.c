@@ -1,4 +1,4 @@
-/* JSON text written by hand: a growing buffer and quoted strings. */
+/* A growing text buffer (jbuf). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,49 +58,4 @@ jbuf_printf(struct jbuf *b, const char *fmt, ...)
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. Only
- * sequences of the Basic Multilingual Plane count, as the parser reads. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	if (s[0] >= 0xc2 && s[0] <= 0xdf && n >= 2 && (s[1] & 0xc0) == 0x80)
-		return 2;
-	if (s[0] >= 0xe0 && s[0] <= 0xef && n >= 3 &&
-	    (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    !(s[0] == 0xe0 && s[1] < 0xa0) && !(s[0] == 0xed && s[1] >= 0xa0))
-		return 3;
-	return 0;
-}
-
-/* Appends s (n bytes) as a quoted JSON string. Valid UTF-8 passes through;
- * control characters and bytes that are not UTF-8 are escaped (the latter
- * as the Latin-1 character of the same value). */
-void
-jbuf_string(struct jbuf *b, const char *s, size_t n)
-{
-	const unsigned char	*u = (const unsigned char *)s;
-
-	jbuf_append(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char	c = u[i];
-		size_t		l;
-
-		if (c == '"' || c == '\\') {
-			char	esc[2] = { '\\', (char)c };
-
-			jbuf_append(b, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			jbuf_printf(b, "\\u%04x", c);
-		} else if (c < 0x80) {
-			jbuf_append(b, (const char *)&c, 1);
-		} else if ((l = utf8_len(u + i, n - i)) > 0) {
-			jbuf_append(b, s + i, l);
-			i += l - 1;
-		} else {
-			jbuf_printf(b, "\\u%04x", c);
-		}
-	}
-	jbuf_append(b, "\"", 1);
 }

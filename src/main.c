@@ -150,8 +150,9 @@ run_prepare(struct run *r, char **cause)
 		    conns + FD_RESERVE, fd_limit);
 		return -1;
 	}
-	if (net_resolve(o->host, o->port, o->connect_timeout_ms, &r->where,
-	    cause) == -1)
+	if (o->unix_path != NULL ? net_unix_target(o->unix_path, &r->where,
+	    cause) == -1 : net_resolve(o->host, o->port, o->connect_timeout_ms,
+	    &r->where, cause) == -1)
 		return -1;
 	if (o->findings_dir != NULL) {
 		r->rec = recorder_new(o->findings_dir, o->max_records, cause);

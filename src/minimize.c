@@ -108,6 +108,7 @@ record_shell(const struct record *rec, size_t n)
 	r->seed = rec->seed;
 	r->format_version = rec->format_version;
 	r->target = strdup_null(rec->target);
+	r->target_unix = rec->target_unix;
 	r->target_host = strdup_null(rec->target_host);
 	r->target_port = strdup_null(rec->target_port);
 	r->tool_version = strdup_null(rec->tool_version);

@@ -1,6 +1,8 @@
 /* Target addresses: resolution and choosing the one that answers. */
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,7 +18,7 @@
 #include "net.h"
 #include "util.h"
 
-/* Formats a socket address as "[v6]:port" or "v4:port". */
+/* Formats a socket address as "[v6]:port", "v4:port" or "unix:PATH". */
 void
 net_format(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -32,6 +34,11 @@ net_format(const struct sockaddr *sa, char *buf, size_t len)
 
 		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
 		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		const struct sockaddr_un	*su = (const void *)sa;
+
+		snprintf(buf, len, "unix:%.*s", (int)sizeof su->sun_path,
+		    su->sun_path);
 	} else {
 		snprintf(buf, len, "(family %d)", sa->sa_family);
 	}
@@ -96,6 +103,59 @@ net_alive(const struct net_target *t, uint64_t timeout_ms)
 {
 	return net_probe((const struct sockaddr *)&t->addr, t->addrlen,
 	    timeout_ms);
+}
+
+/* A Unix-domain stream socket at path: fits, and is a socket if it is. */
+int
+net_unix_target(const char *path, struct net_target *t, char **cause)
+{
+	struct sockaddr_un	*su = (struct sockaddr_un *)&t->addr;
+	struct stat		 st;
+	size_t			 n = strlen(path);
+
+	if (n == 0) {
+		*cause = xasprintf("--unix: empty path");
+		return -1;
+	}
+	if (n >= sizeof su->sun_path) {
+		*cause = xasprintf("--unix %s: %zu bytes, longer than the %zu "
+		    "a socket address holds (use a shorter or relative path)",
+		    path, n, sizeof su->sun_path - 1);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		*cause = xasprintf("--unix %s: %s", path, S_ISDIR(st.st_mode) ?
+		    "a directory, not a socket" : "exists but is not a socket");
+		return -1;
+	}
+	memset(t, 0, sizeof *t);
+	su->sun_family = AF_UNIX;
+	memcpy(su->sun_path, path, n + 1);
+	t->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	t->loopback = 1;
+	t->is_unix = 1;
+	net_format((const struct sockaddr *)&t->addr, t->text, sizeof t->text);
+	return 0;
+}
+
+/* The target as records keep it: host:port, or a Unix socket's path. */
+const char *
+net_record_target(const struct net_target *t)
+{
+	return t->is_unix ? t->text + 5 : t->text;	/* after "unix:" */
+}
+
+/* A record's target kind: "tcp" (or none) or "unix". */
+int
+net_target_kind(const char *kind, int *is_unix)
+{
+	if (kind == NULL || strcmp(kind, "tcp") == 0)
+		*is_unix = 0;
+	else if (strcmp(kind, "unix") == 0)
+		*is_unix = 1;
+	else
+		return -1;
+	return 0;
 }
 
 /* Is host "localhost" or a name under ".localhost" (RFC 6761 6.3)? */
@@ -255,6 +315,17 @@ net_fault_advice(int err)
 	default:
 		return "check the network setup for this target";
 	}
+}
+
+/* Advice for a local fault against a Unix socket target. */
+const char *
+net_unix_fault_advice(int err)
+{
+	if (err == EAGAIN)
+		return "the server's listen backlog is full (it accepts more "
+		    "slowly than we connect): backing off; lower --num-conns "
+		    "or raise its backlog";
+	return net_fault_advice(err);
 }
 
 /* Raises the soft fd limit to the hard one; returns the soft limit now. */

@@ -95,6 +95,8 @@ struct opt_entry {
 	{ n, OPT_UINT, FS(field), lo, hi, F(set), NULL, NULL, NULL }
 #define DUR(n, field, lo, hi) \
 	{ n, OPT_DURATION, FS(field), lo, hi, -1, NULL, NULL, NULL }
+#define STR_SET(n, field, what, set) \
+	{ n, OPT_STRING, FS(field), 0, 0, F(set), NULL, what, NULL }
 #define STR(n, field, what) \
 	{ n, OPT_STRING, FS(field), 0, 0, -1, NULL, what, NULL }
 #define FLAG(n, field)	{ n, OPT_FLAG, FS(field), 0, 0, -1, NULL, NULL, NULL }
@@ -121,8 +123,9 @@ static int	opt_version(struct options *, const char *, char **);
  * new option is one line here (and its field, default and --help line). */
 static const struct opt_entry opt_table[] = {
 	STR("blob-dir", blob_dir, "path"),
-	STR("host", host, "host"),
+	STR_SET("host", host, "host", host_set),
 	SPECIAL("port", opt_port),
+	STR("unix", unix_path, "path"),
 	UINT("num-conns", num_conns, 1, MAX_CONNS),
 	UINT("cycle-ms", cycle_ms, 1, 3600000),
 	UINT("fastopen-chance", plan.fastopen_chance, 0, MAX_CHANCE),
@@ -179,7 +182,9 @@ static const struct opt_entry opt_table[] = {
 static const char usage_text[] =
 "usage: stutterfuzz --blob-dir=DIR --port=PORT [--host=HOST] [OPTION]...\n"
 "                   [-- SERVER-COMMAND...]\n"
-"       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--all]\n"
+"       stutterfuzz --blob-dir=DIR --unix=PATH [OPTION]... [-- SERVER...]\n"
+"       stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--unix=PATH]\n"
+"                   [--all]\n"
 "       stutterfuzz merge --output=DIR [--junit=FILE] [--sarif=FILE] DIR...\n"
 "       stutterfuzz report DIR --output=FILE.html\n"
 "       stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]\n"
@@ -191,6 +196,8 @@ static const char usage_text[] =
 "  --blob-dir=DIR          directory of blobs (regular files; dot-files skipped)\n"
 "  --host=HOST             host name or address (default localhost)\n"
 "  --port=PORT             port number or service name (required)\n"
+"  --unix=PATH             a Unix-domain stream socket instead of --host and\n"
+"                          --port (fast open and --source-addrs do not apply)\n"
 "  --shard=K/N             use only every N-th blob, starting at blob K\n"
 "  --source-addrs=N        IPv4 loopback: spread connections over N source\n"
 "                          addresses 127.0.0.2 and up (64; 1 no spreading)\n"
@@ -797,7 +804,12 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 	}
 	if (options_rest(o, argc, argv, cause) == -1)
 		return -1;
-	o->port_set = o->port != NULL;
+	if (o->unix_path != NULL && (o->port != NULL || o->host_set)) {
+		*cause = xasprintf("--unix and --%s exclude each other",
+		    o->port != NULL ? "port" : "host");
+		return -1;
+	}
+	o->port_set = o->port != NULL || o->unix_path != NULL;
 	if (o->action == OPTIONS_REPLAY && o->replay_path == NULL) {
 		*cause = xasprintf("replay needs a record file");
 		return -1;
@@ -808,8 +820,8 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 		*cause = xasprintf("--blob-dir is required");
 		return -1;
 	}
-	if (o->port == NULL) {
-		*cause = xasprintf("--port is required");
+	if (o->port == NULL && o->unix_path == NULL) {
+		*cause = xasprintf("--port is required (or --unix=PATH)");
 		return -1;
 	}
 	return 0;

@@ -29,6 +29,8 @@ struct options {
 	const char		*blob_dir;
 	const char		*host;
 	const char		*port;
+	int			 host_set;	/* --host given */
+	const char		*unix_path;	/* --unix: a Unix socket, not host:port */
 	uint32_t		 num_conns;
 	uint32_t		 cycle_ms;
 	enum pace_mode		 pace;

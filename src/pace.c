@@ -105,6 +105,13 @@ pace_progress(uint64_t prev_read, uint64_t received, uint64_t rqueue,
 	return r > prev_read;
 }
 
+/* A Unix socket: did the server read anything since the last look? */
+int
+pace_outq_progress(uint64_t prev_outq, uint64_t outq, int unread)
+{
+	return outq < prev_outq || (outq == 0 && unread);
+}
+
 /* Has no connection shown read progress for the stall timeout? */
 int
 pace_stalled(uint64_t now_us, uint64_t last_progress_us, uint64_t stall_us,

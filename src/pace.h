@@ -66,6 +66,12 @@ uint64_t	 pace_read_mean(uint64_t mean_us, uint64_t took_us);
 int		 pace_progress(uint64_t prev_read, uint64_t received,
 		     uint64_t rqueue, uint64_t *now_read);
 
+/* A Unix socket: did the server read anything since the last look?
+ * SIOCOUTQ was prev_outq then and is outq now (it only falls by reads,
+ * and rises by sends); unread says something sent was not yet seen read. */
+int		 pace_outq_progress(uint64_t prev_outq, uint64_t outq,
+		     int unread);
+
 /* Has no connection shown read progress since last_progress_us for at
  * least stall_us? Then the caller looks for data waiting unread (a stall
  * if there is any). Else *wait_us says when to ask again. */

@@ -1,5 +1,6 @@
 /* Finding records and traces. */
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 
@@ -17,6 +18,7 @@
 
 #include "base64.h"
 #include "json.h"
+#include "net.h"
 #include "record.h"
 #include "rng.h"
 #include "sha256.h"
@@ -536,6 +538,8 @@ record_json(const struct record_meta *m, const struct conn_report *culprit,
 	set(o, "since_start_s", json_real((double)m->at_us / 1e6));
 	set(o, "seed", json_string(seed));
 	set(o, "target", text_json(m->target));
+	if (m->target_kind != NULL)
+		set(o, "target_kind", json_string(m->target_kind));
 	if (m->detail != NULL)
 		set(o, "detail", text_json(m->detail));
 	if (m->target_argv != NULL)
@@ -546,7 +550,8 @@ record_json(const struct record_meta *m, const struct conn_report *culprit,
 		set(o, "check", json_loads(m->check_json, 0, NULL));
 	set(o, "options", m->options_json != NULL ?
 	    json_loads(m->options_json, 0, NULL) : json_null());
-	set(o, "socket", json_pack("{s:b,s:b,s:b}", "tcp_nodelay", 1,
+	set(o, "socket", json_pack("{s:b,s:b,s:b}", "tcp_nodelay",
+	    m->target_kind == NULL,
 	    "msg_nosignal", 1, "one_send_per_fragment", 1));
 	set(o, "connection", culprit != NULL ? conn_json(culprit, 1) :
 	    json_null());
@@ -1059,6 +1064,7 @@ record_header(const json_t *j, struct record *r, char **why)
 {
 	const char	*fmt = json_string_value(json_object_get(j, "format"));
 	const char	*kind, *phase, *target, *tv, *detail, *seed, *pace;
+	const char	*tkind;
 	uint64_t	 v, err;
 
 	if (fmt == NULL || strcmp(fmt, RECORD_FORMAT) != 0) {
@@ -1077,6 +1083,7 @@ record_header(const json_t *j, struct record *r, char **why)
 	if (get_str(j, "kind", 0, &kind, why) == -1 ||
 	    get_str(j, "seed", 0, &seed, why) == -1 ||
 	    get_str(j, "target", 0, &target, why) == -1 ||
+	    get_str(j, "target_kind", 1, &tkind, why) == -1 ||
 	    get_str(j, "phase", 1, &phase, why) == -1 ||
 	    get_str(j, "tool_version", 1, &tv, why) == -1 ||
 	    get_str(j, "detail", 1, &detail, why) == -1 ||
@@ -1087,7 +1094,21 @@ record_header(const json_t *j, struct record *r, char **why)
 		    "number from 0 to %" PRIu64, seed, UINT64_MAX);
 		return -1;
 	}
-	if (split_target(target, &r->target_host, &r->target_port) == -1) {
+	if (net_target_kind(tkind, &r->target_unix) == -1) {
+		*why = xasprintf("corrupt record: target_kind '%s' is neither "
+		    "tcp nor unix", tkind);
+		return -1;
+	}
+	if (r->target_unix) {
+		if (*target == '\0' || strlen(target) >= sizeof(((struct
+		    sockaddr_un *)0)->sun_path)) {
+			*why = xasprintf("corrupt record: Unix socket target "
+			    "'%s' is empty or longer than a socket address "
+			    "holds", target);
+			return -1;
+		}
+	} else if (split_target(target, &r->target_host, &r->target_port) ==
+	    -1) {
 		*why = xasprintf("corrupt record: target '%s' is not host:port "
 		    "with a port from 1 to 65535", target);
 		return -1;

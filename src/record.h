@@ -35,7 +35,8 @@ struct record_meta {
 	const char	*phase;
 	uint64_t	 at_us;
 	uint64_t	 seed;
-	const char	*target;
+	const char	*target;	/* host:port, or a Unix socket's path */
+	const char	*target_kind;	/* "unix", or NULL for TCP */
 	const char	*options_json;	/* an object, already formatted */
 	const char	*detail;	/* target findings: status or report line */
 	char *const	*target_argv;	/* target findings: the supervised command, */
@@ -104,8 +105,10 @@ struct record {
 	char			*phase;
 	int			 err;
 	uint64_t		 seed;
-	char			*target;	/* "host:port" or "[v6]:port" */
-	char			*target_host;	/* its parts; the port is 1-65535 */
+	char			*target;	/* "host:port", "[v6]:port", or a
+						 * Unix socket's path */
+	int			 target_unix;	/* target_kind "unix": a path */
+	char			*target_host;	/* its parts (TCP); the port is 1-65535 */
 	char			*target_port;
 	char			*tool_version;
 	struct record_conn	*conns;	/* the finding's own first, if it has one */

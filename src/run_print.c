@@ -31,6 +31,16 @@ run_break_line(struct run *r)
 	}
 }
 
+/* Appends --name=value, shell-quoted as one word. */
+static void
+run_quote_opt(struct jbuf *b, const char *name, const char *value)
+{
+	char	*arg = xasprintf("--%s=%s", name, value);
+
+	options_shell_quote(b, arg);
+	free(arg);
+}
+
 /* Prints how to send connection `index` again, or its record. */
 char *
 run_reproduce(struct run *r, uint64_t index, const char *record)
@@ -46,10 +56,15 @@ run_reproduce(struct run *r, uint64_t index, const char *record)
 	} else {
 		jbuf_printf(&b, "stutterfuzz --blob-dir=");
 		options_shell_quote(&b, o->blob_dir);
-		jbuf_printf(&b, " --host=");
-		options_shell_quote(&b, o->host);
-		jbuf_printf(&b, " --port=");
-		options_shell_quote(&b, o->port);
+		if (o->unix_path != NULL) {
+			jbuf_append(&b, " ", 1);
+			run_quote_opt(&b, "unix", o->unix_path);
+		} else {
+			jbuf_append(&b, " ", 1);
+			run_quote_opt(&b, "host", o->host);
+			jbuf_append(&b, " ", 1);
+			run_quote_opt(&b, "port", o->port);
+		}
 		jbuf_printf(&b, " --seed=%" PRIu64 " --only=%" PRIu64, r->seed,
 		    index);
 		options_replay_args(o, &b);
@@ -249,6 +264,7 @@ run_local_fault(void *arg, const char *what, int err, uint64_t count)
 	run_break_line(r);
 	fprintf(stderr, "local error (not a finding): %s: %s, %" PRIu64
 	    " time%s; %s\n", what, strerror(err), count, count == 1 ? "" : "s",
+	    r->where.is_unix ? net_unix_fault_advice(err) :
 	    net_fault_advice(err));
 }
 
@@ -274,16 +290,18 @@ run_print_pace(struct run *r)
 	fprintf(stderr, "Pacing: %s", options_pace_name(p));
 	switch (p) {
 	case PACE_READ:
-		fprintf(stderr, " (sock_diag confirms the server read each "
-		    "fragment before the next)");
+		fprintf(stderr, " (%s confirms the server read each fragment "
+		    "before the next)", r->where.is_unix ? "SIOCOUTQ" :
+		    "sock_diag");
 		break;
 	case PACE_CYCLE:
 		fprintf(stderr, ", one fragment per connection per %" PRIu32
 		    " ms", r->opt->cycle_ms);
 		break;
 	default:
-		fprintf(stderr, " (next fragment once acknowledged and %" PRIu32
-		    " us passed)", r->opt->gap_us);
+		fprintf(stderr, " (next fragment once %s and %" PRIu32
+		    " us passed)", r->where.is_unix ? "read" : "acknowledged",
+		    r->opt->gap_us);
 		break;
 	}
 	fputc('\n', stderr);
@@ -371,9 +389,12 @@ run_print_start(struct run *r)
 		fprintf(stderr, "Shard %u/%u of the corpus.\n", o->shard_k,
 		    o->shard_n);
 	fprintf(stderr, "Target %s%s; seed=%" PRIu64 " conns=%" PRIu64
-	    " split=%s\n", r->where.text, r->where.loopback ? " (loopback)" :
-	    "", r->seed, o->only_set ? 1 : (uint64_t)o->num_conns,
+	    " split=%s\n", r->where.text, r->where.is_unix ? " (Unix socket)" :
+	    r->where.loopback ? " (loopback)" : "", r->seed, o->only_set ? 1 : (uint64_t)o->num_conns,
 	    plan_split_name(o->plan.split));
+	if (r->where.is_unix)
+		fprintf(stderr, "note: fast open and source-address spreading "
+		    "are TCP's; over a Unix socket they do not apply\n");
 	if (!r->where.loopback)
 		fprintf(stderr, "warning: %s is not a loopback address; "
 		    "pacing over a real network keeps fewer boundaries\n",

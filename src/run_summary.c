@@ -40,12 +40,12 @@ run_record(struct run *r, const struct finding *f,
 		.phase = f->phase,
 		.at_us = f->at_us,
 		.seed = f->seed,
-		.target = r->target->text,
+		.target = net_record_target(r->target),
+		.target_kind = r->target->is_unix ? "unix" : NULL,
 		.options_json = r->options_json,
 	};
 	const char		*name = NULL;
 	char			*cause = NULL;
-	struct jbuf		 tj = { 0 };
 	int			 rc;
 
 	if (r->rec == NULL)
@@ -53,22 +53,11 @@ run_record(struct run *r, const struct finding *f,
 	m.detail = f->detail;
 	m.check_json = f->check_json;
 	if (r->proc != NULL && f->conn == NULL) {
-		const char	*tail = target_tail(r->proc);
-
-		jbuf_append(&tj, "{\"command\":[", 12);
-		for (char **a = r->opt->target_argv; *a != NULL; a++) {
-			if (a != r->opt->target_argv)
-				jbuf_append(&tj, ",", 1);
-			jbuf_string(&tj, *a, strlen(*a));
-		}
-		jbuf_printf(&tj, "],\"output_tail\":");
-		jbuf_string(&tj, tail, strlen(tail));
-		jbuf_append(&tj, "}", 1);
-		m.target_json = tj.s;
+		m.target_argv = r->opt->target_argv;
+		m.target_tail = target_tail(r->proc);
 	}
 	rc = recorder_add(r->rec, &m, conn, suspects, nsuspects, &name,
 	    &cause);
-	jbuf_free(&tj);
 	if (rc == -1) {
 		if (!r->rec_failed) {
 			run_break_line(r);

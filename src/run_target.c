@@ -37,6 +37,8 @@ run_probe(void *arg)
 	struct net_target	 t = { 0 };
 	char			*cause = NULL;
 
+	if (r->addr->is_unix)	/* the path exists and a connect succeeds */
+		return net_alive(r->addr, 200);
 	if (net_resolve(r->opt->host, r->opt->port, 200, &t, &cause) == -1) {
 		free(cause);
 		return 0;

@@ -1,11 +1,18 @@
-/* Unit tests: host:port splitting, localhost without a resolver. */
+/* Unit tests: host:port splitting, localhost without a resolver, Unix
+ * socket paths and record target kinds. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_suites.h"
 #include "net.h"
@@ -109,6 +116,88 @@ START_TEST(test_fault_advice)
 }
 END_TEST
 
+/* Expects net_unix_target(path) to fail with a cause containing want. */
+static void
+unix_refused(const char *path, const char *want)
+{
+	struct net_target	 t;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(net_unix_target(path, &t, &cause), -1);
+	ck_assert_msg(strstr(cause, want) != NULL, "%s: '%s'", path, cause);
+	free(cause);
+}
+
+START_TEST(test_unix_paths)
+{
+	struct sockaddr_un	 su = { .sun_family = AF_UNIX };
+	struct net_target	 t;
+	char			 path[300], *cause = NULL;
+	int			 fd;
+	FILE			*f;
+
+	/* A directory, a regular file: one line each. */
+	unix_refused(check_dir, "a directory, not a socket");
+	snprintf(path, sizeof path, "%s/file", check_dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	unix_refused(path, "exists but is not a socket");
+	unix_refused("", "empty path");
+	/* sun_path holds 107 bytes and the NUL: 108 are too many. */
+	memset(path, 'a', 108);
+	path[108] = '\0';
+	unix_refused(path, "108 bytes, longer than the 107");
+	path[107] = '\0';
+	ck_assert_int_eq(net_unix_target(path, &t, &cause), 0);
+	ck_assert_uint_eq(t.addrlen, offsetof(struct sockaddr_un, sun_path) +
+	    108);
+	/* A missing path is the server's business: accepted. */
+	snprintf(path, sizeof path, "%s/later.sock", check_dir);
+	ck_assert_int_eq(net_unix_target(path, &t, &cause), 0);
+	ck_assert(t.is_unix && t.loopback);
+	ck_assert_int_eq(((struct sockaddr *)&t.addr)->sa_family, AF_UNIX);
+	ck_assert_str_eq(net_record_target(&t), path);
+	ck_assert_str_eq(t.text + 5, path);
+	ck_assert_int_eq(strncmp(t.text, "unix:", 5), 0);
+	/* A socket there: accepted, and it answers once it listens. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	strcpy(su.sun_path, path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&su, sizeof su), 0);
+	ck_assert_int_eq(net_unix_target(path, &t, &cause), 0);
+	ck_assert(!net_alive(&t, 100));
+	ck_assert_int_eq(listen(fd, 1), 0);
+	ck_assert(net_alive(&t, 100));
+	close(fd);
+	ck_assert(!net_alive(&t, 100));		/* refused: nobody listens */
+	unlink(path);
+	ck_assert(!net_alive(&t, 100));		/* missing */
+	/* Relative paths keep their form. */
+	ck_assert_int_eq(net_unix_target("run/x.sock", &t, &cause), 0);
+	ck_assert_str_eq(t.text, "unix:run/x.sock");
+}
+END_TEST
+
+START_TEST(test_target_kinds)
+{
+	int	is_unix = -1;
+
+	ck_assert_int_eq(net_target_kind(NULL, &is_unix), 0);	/* old records */
+	ck_assert_int_eq(is_unix, 0);
+	ck_assert_int_eq(net_target_kind("tcp", &is_unix), 0);
+	ck_assert_int_eq(is_unix, 0);
+	ck_assert_int_eq(net_target_kind("unix", &is_unix), 0);
+	ck_assert_int_eq(is_unix, 1);
+	ck_assert_int_eq(net_target_kind("sctp", &is_unix), -1);
+	ck_assert_int_eq(net_target_kind("", &is_unix), -1);
+	ck_assert_ptr_nonnull(strstr(net_unix_fault_advice(EAGAIN),
+	    "listen backlog is full"));
+	ck_assert_str_eq(net_unix_fault_advice(EMFILE),
+	    net_fault_advice(EMFILE));
+}
+END_TEST
+
 Suite *
 net_suite(void)
 {
@@ -121,6 +210,11 @@ net_suite(void)
 	tcase_add_test(tc, test_localhost_addresses);
 	tcase_add_test(tc, test_invalid_names);
 	tcase_add_test(tc, test_fault_advice);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("unix");
+	tcase_add_checked_fixture(tc, check_tmpdir_setup, check_tmpdir_teardown);
+	tcase_add_test(tc, test_unix_paths);
+	tcase_add_test(tc, test_target_kinds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -109,6 +109,21 @@ START_TEST(test_pace_progress)
 }
 END_TEST
 
+START_TEST(test_pace_outq_progress)
+{
+	/* SIOCOUTQ fell: the server read a whole send. */
+	ck_assert_int_eq(pace_outq_progress(1536, 768, 1), 1);
+	/* 0 with data unread at the last look: it read the rest. */
+	ck_assert_int_eq(pace_outq_progress(768, 0, 1), 1);
+	ck_assert_int_eq(pace_outq_progress(0, 0, 1), 1);	/* sent, read at once */
+	/* Risen by a send, or the same (a partial read keeps it): none. */
+	ck_assert_int_eq(pace_outq_progress(0, 768, 1), 0);
+	ck_assert_int_eq(pace_outq_progress(768, 768, 1), 0);
+	/* 0 again with nothing new sent: nothing read since. */
+	ck_assert_int_eq(pace_outq_progress(0, 0, 0), 0);
+}
+END_TEST
+
 START_TEST(test_pace_stalled)
 {
 	uint64_t	wait = 0;
@@ -148,6 +163,7 @@ pace_suite(void)
 	    (int)(sizeof decide_cases / sizeof decide_cases[0]));
 	tcase_add_test(tc, test_pace_read_mean);
 	tcase_add_test(tc, test_pace_progress);
+	tcase_add_test(tc, test_pace_outq_progress);
 	tcase_add_test(tc, test_pace_stalled);
 	tcase_add_test(tc, test_pace_names);
 	suite_add_tcase(s, tc);

@@ -168,6 +168,47 @@ START_TEST(test_record_roundtrip)
 }
 END_TEST
 
+START_TEST(test_record_unix_target)
+{
+	struct blob		 b = { .name = (char *)"b",
+				    .data = (unsigned char *)"PING\r\n", .len = 6 };
+	static const uint32_t	 sizes[] = { 2, 4 };
+	uint32_t		 gaps[2];
+	struct plan		 p;
+	struct conn_report	 r;
+	struct record_meta	 m = meta;
+	struct recorder		*rec;
+	struct record		*back;
+	char			*cause = NULL, path[600];
+	const char		*name = NULL;
+
+	make_report(&r, &p, &b, sizes, 2, gaps);
+	m.target = "/run/x.sock";
+	m.target_kind = "unix";
+	rec = recorder_new(check_dir, 0, &cause);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_int_eq(recorder_add(rec, &m, &r, NULL, 0, &name, &cause), 1);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
+	back = record_load(path, &cause);
+	ck_assert_msg(back != NULL, "%s", cause);
+	ck_assert_int_eq(back->target_unix, 1);
+	ck_assert_str_eq(back->target, "/run/x.sock");
+	record_free(back);
+	/* A record without target_kind (every older one) is TCP. */
+	m = meta;
+	r.plan = &p;
+	r.frags_sent = 1;
+	ck_assert_int_eq(recorder_add(rec, &m, &r, NULL, 0, &name, &cause), 1);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
+	back = record_load(path, &cause);
+	ck_assert_msg(back != NULL, "%s", cause);
+	ck_assert_int_eq(back->target_unix, 0);
+	ck_assert_str_eq(back->target, "127.0.0.1:6789");
+	record_free(back);
+	recorder_free(rec);
+}
+END_TEST
+
 /* Writes text as a record file and expects record_load to fail with want. */
 static void
 expect_bad_record(const char *text, size_t len, const char *want)
@@ -314,6 +355,10 @@ static const struct {
 	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\":80\"", "port from 1 to 65535" },
 	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\"[::1:80\"", "port from 1 to 65535" },
 	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\"127.0.0.1:+80\"", "port from 1 to 65535" },
+	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\"/s\",\"target_kind\":\"sctp\"", "target_kind 'sctp' is neither tcp nor unix" },
+	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\"/s\",\"target_kind\":1", "'target_kind' is not a string" },
+	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\"\",\"target_kind\":\"unix\"", "Unix socket target '' is empty or longer" },
+	{ "\"target\":\"127.0.0.1:6789\"", "\"target\":\"/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"target_kind\":\"unix\"", "is empty or longer than a socket address holds" },
 	{ "\"format_version\":2", "\"format_version\":3", "version not supported" },
 	{ "\"format_version\":2", "\"format_version\":0", "version not supported" },
 	{ "\"kind\":\"reset\"", "\"kind\":\"\\u00ff\xff\"", "not a complete JSON record" },
@@ -686,6 +731,7 @@ record_suite(void)
 	tcase_add_test(enc, test_base64_roundtrip);
 	tcase_add_checked_fixture(rec, check_tmpdir_setup, check_tmpdir_teardown);
 	tcase_add_test(rec, test_record_roundtrip);
+	tcase_add_test(rec, test_record_unix_target);
 	tcase_add_test(rec, test_record_corrupt);
 	tcase_add_test(rec, test_replay_candidates);
 	tcase_add_test(rec, test_replay_candidates_many);

@@ -35,11 +35,15 @@
  * adds one to the number in FILE; only a start whose number is a multiple
  * of N crashes when its crash condition holds, the others go on.
  *
+ * With --unix=PATH it listens on a Unix-domain stream socket at PATH
+ * instead (removed at exit), and writes "unix" to --port-file.
+ *
  * It exits on SIGTERM or SIGINT, or after --max-seconds (default 120), and
  * then writes "total conns C reads R bytes B" to the log.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -329,6 +333,7 @@ main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'P' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "bind", required_argument, NULL, 'b' },
+		{ "unix", required_argument, NULL, 'U' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "delay-us", required_argument, NULL, 'd' },
 		{ "max-seconds", required_argument, NULL, 's' },
@@ -344,6 +349,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
+	const char		*unix_path = NULL;
 	unsigned		 max_seconds = 120, port = 0;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
@@ -378,6 +384,7 @@ main(int argc, char **argv)
 				die(optarg);
 			break;
 		case 'b': bind_addr = optarg; break;
+		case 'U': unix_path = optarg; break;
 		case 'c': count = strtoul(optarg, NULL, 10); break;
 		case 'd': delay_us = strtoul(optarg, NULL, 10); break;
 		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -404,7 +411,16 @@ main(int argc, char **argv)
 	alarm(max_seconds);
 
 	memset(&ss, 0, sizeof ss);
-	if (strchr(bind_addr, ':') != NULL) {
+	if (unix_path != NULL) {
+		struct sockaddr_un	*su = (void *)&ss;
+
+		su->sun_family = AF_UNIX;
+		if (strlen(unix_path) >= sizeof su->sun_path)
+			die("--unix too long");
+		strcpy(su->sun_path, unix_path);
+		unlink(unix_path);
+		sslen = sizeof *su;
+	} else if (strchr(bind_addr, ':') != NULL) {
 		struct sockaddr_in6	*s6 = (void *)&ss;
 
 		s6->sin6_family = AF_INET6;
@@ -424,7 +440,8 @@ main(int argc, char **argv)
 	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		die("socket");
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (unix_path == NULL)
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (mode == M_NO_READ) {
 		int	small = 2048;
 
@@ -439,7 +456,8 @@ main(int argc, char **argv)
 	if (port_file != NULL) {
 		char	 tmp[4096];
 		FILE	*f;
-		unsigned bound = ss.ss_family == AF_INET6 ?
+		unsigned bound = ss.ss_family == AF_UNIX ? 0 :
+		    ss.ss_family == AF_INET6 ?
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
 		    ntohs(((struct sockaddr_in *)&ss)->sin_port);
 
@@ -447,7 +465,10 @@ main(int argc, char **argv)
 		f = fopen(tmp, "w");
 		if (f == NULL)
 			die(tmp);
-		fprintf(f, "%u\n", bound);
+		if (unix_path != NULL)
+			fprintf(f, "unix\n");
+		else
+			fprintf(f, "%u\n", bound);
 		fclose(f);
 		if (rename(tmp, port_file) < 0)
 			die("rename");
@@ -517,5 +538,7 @@ main(int argc, char **argv)
 		    total_pauses, total_splits);
 		fclose(logfp);
 	}
+	if (unix_path != NULL)
+		unlink(unix_path);
 	return 0;
 }
