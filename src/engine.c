@@ -3,6 +3,7 @@
  * stop conditions and the statistics tick.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -774,6 +775,21 @@ engine_refs_done(struct engine *e)
 		e->hooks.notice(e->arg, text);
 		free(text);
 	}
+}
+
+/* Appends n bytes of s as a quoted JSON string. */
+static void
+jbuf_string(struct jbuf *j, const char *s, size_t n)
+{
+	json_t	*v = json_stringn_nocheck(s, n);
+	char	*t = v != NULL ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	if (t != NULL)
+		jbuf_append(j, t, strlen(t));
+	else
+		jbuf_append(j, "\"\"", 2);
+	free(t);
+	json_decref(v);
 }
 
 /* Appends strings as a JSON array. */
