@@ -62,10 +62,19 @@ BENCHES	= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 	bench bench-run deps deps-check deps-bench install uninstall clean \
 	lint-man FORCE
 
+# A sanitizer build stays in build-san/: ./stutterfuzz (and make install)
+# is always the plain build.
+ifeq ($(SANITIZE),1)
+all: $(BUILD)/stutterfuzz
+
+stutterfuzz:
+	@$(MAKE) --no-print-directory SANITIZE= stutterfuzz
+else
 all: stutterfuzz
 
 stutterfuzz: $(BUILD)/stutterfuzz
 	cp $< $@
+endif
 
 $(BUILD)/stutterfuzz: $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(EVENT_LIBS) $(JSON_LIBS) -lm

@@ -112,8 +112,6 @@ merge_parse(int argc, char **argv, struct merge_config *cfg,
 static void
 merge_print(const struct summary *s, size_t ndirs)
 {
-	uint64_t	failing = summary_failing(s);
-
 	fprintf(stderr, "Merged %zu run%s from %zu director%s into %s: %zu "
 	    "distinct finding%s\n", s->nruns, s->nruns == 1 ? "" : "s", ndirs,
 	    ndirs == 1 ? "y" : "ies", s->findings_dir, s->nfindings,
@@ -135,7 +133,18 @@ merge_print(const struct summary *s, size_t ndirs)
 	if (s->nfindings > MERGE_PRINT)
 		fprintf(stderr, "  (%zu more in %s/%s)\n", s->nfindings -
 		    MERGE_PRINT, s->findings_dir, MERGE_SUMMARY);
-	if (failing > 0)
+}
+
+/* Prints the merge's verdict. */
+static void
+merge_result(const struct summary *s, int status)
+{
+	uint64_t	failing = summary_failing(s);
+
+	if (status == EXIT_RUNTIME)
+		fprintf(stderr, "Result: an output could not be written; "
+		    "exit 3\n");
+	else if (failing > 0)
 		fprintf(stderr, "Result: %" PRIu64 " finding%s of a failing "
 		    "kind; exit 1\n", failing, failing == 1 ? "" : "s");
 	else
@@ -154,6 +163,17 @@ cmd_merge(int argc, char **argv)
 
 	if (merge_parse(argc, argv, &cfg, &p, &status) == -1)
 		return status;
+	for (int k = 0; k < OUTPUT__COUNT; k++) {
+		if (k == OUTPUT_KEEP || k == OUTPUT_STEP_SUMMARY ||
+		    p.path[k] == NULL)
+			continue;
+		if (util_output_check(output_name((enum output_kind)k),
+		    p.path[k], &cause) == -1) {
+			fprintf(stderr, "stutterfuzz merge: %s\n", cause);
+			free(cause);
+			return EXIT_USAGE;
+		}
+	}
 	s = merge_dirs(&cfg, argv + optind, (size_t)(argc - optind), &cause);
 	if (s == NULL) {
 		fprintf(stderr, "stutterfuzz merge: %s\n", cause);
@@ -166,6 +186,7 @@ cmd_merge(int argc, char **argv)
 	status = s->exit_code;
 	if (cmd_write_outputs(s, &p) > 0)
 		status = EXIT_RUNTIME;
+	merge_result(s, status);
 	free(keep);
 	summary_free(s);
 	return status;

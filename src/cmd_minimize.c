@@ -209,23 +209,16 @@ minimize_parse(struct margs *a, int argc, char **argv, char **cause)
 	return 0;
 }
 
-/* Can path be written? Checked before the minimization, not after it.
- * Returns 0, or -1 with *cause. */
+/* Can path be written? Checked before the minimization, not after it
+ * (a directory, a missing directory). Returns 0, or -1 with *cause. */
 static int
 minimize_writable(const char *opt, const char *path, char **cause)
 {
-	char	*tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
-	FILE	*f = fopen(tmp, "we");
+	char	*what = xasprintf("--%s", opt);
+	int	 rc = util_output_check(what, path, cause);
 
-	if (f == NULL) {
-		*cause = xasprintf("--%s %s: %s", opt, path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	fclose(f);
-	unlink(tmp);
-	free(tmp);
-	return 0;
+	free(what);
+	return rc;
 }
 
 /* The record's pacing; returns -1 (minimize_load's "go on"). */
@@ -371,9 +364,8 @@ minimize_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct mrun	*m = arg;
 
-	(void)sig;
 	(void)what;
-	m->interrupted = 1;
+	m->interrupted = (int)sig;
 	if (m->engine != NULL)
 		engine_stop(m->engine, ENGINE_STOP_SIGNAL);
 	else
@@ -827,11 +819,15 @@ minimize_go(struct mrun *m)
 		} else if (res.end == MINIMIZE_ERROR) {
 			fprintf(stderr, "stutterfuzz minimize: %s\n", res.cause);
 			status = EXIT_RUNTIME;
-		} else {
-			fprintf(stderr, "Result: %s before the record "
-			    "reproduced; exit 0\n", res.end == MINIMIZE_BUDGET ?
-			    "the budget ran out" : "interrupted");
+		} else if (res.end == MINIMIZE_BUDGET) {
+			fprintf(stderr, "Result: the budget ran out before the "
+			    "record reproduced; exit 0\n");
 			status = EXIT_CLEAN;
+		} else {
+			/* Interrupted: neither "reproduced" nor "not". */
+			status = 128 + (m->interrupted ? m->interrupted : SIGINT);
+			fprintf(stderr, "Result: interrupted before the record "
+			    "reproduced; exit %d\n", status);
 		}
 		minimize_result_release(&res);
 		return status;

@@ -371,11 +371,18 @@ resolve_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 {
 	struct addrinfo	 hints = { .ai_socktype = SOCK_STREAM,
 			    .ai_flags = AI_PASSIVE }, *res = NULL, *ai;
-	char		*host = NULL, *port = NULL;
+	char		*host = NULL, *port = NULL, *why = NULL;
 	int		 rc;
 
 	if (split_hostport(spec, 1, &host, &port) == -1) {
 		*cause = xasprintf("--listen %s: not [HOST:]PORT", spec);
+		return -1;
+	}
+	if (net_port_check(port, 0, &why) == -1) {
+		*cause = xasprintf("--listen %s: %s", spec, why);
+		free(why);
+		free(host);
+		free(port);
 		return -1;
 	}
 	/* localhost is the loopback, whatever /etc/hosts says (net.c). */

@@ -219,6 +219,32 @@ net_lookup(const char *host, const char *port, int flags,
 	return 0;
 }
 
+/* Checks a port given as digits: min to 65535 (getaddrinfo would wrap
+ * 99999 to 34463). A service name is left to the resolver. */
+int
+net_port_check(const char *port, unsigned min, char **cause)
+{
+	unsigned long	v = 0;
+	const char	*p;
+
+	if (*port == '\0') {
+		*cause = xasprintf("empty port");
+		return -1;
+	}
+	for (p = port; *p >= '0' && *p <= '9'; p++) {
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (*p != '\0')
+		return 0;
+	if (v < min || v > 65535) {
+		*cause = xasprintf("port %s is out of range (%u to 65535)",
+		    port, min);
+		return -1;
+	}
+	return 0;
+}
+
 /* The addresses of host and port: localhost is the loopback addresses
  * without asking the resolver (or /etc/hosts). Returns 0 or -1 with a cause. */
 int
@@ -226,6 +252,8 @@ net_addresses(const char *host, const char *port, struct net_addrs *c,
     char **cause)
 {
 	c->n = 0;
+	if (net_port_check(port, 1, cause) == -1)
+		return -1;
 	if (net_is_invalid(host)) {
 		*cause = xasprintf("--host %s: a name under .invalid never "
 		    "resolves", host);

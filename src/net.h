@@ -43,6 +43,7 @@ int	net_addresses(const char *host, const char *port, struct net_addrs *c,
  * strings. Returns 0, or -1 when text is not of that form (empty parts, a
  * bare IPv6 address). */
 int	net_split_hostport(const char *text, char **host, char **port);
+int	net_port_check(const char *port, unsigned min, char **cause);
 
 /* Advice for a local fault (an errno), for the message that reports it. */
 const char *net_fault_advice(int err);

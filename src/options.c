@@ -275,7 +275,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 ran clean until a limit or a signal; 1 findings of a\n"
 "--fail-on kind; 2 usage or configuration error; 3 runtime error of\n"
-"stutterfuzz itself (out of file descriptors, ports, memory).\n"
+"stutterfuzz itself or its environment (out of file descriptors, ports,\n"
+"memory; a supervised target that cannot start).\n"
 "See stutterfuzz(1).\n";
 
 /* Fills o with the defaults. */
