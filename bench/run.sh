@@ -138,3 +138,6 @@ echo "for the unslowed server); us CPU/frag: client CPU per fragment sent;"
 echo "sf read unix: over a Unix-domain socket (--unix), paced by SIOCOUTQ."
 echo
 BUILD=$BUILD ./bench/proxy.sh
+# Answers compared (issue 10): throughput on vs off, false alarms, time to
+# the first mismatch. RESPONSES=0 skips it.
+[ "${RESPONSES:-1}" = 0 ] || BUILD=$BUILD SF=$SF ./bench/responses.sh

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "confirm.h"
 #include "engine.h"
 #include "finding.h"
 #include "net.h"
@@ -261,6 +262,54 @@ replay_each(struct replay_cmd *rc, const struct record_conn **cand,
 	return EXIT_CLEAN;
 }
 
+/* Replays a mismatch record: is the answer to the cut wrong again? */
+static int
+replay_mismatch(struct replay_cmd *rc)
+{
+	const struct record_conn	*c = &rc->rec->conns[0];
+	struct replay_answer_out	 res;
+	struct replay_outcome		 out;
+	char				*cause = NULL, *name;
+
+	name = record_escape(c->blob.name);
+	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu "
+	    "bytes, %" PRIu32 " fragments%s%s): whole sends for a fresh "
+	    "reference, then the cut\n", c->index, name, c->blob.len,
+	    c->plan.nfrags, c->plan.nturns ? ", turns" : "",
+	    c->greet_us ? ", after the greeting" : "");
+	free(name);
+	if (replay_answer(rc->base, rc->opt, &rc->target, rc->rec, c,
+	    strcmp(rc->rec->pace, "read") == 0 ||
+	    strcmp(rc->rec->pace, "auto") == 0, &rc->engine, &res, &out,
+	    &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		return EXIT_RUNTIME;
+	}
+	if (out.interrupted) {
+		fprintf(stderr, "Interrupted by %s; exit %d\n",
+		    rc->signal == SIGINT ? "SIGINT" : "SIGTERM",
+		    128 + rc->signal);
+		return 128 + rc->signal;
+	}
+	if (res.state == CONFIRM_MISMATCH) {
+		fprintf(stderr, "  -> answer %s\n  -> cut again: %s\n"
+		    "Result: reproduced (mismatch: the whole send answers as "
+		    "expected, the cut answers wrong twice); exit 1\n",
+		    res.account, res.again);
+		return EXIT_FINDINGS;
+	}
+	if (res.state == CONFIRM_UNSTABLE)
+		fprintf(stderr, "  -> the whole sends' answers vary (%u "
+		    "samples): nothing to compare\n", res.samples);
+	else if (res.account[0] != '\0')
+		fprintf(stderr, "  -> answer %s, but not again\n", res.account);
+	else
+		fprintf(stderr, "  -> the cut got the expected answer\n");
+	fprintf(stderr, "Result: not reproduced; exit 0\n");
+	return EXIT_CLEAN;
+}
+
 /* Replays the record o->replay_path names. */
 int
 cmd_replay_options(struct options *o)
@@ -292,7 +341,11 @@ cmd_replay_options(struct options *o)
 		free(where);
 		goto out;
 	}
-	status = replay_each(&rc, cand, ncand);
+	if (rc.kind == FINDING_MISMATCH && rc.rec->expected != NULL &&
+	    rc.rec->has_culprit)
+		status = replay_mismatch(&rc);
+	else
+		status = replay_each(&rc, cand, ncand);
 out:
 	if (rc.ev_int != NULL)
 		event_free(rc.ev_int);

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "conn.h"
 #include "corpus.h"
 #include "coverage.h"
@@ -70,6 +71,8 @@ static const char *state_names[CONN__COUNT] = {
 	[CONN_VERIFY] = "verify",
 	[CONN_DRAIN] = "drain",
 	[CONN_DRAINING] = "draining",
+	[CONN_GREETING] = "greeting",
+	[CONN_TURN_WAIT] = "turn-wait",
 };
 
 /* The state as records name it (the coarse states of earlier versions). */
@@ -89,6 +92,8 @@ static const char *report_names[CONN__COUNT] = {
 	[CONN_VERIFY] = "waiting",
 	[CONN_DRAIN] = "draining",
 	[CONN_DRAINING] = "draining",
+	[CONN_GREETING] = "waiting",
+	[CONN_TURN_WAIT] = "waiting",
 };
 
 #define TO(s)	(1U << (s))
@@ -98,9 +103,12 @@ static const unsigned allowed[CONN__COUNT] = {
 	[CONN_IDLE] = TO(CONN_CONNECTING) | TO(CONN_CONNECT_FAILED),
 	[CONN_CONNECTING] = TO(CONN_CONNECTED),
 	[CONN_CONNECTED] = TO(CONN_NEXT) | TO(CONN_SEND) | TO(CONN_GAP) |
-	    TO(CONN_TICK) | TO(CONN_DRAIN),
+	    TO(CONN_TICK) | TO(CONN_DRAIN) | TO(CONN_GREETING),
+	[CONN_GREETING] = TO(CONN_SEND) | TO(CONN_GAP) | TO(CONN_TICK) |
+	    TO(CONN_DRAIN),
 	[CONN_NEXT] = TO(CONN_DRAIN) | TO(CONN_GAP) | TO(CONN_TICK) |
-	    TO(CONN_PACE),
+	    TO(CONN_PACE) | TO(CONN_TURN_WAIT),
+	[CONN_TURN_WAIT] = TO(CONN_NEXT),
 	[CONN_GAP] = TO(CONN_PACE),
 	[CONN_TICK] = TO(CONN_PACE),
 	[CONN_PACE] = TO(CONN_SEND) | TO(CONN_LOOKUP) | TO(CONN_BACKOFF) |
@@ -126,6 +134,7 @@ static const char *outcome_names[CONN_OUT__COUNT] = {
 	[CONN_OUT_HANG] = "hang",
 	[CONN_OUT_TARGET_EXIT] = "target-exit",
 	[CONN_OUT_TARGET_REPORT] = "target-report",
+	[CONN_OUT_MISMATCH] = "mismatch",
 	[CONN_OUT_UNKNOWN] = "unknown",
 };
 
@@ -136,6 +145,7 @@ static const enum conn_outcome finding_outcomes[FINDING__COUNT] = {
 	[FINDING_HANG] = CONN_OUT_HANG,
 	[FINDING_TARGET_EXIT] = CONN_OUT_TARGET_EXIT,
 	[FINDING_TARGET_REPORT] = CONN_OUT_TARGET_REPORT,
+	[FINDING_MISMATCH] = CONN_OUT_MISMATCH,
 };
 
 static conn_trace_fn	 trace_fn;
@@ -325,6 +335,8 @@ conn_report(const struct conn *c, struct conn_report *out)
 	out->state = c->state < CONN__COUNT ? report_names[c->state] :
 	    "unknown";
 	out->outcome = c->outcome;
+	out->answer = c->answer;
+	out->greet_us = c->greet_us;
 	out->start_us = c->t_start_us > start ? c->t_start_us - start : 0;
 	if (c->state == CONN_IDLE && c->t_end_us > start)
 		out->end_us = c->t_end_us - start;
@@ -517,6 +529,13 @@ conn_reset(struct conn *c, uint64_t index, const struct blob *b)
 	c->last_outq = 0;
 	c->t_progress_us = 0;
 	c->reply = NULL;
+	c->early = 0;
+	c->heard = 0;
+	c->waited = 0;
+	if (c->answer != NULL)
+		answer_reset(c->answer);
+	if (c->greet_us != 0)
+		c->plan.fastopen = 0;	/* nothing may go before the greeting */
 }
 
 /* Our side ran out of `what` before the connect: report it. */
@@ -725,6 +744,8 @@ conn_split_first(struct conn *c)
 	return 0;
 }
 
+static int	conn_begin(struct conn *);
+
 /* CONN_CONNECTED: check how the connect went and set up for sending. */
 static int
 conn_on_connected(struct conn *c)
@@ -769,7 +790,18 @@ conn_on_connected(struct conn *c)
 		conn_set_state(c, CONN_NEXT);
 		return 1;
 	}
-	c->t_last_send_us = c->t_established_us;
+	if (c->greet_us != 0) {
+		conn_await(c, CONN_GREETING, c->greet_us);
+		return 0;
+	}
+	return conn_begin(c);
+}
+
+/* CONNECTED (or GREETING over): the first fragment's wait. */
+static int
+conn_begin(struct conn *c)
+{
+	c->t_last_send_us = util_now_us();
 	if (c->frag >= c->plan.close_after)
 		conn_set_state(c, CONN_DRAIN);
 	else if (conn_cycled(c))
@@ -788,6 +820,17 @@ conn_on_next(struct conn *c)
 {
 	uint64_t	gap;
 
+	if (c->plan.nturns != 0 && c->waited != c->frag && c->frag > 0 &&
+	    c->frag <= c->plan.close_after &&
+	    plan_turn_after(&c->plan, c->frag - 1)) {
+		/* A message is complete: its reply before the next one. */
+		c->waited = c->frag;
+		c->heard = 0;
+		event_del(c->ev_write);
+		conn_await(c, CONN_TURN_WAIT,
+		    c->env->opt->turn_timeout_ms * 1000);
+		return 0;
+	}
 	if (c->frag >= c->plan.close_after) {
 		conn_set_state(c, CONN_DRAIN);
 		return 1;
@@ -1104,6 +1147,19 @@ conn_on_draining(struct conn *c, enum conn_wake w)
 	return 0;
 }
 
+/* CONN_GREETING and CONN_TURN_WAIT: the timer says the words came and the
+ * server went quiet, or that none came in time; either way, go on. */
+static int
+conn_on_listen(struct conn *c, enum conn_wake w)
+{
+	if (w != WAKE_TIMER)
+		return 0;
+	if (c->state == CONN_GREETING)
+		return conn_begin(c);
+	conn_set_state(c, CONN_NEXT);
+	return 1;
+}
+
 /* CONN_CONNECTING and CONN_CONNECT_FAILED: the connect's result. */
 static int
 conn_on_connecting(struct conn *c, enum conn_wake w)
@@ -1169,6 +1225,10 @@ conn_drive(struct conn *c, enum conn_wake w)
 		case CONN_DRAINING:
 			go = conn_on_draining(c, w);
 			break;
+		case CONN_GREETING:
+		case CONN_TURN_WAIT:
+			go = conn_on_listen(c, w);
+			break;
 		default:
 			return;		/* idle: nothing to drive */
 		}
@@ -1217,7 +1277,43 @@ conn_io_timer(evutil_socket_t fd, short what, void *arg)
 	conn_drive(arg, WAKE_TIMER);
 }
 
-/* The server sent something (or closed): read it and drop it. */
+/* Bytes came: into the answer, and a wait for words restarts its quiet. */
+static void
+conn_heard(struct conn *c, size_t n)
+{
+	if (c->answer != NULL)
+		answer_add(c->answer, c->env->scratch, n);
+	if (c->off == 0)
+		c->early += n;
+	if (c->state == CONN_GREETING || c->state == CONN_TURN_WAIT) {
+		c->heard += n;
+		conn_timer(c, c->env->opt->turn_quiet_ms * 1000);
+	}
+}
+
+/* The server closed its side. */
+static void
+conn_eof(struct conn *c)
+{
+	struct conn_env	*env = c->env;
+
+	if (c->answer != NULL)
+		answer_close(c->answer);
+	if (c->state == CONN_DRAINING) {
+		conn_finish(c, c->frag < c->plan.nfrags ?
+		    CONN_OUT_EARLY_CLOSE : CONN_OUT_COMPLETED);
+	} else if (c->state == CONN_TURN_WAIT && c->frag >= c->plan.nfrags) {
+		/* It answered the last message and closed (QUIT). */
+		env->stats->conns_completed++;
+		conn_finish(c, CONN_OUT_COMPLETED);
+	} else {
+		env->stats->peer_closed++;
+		conn_finish(c, CONN_OUT_PEER_CLOSED);
+	}
+}
+
+/* The server sent something (or closed): read it, into the answer if the
+ * connection keeps one. */
 static void
 conn_io_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -1230,18 +1326,13 @@ conn_io_read(evutil_socket_t fd, short what, void *arg)
 		    MSG_DONTWAIT);
 
 		if (n > 0) {
+			conn_heard(c, (size_t)n);
 			if ((size_t)n < env->scratch_len)
 				return;		/* drained for now */
 			continue;
 		}
 		if (n == 0) {
-			if (c->state == CONN_DRAINING) {
-				conn_finish(c, c->frag < c->plan.nfrags ?
-				    CONN_OUT_EARLY_CLOSE : CONN_OUT_COMPLETED);
-			} else {
-				env->stats->peer_closed++;
-				conn_finish(c, CONN_OUT_PEER_CLOSED);
-			}
+			conn_eof(c);
 			return;
 		}
 		if (errno == EINTR)

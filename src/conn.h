@@ -20,6 +20,7 @@
 #include "options.h"
 #include "plan.h"
 
+struct answer;
 struct blob;
 struct conn;
 struct coverage;
@@ -51,6 +52,10 @@ enum conn_state {
 	CONN_VERIFY,		/* wait: a fidelity lookup of the fragment just sent */
 	CONN_DRAIN,		/* pass: nothing left to send; shut the write side */
 	CONN_DRAINING,		/* wait: reading until EOF or the drain timeout */
+	CONN_GREETING,		/* wait: the server speaks first; its greeting
+				 * came and went quiet, or the timeout */
+	CONN_TURN_WAIT,		/* wait: a message is complete; its reply came
+				 * and went quiet, or --turn-timeout */
 	CONN__COUNT
 };
 
@@ -69,6 +74,7 @@ enum conn_outcome {
 	CONN_OUT_HANG,
 	CONN_OUT_TARGET_EXIT,
 	CONN_OUT_TARGET_REPORT,
+	CONN_OUT_MISMATCH,		/* completed, with a wrong answer */
 	CONN_OUT_UNKNOWN,		/* a record's name this version does not know */
 	CONN_OUT__COUNT
 };
@@ -88,6 +94,10 @@ struct conn_report {
 	enum conn_outcome	 outcome;
 	uint64_t		 start_us;	/* since the run started */
 	uint64_t		 end_us;	/* 0: still open */
+	const struct answer	*answer;	/* what the server said; NULL:
+						 * not kept */
+	uint64_t		 greet_us;	/* waited for a greeting this long
+						 * at most; 0: did not */
 };
 
 /* Where a connection lives: shared settings, counters and callbacks. */
@@ -156,6 +166,16 @@ struct conn {
 	int			 last_outq;	/* Unix: SIOCOUTQ at the last look */
 	uint64_t		 t_progress_us;	/* when a lookup last showed it read more */
 	const struct diag_reply	*reply;		/* the reply being handled, or NULL */
+	struct answer		*answer;	/* set before conn_start: where the
+						 * server's words go; NULL: dropped */
+	uint64_t		 greet_us;	/* set before conn_start: wait this
+						 * long for a greeting; 0: none */
+	int			 purpose;	/* set before conn_start: the pool's
+						 * business (fuzz, reference, ...) */
+	uint64_t		 early;		/* bytes received before any sent */
+	uint64_t		 heard;		/* bytes received in this wait */
+	uint32_t		 waited;	/* fragments sent when the last
+						 * turn wait began */
 	TAILQ_ENTRY(conn)	 wait_entry;
 	struct event		*ev_read;
 	struct event		*ev_write;

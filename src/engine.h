@@ -44,6 +44,7 @@ struct engine_job {
 	uint64_t		 index;
 	const struct blob	*blob;
 	const struct plan	*plan;
+	uint64_t		 greet_us;	/* wait this long for a greeting; 0 none */
 };
 
 struct engine_config {
@@ -57,6 +58,8 @@ struct engine_config {
 	int			 reports;	/* gaps, ports, suspects, conn_done */
 	int			 force_ack;	/* ack pacing whatever --pace says */
 	int			 loopback;	/* the target is on this machine */
+	int			 answers;	/* job list: keep every connection's
+						 * answer (conn_done's report has it) */
 	/* What the server is doing (e.g. from /proc), for a stall finding's
 	 * record: one line into buf. NULL: nothing to say. */
 	void			(*describe)(void *arg, char *buf, size_t len);

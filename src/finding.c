@@ -13,6 +13,7 @@ static const char *kind_names[FINDING__COUNT] = {
 	[FINDING_HANG] = "hang",
 	[FINDING_TARGET_EXIT] = "target-exit",
 	[FINDING_TARGET_REPORT] = "target-report",
+	[FINDING_MISMATCH] = "mismatch",
 };
 
 /* Short name of a kind. */

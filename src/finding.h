@@ -17,6 +17,7 @@ enum finding_kind {
 	FINDING_HANG,			/* sent data stayed unacked for the hang timeout */
 	FINDING_TARGET_EXIT,		/* the supervised target exited or was killed */
 	FINDING_TARGET_REPORT,		/* valgrind or a sanitizer reported an error */
+	FINDING_MISMATCH,		/* a cut got a wrong answer, confirmed */
 	FINDING__COUNT
 };
 
@@ -45,7 +46,10 @@ struct finding {
 	const char		*phase;		/* "connect", "send", "read", "drain" */
 	const struct conn	*conn;		/* the connection, for reports; NULL
 						 * for a finding of the target */
-	const char		*detail;	/* target findings: status or report */
+	const char		*detail;	/* target findings: status or report;
+						 * mismatch: the first difference */
+	const char		*check_json;	/* mismatch: the record's "check"
+						 * object, formatted; else NULL */
 	int			 held;		/* it waited for the target's fate */
 };
 

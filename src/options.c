@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "answer.h"
 #include "finding.h"
 #include "json.h"
 #include "options.h"
@@ -41,9 +42,9 @@ static const struct options option_defaults = {
 	/* A server that stops accepting or reading is dead or wedged; resets
 	 * also come from correct servers rejecting input, so only count them. */
 	.stop_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG) |
-	    FINDING_MASK_TARGET,
+	    FINDING_MASK_TARGET | FINDING_BIT(FINDING_MISMATCH),
 	.fail_on = FINDING_MASK_CONNECT | FINDING_BIT(FINDING_HANG) |
-	    FINDING_MASK_TARGET,
+	    FINDING_MASK_TARGET | FINDING_BIT(FINDING_MISMATCH),
 	.stats_interval_ms = 1000,
 	.connect_timeout_ms = 5000,
 	.hang_timeout_ms = 30000,
@@ -56,6 +57,9 @@ static const struct options option_defaults = {
 	.grace_ms = 5000,
 	.max_restarts = 10,
 	.source_addrs = 64,
+	.check_every = 1,
+	.turn_timeout_ms = 2000,
+	.turn_quiet_ms = 20,
 };
 
 /* How an option's value is read. */
@@ -108,6 +112,10 @@ static int	opt_shard(struct options *, const char *, char **);
 static int	opt_stop_on(struct options *, const char *, char **);
 static int	opt_fail_on(struct options *, const char *, char **);
 static int	opt_replay(struct options *, const char *, char **);
+static int	opt_check(struct options *, const char *, char **);
+static int	opt_mask(struct options *, const char *, char **);
+static int	opt_ignore(struct options *, const char *, char **);
+static int	opt_turns(struct options *, const char *, char **);
 static int	opt_help(struct options *, const char *, char **);
 static int	opt_version(struct options *, const char *, char **);
 
@@ -157,6 +165,12 @@ static const struct opt_entry opt_table[] = {
 	STR("junit", junit_path, "path"),
 	STR("sarif", sarif_path, "path"),
 	UINT_SET("source-addrs", source_addrs, 1, 65000, source_addrs_set),
+	SPECIAL("check", opt_check),
+	SPECIAL("mask", opt_mask),
+	SPECIAL("ignore", opt_ignore),
+	SPECIAL("turns", opt_turns),
+	DUR("turn-timeout", turn_timeout_ms, 1, DAY_MS),
+	DUR("turn-quiet", turn_quiet_ms, 1, 60000),
 	FLAG("quiet", quiet),
 	{ "help", OPT_FLAG, 0, 0, 0, 0, -1, NULL, NULL, opt_help },
 	{ "version", OPT_FLAG, 0, 0, 0, 0, -1, NULL, NULL, opt_version },
@@ -207,12 +221,13 @@ static const char usage_text[] =
 "  --duration=TIME         stop after TIME (30s, 10m, 2h; a bare number is s)\n"
 "  --rounds=N              stop after N passes over the corpus\n"
 "  --max-findings=N        stop after N findings of any kind\n"
-"  --stop-on=KINDS         kinds that stop the run (connect,hang,target)\n"
+"  --stop-on=KINDS         kinds that stop the run (connect,hang,target,\n"
+"                          mismatch)\n"
 "  --fail-on=KINDS         finding kinds that make the exit status 1\n"
-"                          (connect,hang,target); KINDS is a comma list\n"
-"                          of refused, connect-timeout, reset, hang,\n"
-"                          target-exit, target-report, or connect,\n"
-"                          target, all, none\n"
+"                          (connect,hang,target,mismatch); KINDS is a comma\n"
+"                          list of refused, connect-timeout, reset, hang,\n"
+"                          target-exit, target-report, mismatch, or\n"
+"                          connect, target, all, none\n"
 "  --findings-dir=DIR      write a record of every finding into DIR\n"
 "  --max-records=N         write at most N records a run (100; 0 no cap)\n"
 "  --trace=FILE            one JSON line per finished connection\n"
@@ -221,6 +236,17 @@ static const char usage_text[] =
 "  --stall-timeout=TIME    read pacing: no read on any connection this long is\n"
 "                          a hang finding (5s; 0 off)\n"
 "  --drain-timeout=TIME    wait this long for the server to close (2s)\n"
+"Answers (see stutterfuzz(1), COMPARING ANSWERS):\n"
+"  --check=WHICH           connections whose answer is compared with the\n"
+"                          blob's reference: all (default), none, or 1/N\n"
+"  --mask=REGEX            answer parts matching REGEX compare as a wildcard\n"
+"                          (POSIX extended; repeatable)\n"
+"  --ignore=REGEX          answer parts matching REGEX are left out of the\n"
+"                          comparison (repeatable)\n"
+"  --turns=DELIM           a message ends after each DELIM (C escapes, e.g.\n"
+"                          '\\r\\n'); each waits for the server's reply\n"
+"  --turn-timeout=TIME     longest wait for a reply or a greeting (2s)\n"
+"  --turn-quiet=TIME       a reply is over after this much quiet (20ms)\n"
 "Supervised target (a server command after --):\n"
 "  --startup-timeout=TIME  wait this long for it to accept connections (10s)\n"
 "  --restart               start it again after a target finding\n"
@@ -427,6 +453,58 @@ static int
 opt_fail_on(struct options *o, const char *arg, char **cause)
 {
 	return finding_parse_kinds(arg, &o->fail_on, cause);
+}
+
+/* --check=all|none|1/N. */
+static int
+opt_check(struct options *o, const char *arg, char **cause)
+{
+	return answer_check_parse(arg, &o->check_every, cause);
+}
+
+/* --mask or --ignore: checks the regex compiles and keeps it. */
+static int
+options_add_mask(struct options *o, int mask, const char *arg, char **cause)
+{
+	struct answer_masks	*m = answer_masks_new();
+	unsigned		*n = mask ? &o->nmasks : &o->nignores;
+	int			 rc;
+
+	rc = mask ? answer_masks_add(m, arg, cause) :
+	    answer_masks_ignore(m, arg, cause);
+	answer_masks_free(m);
+	if (rc == -1)
+		return -1;
+	if (*n == OPTIONS_MASKS_MAX) {
+		*cause = xasprintf("at most %d of them", OPTIONS_MASKS_MAX);
+		return -1;
+	}
+	(mask ? o->masks : o->ignores)[(*n)++] = arg;
+	return 0;
+}
+
+/* --mask=REGEX. */
+static int
+opt_mask(struct options *o, const char *arg, char **cause)
+{
+	return options_add_mask(o, 1, arg, cause);
+}
+
+/* --ignore=REGEX. */
+static int
+opt_ignore(struct options *o, const char *arg, char **cause)
+{
+	return options_add_mask(o, 0, arg, cause);
+}
+
+/* --turns=DELIM. */
+static int
+opt_turns(struct options *o, const char *arg, char **cause)
+{
+	if (turn_parse(arg, &o->plan.turns, cause) == -1)
+		return -1;
+	o->turns_arg = arg;
+	return 0;
 }
 
 /* --replay=RECORD (the older spelling of the replay subcommand). */
@@ -712,6 +790,12 @@ options_parse(struct options *o, int argc, char **argv, char **cause)
 			return -1;
 		}
 		if (options_apply(o, e, optarg, &why) == -1) {
+			/* Causes of the answer and turn parsers name the
+			 * option themselves. */
+			if (strncmp(why, "--", 2) == 0) {
+				*cause = why;
+				return -1;
+			}
 			*cause = xasprintf("--%s: %s", e->name, why);
 			free(why);
 			return -1;

@@ -21,6 +21,9 @@ enum options_action {
 	OPTIONS_REPLAY,		/* stutterfuzz replay RECORD */
 };
 
+/* Most --mask and --ignore options a run takes (each). */
+#define OPTIONS_MASKS_MAX	16
+
 struct options {
 	enum options_action	 action;
 	const char		*blob_dir;
@@ -70,6 +73,14 @@ struct options {
 	const char		*sarif_path;	/* --sarif: SARIF 2.1.0 */
 	uint32_t		 source_addrs;	/* IPv4 loopback sources to spread over */
 	int			 source_addrs_set;
+	uint32_t		 check_every;	/* --check: 1 all, 0 none, N one in N */
+	const char		*masks[OPTIONS_MASKS_MAX];	/* --mask */
+	unsigned		 nmasks;
+	const char		*ignores[OPTIONS_MASKS_MAX];	/* --ignore */
+	unsigned		 nignores;
+	const char		*turns_arg;	/* --turns as given; NULL: none */
+	uint64_t		 turn_timeout_ms;	/* most wait for a reply or greeting */
+	uint64_t		 turn_quiet_ms;	/* quiet after bytes that ends a reply */
 	unsigned		 shard_k;
 	unsigned		 shard_n;	/* 0 or 1: no sharding */
 };

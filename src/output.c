@@ -50,6 +50,7 @@ output_write(const struct summary *s, enum output_kind k, const char *path,
 	const char	*what = outputs[k].name;
 	char		*text;
 	FILE		*f;
+	int		 err;
 
 	if (outputs[k].append) {
 		f = fopen(path, "ae");
@@ -61,9 +62,10 @@ output_write(const struct summary *s, enum output_kind k, const char *path,
 	} else if ((f = util_output_open(what, path, cause)) == NULL)
 		return -1;
 	text = outputs[k].render(s);
-	fputs(text, f);
+	/* A text past the stdio buffer fails here: keep its errno. */
+	err = fputs(text, f) == EOF ? errno : 0;
 	free(text);
-	return util_output_close(f, what, path, 0, cause);
+	return util_output_close(f, what, path, err, cause);
 }
 
 /* The GitHub annotations when running in GitHub Actions. */

@@ -518,6 +518,44 @@ plan_copy_turns(struct plan *dst, const struct plan *src)
 	return 0;
 }
 
+/* A whole send: one fragment, or one per message with turns; no fast open,
+ * no early close. */
+int
+plan_whole(struct plan *p, const unsigned char *data, size_t len,
+    const struct turn_spec *turns)
+{
+	size_t	from = 0;
+
+	free(p->gaps_us);
+	p->gaps_us = NULL;
+	p->seed = 0;
+	p->index = 0;
+	p->len = len;
+	p->split = PLAN_SPLIT_UNIFORM;
+	p->fastopen = 0;
+	p->nfrags = 0;
+	p->nturns = 0;
+	while (from < len) {
+		size_t	end = len;
+
+		if (turns != NULL && turns->rule != TURN_NONE)
+			end = turn_message_end(turns, data, len, from);
+		if (end <= from || end - from > UINT32_MAX) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (plan_reserve(p, p->nfrags + 1) == -1)
+			return -1;
+		p->sizes[p->nfrags++] = (uint32_t)(end - from);
+		if (turns != NULL && turns->rule != TURN_NONE &&
+		    plan_push_turn(p) == -1)
+			return -1;
+		from = end;
+	}
+	p->close_after = p->nfrags;
+	return 0;
+}
+
 /* Makes dst a copy of src (sizes, gaps and turns included). */
 int
 plan_copy(struct plan *dst, const struct plan *src)

@@ -89,6 +89,12 @@ int		 plan_is_structure(const unsigned char *data, size_t len,
  * waits for the server's reply before fragment k + 1. */
 int		 plan_turn_after(const struct plan *p, uint32_t k);
 
+/* Makes p the plan of a whole send of data (len bytes), as an ordinary
+ * client sends it: one fragment, or with turns one per message, each a turn;
+ * no fast open, no early close. Returns 0, or -1 with errno. */
+int		 plan_whole(struct plan *p, const unsigned char *data,
+		     size_t len, const struct turn_spec *turns);
+
 /* Makes dst a copy of src (sizes, gaps and turns included). Returns 0 or -1. */
 int		 plan_copy(struct plan *dst, const struct plan *src);
 

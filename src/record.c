@@ -351,6 +351,11 @@ conn_json(const struct conn_report *c, int with_bytes)
 	set(o, "sent_fragments", json_integer(c->frags_sent));
 	set(o, "sent_bytes", json_integer((json_int_t)c->bytes_sent));
 	set(o, "gaps_us", u32_array(c->gaps_us, c->ngaps));
+	/* Turns: where each message ends, in fragments; the greeting wait. */
+	if (p->nturns > 0)
+		set(o, "turn_ends", u32_array(p->turn_ends, p->nturns));
+	if (c->greet_us != 0)
+		set(o, "greet_us", json_integer((json_int_t)c->greet_us));
 	set(o, "local_port", json_integer(c->local_port));
 	set(o, "state", json_string(c->state));
 	set(o, "outcome", json_string(conn_outcome_name(c->outcome)));
@@ -541,6 +546,8 @@ record_json(const struct record_meta *m, const struct conn_report *culprit,
 		set(o, "target_process", target_process_json(m));
 	else if (m->target_json != NULL)
 		set(o, "target_process", json_loads(m->target_json, 0, NULL));
+	if (m->check_json != NULL)
+		set(o, "check", json_loads(m->check_json, 0, NULL));
 	set(o, "options", m->options_json != NULL ?
 	    json_loads(m->options_json, 0, NULL) : json_null());
 	set(o, "socket", json_pack("{s:b,s:b,s:b}", "tcp_nodelay",
@@ -986,6 +993,71 @@ conn_plan(const json_t *o, struct record_conn *rc, char **why)
 	return 0;
 }
 
+/* Reads a connection's turns and greeting wait (absent in records of runs
+ * without them, and in version 1 records). */
+static int
+conn_turns(const json_t *o, struct record_conn *rc, char **why)
+{
+	uint32_t	n = 0;
+	uint64_t	v;
+
+	if (json_object_get(o, "greet_us") != NULL) {
+		if (get_uint(o, "greet_us", 3600ULL * 1000000, &v, why) == -1)
+			return -1;
+		rc->greet_us = v;
+	}
+	if (json_object_get(o, "turn_ends") == NULL)
+		return 0;
+	if (get_u32_array(o, "turn_ends", rc->plan.nfrags, rc->plan.nfrags,
+	    &rc->plan.turn_ends, &n, why) == -1)
+		return -1;
+	rc->plan.nturns = rc->plan.turn_cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if (rc->plan.turn_ends[i] == 0 || (i > 0 &&
+		    rc->plan.turn_ends[i] <= rc->plan.turn_ends[i - 1]) ||
+		    (i == n - 1 && rc->plan.turn_ends[i] != rc->plan.nfrags)) {
+			*why = xasprintf("connection %" PRIu64 ": turn_ends do "
+			    "not rise to the fragment count", rc->index);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads a string array member of a mismatch record's check object. */
+static void
+check_strings(const json_t *o, const char *key, char ***out, size_t *n)
+{
+	const json_t	*a = json_object_get(o, key), *v;
+	size_t		 i;
+
+	*n = 0;
+	if (!json_is_array(a))
+		return;
+	*out = xcalloc(json_array_size(a) + 1, sizeof **out);
+	json_array_foreach(a, i, v) {
+		if (json_is_string(v))
+			(*out)[(*n)++] = xstrdup(json_string_value(v));
+	}
+}
+
+/* Reads a mismatch record's check object: the expected answer, masks. */
+static void
+record_check(const json_t *j, struct record *r)
+{
+	const json_t	*c = json_object_get(j, "check");
+	const char	*exp = json_string_value(json_object_get(c,
+			    "expected"));
+
+	if (!json_is_object(c) || exp == NULL)
+		return;
+	r->expected = xstrdup(exp);
+	r->expected_closed = json_is_true(json_object_get(c,
+	    "expected_closed"));
+	check_strings(c, "masks", &r->masks, &r->nmasks);
+	check_strings(c, "ignores", &r->ignores, &r->nignores);
+}
+
 /* Reads the finding: format, kind, seed, errno, target and the rest. */
 static int
 record_header(const json_t *j, struct record *r, char **why)
@@ -1089,7 +1161,8 @@ record_conns(const json_t *j, struct record *r, char **why)
 			    "object");
 			return -1;
 		}
-		if (conn_blob(o, rc, why) == -1 || conn_plan(o, rc, why) == -1)
+		if (conn_blob(o, rc, why) == -1 ||
+		    conn_plan(o, rc, why) == -1 || conn_turns(o, rc, why) == -1)
 			return -1;
 	}
 	return 0;
@@ -1130,6 +1203,7 @@ record_load(const char *path, char **cause)
 		record_free(r);
 		return NULL;
 	}
+	record_check(j, r);
 	json_decref(j);
 	return r;
 }
@@ -1146,6 +1220,13 @@ record_free(struct record *r)
 		plan_release(&r->conns[i].plan);
 	}
 	free(r->conns);
+	for (size_t i = 0; i < r->nmasks; i++)
+		free(r->masks[i]);
+	for (size_t i = 0; i < r->nignores; i++)
+		free(r->ignores[i]);
+	free(r->masks);
+	free(r->ignores);
+	free(r->expected);
 	free(r->detail);
 	free(r->pace);
 	free(r->kind);

@@ -42,6 +42,7 @@ struct record_meta {
 	char *const	*target_argv;	/* target findings: the supervised command, */
 	const char	*target_tail;	/* and the tail of its output; or NULL */
 	const char	*target_json;	/* or that object already formatted */
+	const char	*check_json;	/* mismatch: the "check" object, or NULL */
 };
 
 /* Where records go, with deduplication and a cap. */
@@ -95,6 +96,7 @@ struct record_conn {
 	uint32_t	 frags_sent;
 	size_t		 bytes_sent;
 	enum conn_outcome outcome;
+	uint64_t	 greet_us;	/* waited for a greeting; 0: did not */
 };
 
 struct record {
@@ -114,6 +116,13 @@ struct record {
 	int			 has_culprit;	/* conns[0] is the finding's own */
 	char			*detail;	/* target findings */
 	char			*pace;		/* the run's pacing in effect */
+	char			*expected;	/* mismatch: the reference answer
+						 * (answer_text), or NULL */
+	int			 expected_closed;	/* ... the server closed */
+	char			**masks;	/* mismatch: --mask and --ignore */
+	size_t			 nmasks;
+	char			**ignores;
+	size_t			 nignores;
 };
 
 /* Reads and checks a record. Returns NULL with *cause naming the file and

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
+#include "confirm.h"
 #include "engine.h"
 #include "net.h"
 #include "options.h"
@@ -11,8 +13,21 @@
 
 #define REPLAY_SETTLE_STEP_MS	50
 
+#define REPLAY_GOT_MAX	4	/* answers one step collects */
+
 struct replay_run {
 	struct replay_outcome	*out;
+	struct answer		*got[REPLAY_GOT_MAX];	/* answers kept */
+	size_t			 ngot;
+};
+
+/* What every replay run needs. */
+struct replay_env {
+	struct event_base	*base;
+	const struct options	*o;
+	const struct net_target	*t;
+	int			 read_pacing;
+	struct engine		**current;
 };
 
 /* Hook: a replayed connection ran into a fault again. */
@@ -112,6 +127,59 @@ replay_settle(struct event_base *base, const struct options *o,
 	return 0;
 }
 
+/* Runs jobs (all at once) against t; got (may be NULL) sees each finished
+ * connection, with its answer; with alive, then gives a dying server the
+ * settle time to die. */
+static int
+replay_jobs(struct replay_env *env, const struct engine_job *jobs, size_t n,
+    void (*got)(void *, const struct conn_report *), struct replay_run *rr,
+    int alive, struct replay_outcome *out, char **cause)
+{
+	struct options		 ro;
+	struct engine_hooks	 hooks = {
+		.finding = replay_finding,
+		.conn_done = got,
+	};
+	struct engine_config	 cfg;
+	struct engine		*e;
+	enum engine_stop	 why;
+
+	memset(out, 0, sizeof *out);
+	rr->out = out;
+	replay_options(env->o, n, env->read_pacing, &ro);
+	cfg = (struct engine_config){
+		.opt = &ro,
+		.jobs = jobs,
+		.njobs = n,
+		.addr = (const struct sockaddr *)&env->t->addr,
+		.addrlen = env->t->addrlen,
+		.reports = 1,
+		.force_ack = !env->read_pacing,
+		.loopback = env->t->loopback,
+		.answers = got != NULL,
+	};
+	e = engine_new(env->base, &cfg, &hooks, rr, cause);
+	if (e == NULL)
+		return -1;
+	*env->current = e;
+	if (engine_start(e, cause) == -1 ||
+	    event_base_dispatch(env->base) == -1) {
+		if (*cause == NULL)
+			*cause = xasprintf("event loop failed");
+		*env->current = NULL;
+		engine_free(e);
+		return -1;
+	}
+	why = engine_stop_reason(e);
+	*env->current = NULL;
+	engine_free(e);
+	if (why == ENGINE_STOP_SIGNAL) {
+		out->interrupted = 1;
+		return 0;
+	}
+	return alive ? replay_settle(env->base, env->o, env->t, out, cause) : 0;
+}
+
 /* Replays conns (all at once) against t. */
 int
 replay_conns(struct event_base *base, const struct options *o,
@@ -119,55 +187,182 @@ replay_conns(struct event_base *base, const struct options *o,
     size_t n, int read_pacing, struct engine **current,
     struct replay_outcome *out, char **cause)
 {
-	struct options		 ro;
-	struct engine_job	*jobs = xcalloc(n, sizeof *jobs);
+	struct replay_env	 env = { base, o, t, read_pacing, current };
 	struct replay_run	 rr = { .out = out };
-	struct engine_hooks	 hooks = { .finding = replay_finding };
-	struct engine_config	 cfg;
-	struct engine		*e;
-	enum engine_stop	 why;
+	struct engine_job	*jobs = xcalloc(n, sizeof *jobs);
+	int			 rc;
 
-	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].index = conns[i]->index;
 		jobs[i].blob = &conns[i]->blob;
 		jobs[i].plan = &conns[i]->plan;
+		jobs[i].greet_us = conns[i]->greet_us;
 	}
-	replay_options(o, n, read_pacing, &ro);
-	cfg = (struct engine_config){
-		.opt = &ro,
-		.jobs = jobs,
-		.njobs = n,
-		.addr = (const struct sockaddr *)&t->addr,
-		.addrlen = t->addrlen,
-		.reports = 1,
-		.force_ack = !read_pacing,
-		.loopback = t->loopback,
-	};
-	e = engine_new(base, &cfg, &hooks, &rr, cause);
-	if (e == NULL) {
-		free(jobs);
-		return -1;
-	}
-	*current = e;
-	if (engine_start(e, cause) == -1 ||
-	    event_base_dispatch(base) == -1) {
-		if (*cause == NULL)
-			*cause = xasprintf("event loop failed");
-		*current = NULL;
-		engine_free(e);
-		free(jobs);
-		return -1;
-	}
-	why = engine_stop_reason(e);
-	*current = NULL;
-	engine_free(e);
+	rc = replay_jobs(&env, jobs, n, NULL, &rr, 1, out, cause);
 	free(jobs);
-	if (why == ENGINE_STOP_SIGNAL) {
-		out->interrupted = 1;
+	return rc;
+}
+
+/* Copies answer src into dst. */
+static void
+replay_copy_answer(struct answer *dst, const struct answer *src)
+{
+	answer_reset(dst);
+	answer_add(dst, src->data, src->len);
+	dst->total = src->total;
+	dst->hash = src->hash;
+	dst->closed = src->closed;
+}
+
+/* Hook of an answer replay: keeps the answer of a connection that ended
+ * without a fault. */
+static void
+replay_got(void *arg, const struct conn_report *r)
+{
+	struct replay_run	*rr = arg;
+
+	if (r->answer == NULL || rr->ngot >= REPLAY_GOT_MAX ||
+	    (r->outcome != CONN_OUT_COMPLETED &&
+	    r->outcome != CONN_OUT_DRAIN_TIMEOUT &&
+	    r->outcome != CONN_OUT_PEER_CLOSED))
+		return;
+	replay_copy_answer(rr->got[rr->ngot++], r->answer);
+}
+
+/* The whole send of a recorded connection: its messages, one fragment
+ * each (one fragment without turns). */
+static int
+replay_whole_plan(const struct record_conn *c, struct plan *p)
+{
+	const struct plan	*cut = &c->plan;
+	struct turn_spec	 none = { .rule = TURN_NONE };
+	uint32_t		 k = 0;
+
+	if (plan_whole(p, c->blob.data, c->blob.len, &none) == -1)
+		return -1;
+	if (cut->nturns == 0)
 		return 0;
+	p->nfrags = 0;
+	p->nturns = 0;
+	free(p->turn_ends);
+	p->turn_ends = xcalloc(cut->nturns, sizeof *p->turn_ends);
+	p->turn_cap = cut->nturns;
+	free(p->sizes);
+	p->sizes = xcalloc(cut->nturns, sizeof *p->sizes);
+	p->cap = cut->nturns;
+	for (uint32_t i = 0; i < cut->nturns; i++) {
+		uint32_t	size = 0;
+
+		for (; k < cut->turn_ends[i]; k++)
+			size += cut->sizes[k];
+		p->sizes[p->nfrags++] = size;
+		p->turn_ends[p->nturns++] = p->nfrags;
 	}
-	return replay_settle(base, o, t, out, cause);
+	p->close_after = p->nfrags;
+	return 0;
+}
+
+/* One step of an answer replay: runs n copies of a job and collects
+ * their answers in rr. */
+static int
+replay_step(struct replay_env *env, struct replay_run *rr,
+    const struct engine_job *job, size_t n, struct replay_outcome *out,
+    char **cause)
+{
+	struct engine_job	jobs[REPLAY_GOT_MAX];
+	unsigned		kinds = out->kinds;
+	int			rc;
+
+	for (size_t i = 0; i < n; i++)
+		jobs[i] = *job;
+	rr->ngot = 0;
+	rc = replay_jobs(env, jobs, n, replay_got, rr, 0, out, cause);
+	out->kinds |= kinds;
+	return rc;
+}
+
+/* Replays a mismatch record's connection c: a reference from the recorded
+ * expected answer and fresh whole sends, then the cut; a wrong answer is
+ * confirmed as in a run (whole again, then the cut again). */
+int
+replay_answer(struct event_base *base, const struct options *o,
+    const struct net_target *t, const struct record *rec,
+    const struct record_conn *c, int read_pacing, struct engine **current,
+    struct replay_answer_out *res, struct replay_outcome *out, char **cause)
+{
+	struct replay_env	 env = { base, o, t, read_pacing, current };
+	struct replay_run	 rr = { .out = out };
+	struct answer_masks	*masks = answer_masks_new();
+	struct answer_ref	*ref = answer_ref_new(masks);
+	struct answer		*exp = answer_new(0);
+	struct confirm		*cf = NULL;
+	struct plan		 whole = { 0 };
+	struct engine_job	 jw = { c->index, &c->blob, &whole, c->greet_us };
+	struct engine_job	 jc = { c->index, &c->blob, &c->plan, c->greet_us };
+	int			 rc = -1;
+
+	memset(res, 0, sizeof *res);
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < REPLAY_GOT_MAX; i++)
+		rr.got[i] = answer_new(0);
+	for (size_t i = 0; i < rec->nmasks; i++)
+		if (answer_masks_add(masks, rec->masks[i], cause) == -1)
+			goto done;
+	for (size_t i = 0; i < rec->nignores; i++)
+		if (answer_masks_ignore(masks, rec->ignores[i], cause) == -1)
+			goto done;
+	if (answer_parse_text(exp, rec->expected, cause) == -1 ||
+	    replay_whole_plan(c, &whole) == -1) {
+		if (*cause == NULL)
+			*cause = xasprintf("cannot make the whole send");
+		goto done;
+	}
+	exp->closed = rec->expected_closed;
+	answer_ref_add(ref, exp);
+	/* Fresh whole sends: what varies now (a date) is learned. */
+	if (replay_step(&env, &rr, &jw, 2, out, cause) == -1)
+		goto done;
+	for (size_t i = 0; i < rr.ngot; i++)
+		answer_ref_add(ref, rr.got[i]);
+	res->samples = answer_ref_samples(ref);
+	if (!answer_ref_stable(ref)) {
+		res->state = CONFIRM_UNSTABLE;
+		rc = 0;
+		goto done;
+	}
+	if (out->interrupted || replay_step(&env, &rr, &jc, 1, out,
+	    cause) == -1)
+		goto interrupted;
+	if (rr.ngot == 0 || answer_compare(ref, rr.got[0], res->account,
+	    sizeof res->account) != ANSWER_DIFFERENT) {
+		res->state = CONFIRM_UNCONFIRMED;
+		rc = 0;
+		goto done;
+	}
+	cf = confirm_new(rr.got[0], res->account);
+	while (!confirm_done(cf->state) && !out->interrupted) {
+		if (replay_step(&env, &rr, cf->state == CONFIRM_WHOLE ? &jw :
+		    &jc, 1, out, cause) == -1)
+			goto done;
+		if (rr.ngot == 0) {
+			cf->state = CONFIRM_UNCONFIRMED;
+			break;
+		}
+		confirm_step(cf, ref, rr.got[0]);
+	}
+	res->state = cf->state;
+	snprintf(res->again, sizeof res->again, "%s", cf->again);
+interrupted:
+	rc = 0;
+done:
+	confirm_free(cf);
+	plan_release(&whole);
+	answer_free(exp);
+	answer_ref_free(ref);
+	answer_masks_free(masks);
+	for (size_t i = 0; i < REPLAY_GOT_MAX; i++)
+		answer_free(rr.got[i]);
+	return rc;
 }
 
 /* Do two recorded connections send the same bytes cut the same way? */

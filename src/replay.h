@@ -36,6 +36,27 @@ int	replay_conns(struct event_base *base, const struct options *o,
 	    size_t n, int read_pacing, struct engine **current,
 	    struct replay_outcome *out, char **cause);
 
+/* What an answer replay found. */
+struct replay_answer_out {
+	int		 state;		/* enum confirm_state: CONFIRM_MISMATCH
+					 * reproduced; UNCONFIRMED right answer;
+					 * UNSTABLE the whole sends vary */
+	unsigned	 samples;	/* answers the reference was built from */
+	char		 account[256];	/* the cut's first difference */
+	char		 again[256];	/* ... when cut again */
+};
+
+/* Replays mismatch record rec's connection c against t: a reference from
+ * the recorded expected answer and fresh whole sends, the cut, and if its
+ * answer is wrong, the confirmation (the whole blob again, then the same
+ * cut again). Returns 0 (res and out filled), or -1 with *cause. */
+struct record;
+int	replay_answer(struct event_base *base, const struct options *o,
+	    const struct net_target *t, const struct record *rec,
+	    const struct record_conn *c, int read_pacing,
+	    struct engine **current, struct replay_answer_out *res,
+	    struct replay_outcome *out, char **cause);
+
 /* Chooses which of a record's connections to replay, in order: those that
  * sent something, each distinct cut once, those that ended abnormally
  * (reset, closed by the server, still in flight) before the rest, else in

@@ -211,6 +211,8 @@ run_finding(void *arg, const struct finding *f,
 		    verdict);
 		free(name);
 	}
+	if (f->kind == FINDING_MISMATCH && f->detail != NULL)
+		fprintf(stderr, "  answer %s\n", f->detail);
 	if (record != NULL) {
 		fprintf(stderr, "  record: %s/%s", recorder_dir(r->rec), record);
 		if (nsuspects > 0)

@@ -51,6 +51,7 @@ run_record(struct run *r, const struct finding *f,
 	if (r->rec == NULL)
 		return NULL;
 	m.detail = f->detail;
+	m.check_json = f->check_json;
 	if (r->proc != NULL && f->conn == NULL) {
 		m.target_argv = r->opt->target_argv;
 		m.target_tail = target_tail(r->proc);

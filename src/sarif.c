@@ -33,6 +33,11 @@ static const struct {
 	[FINDING_TARGET_REPORT] = { "Target error report",
 	    "Valgrind or a sanitizer reported an error in the supervised "
 	    "target's output." },
+	[FINDING_MISMATCH] = { "Wrong answer",
+	    "A cut blob got a different answer than the same blob sent whole, "
+	    "confirmed: the whole send still got the reference answer and the "
+	    "same cut a wrong one again; the record holds both answers and "
+	    "the first difference." },
 };
 
 /* s percent-encoded as a URI path, after prefix (allocated). */

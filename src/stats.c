@@ -76,6 +76,11 @@ stats_visit(const struct stats *cur, const struct stats_rates *r,
 	emit(arg, "frags/conn", STATS_RATIO, r->fragments_per_conn);
 	emit(arg, "fidelity", STATS_RATIO, r->fidelity);
 	emit(arg, "coverage", STATS_RATIO, r->coverage);
+	emit(arg, "compared", STATS_COUNT, (double)cur->compared);
+	emit(arg, "candidates", STATS_COUNT, (double)cur->candidates);
+	emit(arg, "unconfirmed", STATS_COUNT, (double)cur->unconfirmed);
+	emit(arg, "drift", STATS_COUNT, (double)cur->drift);
+	emit(arg, "unstable", STATS_COUNT, (double)cur->unstable);
 	for (int k = 0; k < FINDING__COUNT; k++)
 		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
 		    (double)cur->findings[k]);

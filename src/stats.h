@@ -30,6 +30,11 @@ struct stats {
 	uint64_t	cuts_used;	/* ... of them sent at least once */
 	uint64_t	fid_checked;	/* fragments whose boundary was checked */
 	uint64_t	fid_ok;		/* ... sent into an empty receive queue */
+	uint64_t	compared;	/* answers compared with their reference */
+	uint64_t	candidates;	/* ... that differed */
+	uint64_t	unconfirmed;	/* candidates the same cut did not repeat */
+	uint64_t	drift;		/* candidates the reference learned away */
+	uint64_t	unstable;	/* blobs whose whole sends vary: not compared */
 	uint64_t	findings[FINDING__COUNT];
 	uint64_t	lost_with_target;	/* resets, refusals that only echo
 						 * a supervised target's death */

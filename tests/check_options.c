@@ -43,9 +43,15 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(o.plan.fastopen_chance, 2);
 	ck_assert_uint_eq(o.plan.close_chance, 500);
 	ck_assert_uint_eq(o.stop_on, FINDING_MASK_CONNECT |
-	    FINDING_BIT(FINDING_HANG) | FINDING_MASK_TARGET);
+	    FINDING_BIT(FINDING_HANG) | FINDING_MASK_TARGET |
+	    FINDING_BIT(FINDING_MISMATCH));
 	ck_assert_uint_eq(o.fail_on, FINDING_MASK_CONNECT |
-	    FINDING_BIT(FINDING_HANG) | FINDING_MASK_TARGET);
+	    FINDING_BIT(FINDING_HANG) | FINDING_MASK_TARGET |
+	    FINDING_BIT(FINDING_MISMATCH));
+	ck_assert_uint_eq(o.check_every, 1);
+	ck_assert_ptr_null(o.turns_arg);
+	ck_assert_uint_eq(o.turn_timeout_ms, 2000);
+	ck_assert_uint_eq(o.turn_quiet_ms, 20);
 	ck_assert_ptr_null(o.target_argv);
 	ck_assert_int_eq(o.seed_set, 0);
 	ck_assert_uint_eq(o.duration_ms, 0);
@@ -118,6 +124,50 @@ START_TEST(test_target_command)
 	ck_assert_int_eq(parse(&o, &cause, none), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "-- needs a server command"));
 	free(cause);
+}
+END_TEST
+
+/* Answer options: --check, --mask, --ignore, --turns and the turn waits;
+ * bad values are one-line causes naming the option once. */
+START_TEST(test_answer_options)
+{
+	struct options	 o;
+	char		*cause;
+	const char	*args[] = { "--blob-dir=d", "--port=1", "--check=1/8",
+	    "--mask=id=[0-9a-f]+", "--mask=x", "--ignore=HTTP/1\\.1 100",
+	    "--turns=\\r\\n", "--turn-timeout=5s", "--turn-quiet=50ms",
+	    "--stop-on=mismatch", NULL };
+	static const struct {
+		const char	*arg, *want;
+	} bad[] = {
+		{ "--check=2/3", "--check '2/3'" },
+		{ "--mask=x(", "--mask 'x('" },
+		{ "--ignore=", "--ignore '': empty regex" },
+		{ "--turns=\\q", "--turns '\\q'" },
+		{ "--turn-timeout=0", "--turn-timeout" },
+	};
+
+	ck_assert_int_eq(parse(&o, &cause, args), 0);
+	ck_assert_uint_eq(o.check_every, 8);
+	ck_assert_uint_eq(o.nmasks, 2);
+	ck_assert_str_eq(o.masks[0], "id=[0-9a-f]+");
+	ck_assert_uint_eq(o.nignores, 1);
+	ck_assert_int_eq(o.plan.turns.rule, TURN_DELIM);
+	ck_assert_uint_eq(o.plan.turns.delim_len, 2);
+	ck_assert_str_eq(o.turns_arg, "\\r\\n");
+	ck_assert_uint_eq(o.turn_timeout_ms, 5000);
+	ck_assert_uint_eq(o.turn_quiet_ms, 50);
+	ck_assert_uint_eq(o.stop_on, FINDING_BIT(FINDING_MISMATCH));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char	*one[] = { "--blob-dir=d", "--port=1", bad[i].arg,
+		    NULL };
+
+		ck_assert_int_eq(parse(&o, &cause, one), -1);
+		ck_assert_msg(strncmp(cause, bad[i].want, strlen(bad[i].want))
+		    == 0, "%s: %s", bad[i].arg, cause);
+		ck_assert_ptr_null(strchr(cause, '\n'));
+		free(cause);
+	}
 }
 END_TEST
 
@@ -365,6 +415,7 @@ options_suite(void)
 	tcase_add_test(tc, test_run_limits);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_target_command);
+	tcase_add_test(tc, test_answer_options);
 	tcase_add_loop_test(tc, test_bad_inputs, 0,
 	    (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_loop_test(tc, test_durations, 0,

@@ -445,6 +445,35 @@ START_TEST(test_coverage)
 }
 END_TEST
 
+/* A whole send: one fragment, or one per message (each a turn); never fast
+ * open or an early close. */
+START_TEST(test_whole)
+{
+	static const unsigned char	 blob[] = "HELO a\r\nMAIL FROM:<b>\r\nQUIT\r\n";
+	struct turn_spec		 turns;
+	struct plan			 p = { 0 };
+	char				*cause = NULL;
+
+	ck_assert_int_eq(plan_whole(&p, blob, sizeof blob - 1, NULL), 0);
+	ck_assert_uint_eq(p.nfrags, 1);
+	ck_assert_uint_eq(p.sizes[0], sizeof blob - 1);
+	ck_assert_uint_eq(p.close_after, 1);
+	ck_assert_int_eq(p.fastopen, 0);
+	ck_assert_uint_eq(p.nturns, 0);
+	ck_assert_int_eq(turn_parse("\\r\\n", &turns, &cause), 0);
+	ck_assert_int_eq(plan_whole(&p, blob, sizeof blob - 1, &turns), 0);
+	ck_assert_uint_eq(p.nfrags, 3);
+	ck_assert_uint_eq(p.sizes[0], 8);
+	ck_assert_uint_eq(p.sizes[1], 15);
+	ck_assert_uint_eq(p.sizes[2], 6);
+	ck_assert_uint_eq(p.nturns, 3);
+	for (uint32_t k = 0; k < 3; k++)
+		ck_assert_int_eq(plan_turn_after(&p, k), 1);
+	ck_assert_uint_eq(p.close_after, 3);
+	plan_release(&p);
+}
+END_TEST
+
 Suite *
 plan_suite(void)
 {
@@ -469,6 +498,7 @@ plan_suite(void)
 	tcase_add_test(plan, test_sweep_order);
 	tcase_add_test(plan, test_mix);
 	tcase_add_test(plan, test_coverage);
+	tcase_add_test(plan, test_whole);
 	suite_add_tcase(s, rng);
 	suite_add_tcase(s, plan);
 	return s;

@@ -46,3 +46,38 @@ expect_log() {
 resp_blob() {
 	python3 -c 'import sys; print(open(sys.argv[1],"rb").read().decode("latin1").encode("unicode_escape").decode())' "$1"
 }
+
+# sf_resp SERVER CORPUS [args...]: runs stutterfuzz at default options
+# against the running answer server, findings into $TMP/f (emptied first).
+sf_resp() {
+	local corpus=$1; shift
+	rm -rf "$TMP/f"
+	sf --blob-dir="$corpus" --host=127.0.0.1 --port="$PORT" \
+		--findings-dir="$TMP/f" --stats-interval=10s "$@"
+}
+
+# one_record KIND: the path of the single record of KIND in $TMP/f, in REC.
+one_record() {
+	REC=$(ls "$TMP/f/$1"-*.json 2>/dev/null | head -1)
+	[ -n "$REC" ]
+}
+
+# replay_rc NAME SERVER ARGS... : replays $REC against a fresh SERVER started
+# with ARGS; status in RC, output in $TMP/replay.
+replay_rc() {
+	local name=$1; shift
+	start_resp "$@"
+	timeout -k 5 60 "$SF" replay "$REC" --host=127.0.0.1 --port="$PORT" \
+		>"$TMP/replay" 2>&1
+	RC=$?
+	stop_server
+}
+
+# resp_json FILE KEY.KEY...: one value of a JSON file ("" if absent).
+resp_json() {
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("" if v is None else v)' "$1" "$2"
+}

@@ -41,9 +41,9 @@ t_ci_junit_sarif() {
 	expect_rc "$name" 0 || return
 	check "$name" xmllint --noout --schema "$SCHEMAS/junit.xsd" "$TMP/clean.xml" || return
 	check "$name" $CHECK junit "$TMP/clean.xml" || return
-	[ "$OUT" = "tests=6 failures=0 reproduce=0" ] || { fail "$name" "junit: $OUT"; return; }
+	[ "$OUT" = "tests=7 failures=0 reproduce=0" ] || { fail "$name" "junit: $OUT"; return; }
 	check "$name" $CHECK sarif "$TMP/clean.sarif" "$SCHEMAS/sarif-schema-2.1.0.json" || return
-	[ "$OUT" = "results=0 rules=6" ] || { fail "$name" "sarif: $OUT"; return; }
+	[ "$OUT" = "results=0 rules=7" ] || { fail "$name" "sarif: $OUT"; return; }
 	[ "$(jget "$TMP/clean.json" 'd["format"], d["exit_code"], d["failing"]')" = "('stutterfuzz-summary', 0, 0)" ] ||
 		{ fail "$name" "summary: $(head -c 300 "$TMP/clean.json")"; return; }
 	pass "$name"
@@ -54,13 +54,13 @@ t_ci_junit_sarif() {
 	expect_rc "$name" 1 || return
 	check "$name" xmllint --noout --schema "$SCHEMAS/junit.xsd" "$TMP/fail.xml" || return
 	check "$name" $CHECK junit "$TMP/fail.xml" || return
-	case "$OUT" in "tests=6 failures=1 reproduce="[1-9]*) ;; *) fail "$name" "junit: $OUT"; return ;; esac
+	case "$OUT" in "tests=7 failures=1 reproduce="[1-9]*) ;; *) fail "$name" "junit: $OUT"; return ;; esac
 	grep -q 'record: .*ci-fail/refused-' "$TMP/fail.xml" && grep -q 'cut [0-9+]* (' "$TMP/fail.xml" ||
 		{ fail "$name" "failure text lacks record or cut: $(grep -A3 '<failure' "$TMP/fail.xml")"; return; }
 	check "$name" $CHECK sarif "$TMP/fail.sarif" "$SCHEMAS/sarif-schema-2.1.0.json" || return
 	local distinct
 	distinct=$(jget "$TMP/fail.json" 'len(d["distinct_findings"])')
-	[ "$OUT" = "results=$distinct rules=6" ] && [ "$distinct" -ge 1 ] ||
+	[ "$OUT" = "results=$distinct rules=7" ] && [ "$distinct" -ge 1 ] ||
 		{ fail "$name" "sarif: $OUT, distinct findings in the summary: $distinct"; return; }
 	[ "$(jget "$TMP/fail.sarif" 'sorted({(r["ruleId"], r["level"]) for r in d["runs"][0]["results"]} - {("reset", "warning")})')" = "[('refused', 'error')]" ] ||
 		{ fail "$name" "levels: a --fail-on kind is no error, or a counted one no warning"; return; }

@@ -180,24 +180,24 @@ t_resp_smtp() {
 
 register t_resp_kv t_resp_counter t_resp_http t_resp_stamps t_resp_smtp
 
-# --- today's cuts reach the planted bugs (nothing compares answers yet) ----
+# --- the cuts reach the planted bugs; without comparison, nothing shows ----
 t_resp_reach() {
-	local name="stutterfuzz's cuts reach the kv and HTTP bugs; the speak-first server rejects it"
+	local name="with --check=none the cuts reach the kv and HTTP bugs unseen; without turns the speak-first server rejects every connection"
 	start_resp kvserver
 	sf --blob-dir=tests/corpus-kv --host=127.0.0.1 --port="$PORT" --seed=11 \
-		--rounds=100 --num-conns=10 --close-chance=0
+		--rounds=100 --num-conns=10 --close-chance=0 --check=none
 	stop_server
 	expect_rc "$name" 0 || return
 	expect_log "$name" '^cut key ' || return
 	start_resp httpka
 	sf --blob-dir=tests/corpus-http-ka --host=127.0.0.1 --port="$PORT" --seed=11 \
-		--rounds=100 --num-conns=10 --close-chance=0 --split=delimiter
+		--rounds=100 --num-conns=10 --close-chance=0 --split=delimiter --check=none
 	stop_server
 	expect_rc "$name" 0 || return
 	expect_log "$name" '^dropped content-length$' || return
 	start_resp smtpish
 	sf --blob-dir=tests/corpus-smtpish --host=127.0.0.1 --port="$PORT" --seed=11 \
-		--rounds=20 --num-conns=10 --close-chance=0
+		--rounds=20 --num-conns=10 --close-chance=0 --check=none
 	stop_server
 	expect_rc "$name" 0 || return
 	expect_log "$name" '^554 early$' || return
@@ -208,3 +208,140 @@ t_resp_reach() {
 }
 
 register t_resp_reach
+
+# --- answers compared: the planted wrong answers are found at defaults -----
+# resp_mismatch NAME SERVER CORPUS: a run at default options finds a
+# mismatch with a record that replays (exit 1) against the buggy server and
+# not (exit 0) against the fixed one.
+resp_mismatch() {
+	local name=$1 server=$2 corpus=$3
+	start_resp "$server"
+	sf_resp "$corpus" --rounds=2000
+	stop_server
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: mismatch blob=' || return
+	expect_err "$name" '^  answer (at|past) byte [0-9]+' || return
+	one_record mismatch || { fail "$name" "no mismatch record" "$(ls "$TMP/f")"; return; }
+	local k
+	for k in check.expected check.got check.difference check.again; do
+		[ -n "$(resp_json "$REC" $k)" ] ||
+			{ fail "$name" "record lacks $k"; return; }
+	done
+	replay_rc "$name" "$server"
+	[ "$RC" = 1 ] || { fail "$name" "replay against the buggy server: $RC" "$(tail -n 5 "$TMP/replay")"; return; }
+	grep -q '^Result: reproduced (mismatch' "$TMP/replay" ||
+		{ fail "$name" "replay: $(tail -n 3 "$TMP/replay")"; return; }
+	replay_rc "$name" "$server" --fixed
+	[ "$RC" = 0 ] || { fail "$name" "replay against the fixed server: $RC" "$(tail -n 5 "$TMP/replay")"; return; }
+	pass "$name"
+}
+
+t_resp_kv_mismatch() {
+	resp_mismatch "kvserver: a cut SET key is a mismatch at default options; its record replays" \
+		kvserver tests/corpus-kv
+}
+
+t_resp_http_mismatch() {
+	resp_mismatch "httpka: the dropped Content-Length is a mismatch at default options; its record replays" \
+		httpka tests/corpus-http-ka
+}
+
+# resp_quiet NAME SERVER-ARGS CORPUS [sf args...]: three runs with three
+# seeds are clean, with answers compared and no mismatch.
+resp_quiet() {
+	local name=$1 sargs=$2 corpus=$3 seed; shift 3
+	for seed in 1 2 3; do
+		# shellcheck disable=SC2086
+		start_resp $sargs
+		sf_resp "$corpus" --seed=$seed --rounds=300 "$@"
+		stop_server
+		if [ "$RC" != 0 ] && one_record mismatch; then
+			fail "$name (seed $seed)" "a mismatch: $(resp_json "$REC" check.difference)" \
+				"again: $(resp_json "$REC" check.again)" \
+				"expected: $(resp_json "$REC" check.expected)" \
+				"got: $(resp_json "$REC" check.got)"
+			return
+		fi
+		expect_rc "$name (seed $seed)" 0 || return
+		[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "mismatches"; return; }
+		[ "$(summary_field compared)" -gt 0 ] ||
+			{ fail "$name" "nothing compared" "$(grep -E '^note|compared' "$TMP/err")"; return; }
+	done
+	pass "$name"
+}
+
+t_resp_controls() {
+	resp_quiet "controls: httpka --stamps (dates, ids, times, lengths) stays quiet" \
+		"httpka --fixed --stamps" tests/corpus-http-ka
+	resp_quiet "controls: a counter every connection increments stays quiet" \
+		"kvserver" tests/corpus-counter
+	resp_quiet "controls: kvserver --fixed stays quiet" \
+		"kvserver --fixed" tests/corpus-kv
+	resp_quiet "controls: httpka --fixed stays quiet" \
+		"httpka --fixed" tests/corpus-http-ka
+}
+
+# --- servers that speak first; turns ---------------------------------------
+t_resp_smtp_turns() {
+	local name="smtpish --fixed with --turns: the greeting is awaited, each line its reply; clean"
+	local seed
+	for seed in 1 2 3; do
+		start_resp smtpish --fixed
+		sf_resp tests/corpus-smtpish --seed=$seed --rounds=100 '--turns=\r\n'
+		stop_server
+		expect_rc "$name" 0 || return
+		expect_err "$name" 'the server speaks first' || return
+		[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "mismatches"; return; }
+		if grep -q '554' "$TMP/server.log"; then
+			fail "$name" "the server answered 554" "$(grep 554 "$TMP/server.log" | head -3)"; return
+		fi
+		grep -qE 'commands [1-9][0-9]* rejected 0$' "$TMP/server.log" ||
+			{ fail "$name" "no commands parsed: $(tail -n 1 "$TMP/server.log")"; return; }
+	done
+	pass "$name"
+
+	name="smtpish with --turns, supervised: the cut-line crash is a target-exit whose record replays"
+	local port
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	rm -rf "$TMP/f"
+	(ulimit -c 0; timeout -k 5 60 "$SF" --blob-dir=tests/corpus-smtpish --host=127.0.0.1 \
+		--port="$port" --findings-dir="$TMP/f" '--turns=\r\n' --stats-interval=10s \
+		-- "$BUILD/servers/smtpish" --port="$port" --max-seconds=60 2>"$TMP/err" >"$TMP/out")
+	RC=$?
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: target-exit .*SIGABRT' || return
+	one_record target-exit || { fail "$name" "no target-exit record"; return; }
+	grep -q '"turn_ends":\[' "$REC" || { fail "$name" "the record lacks turn_ends"; return; }
+	grep -q '"greet_us":' "$REC" || { fail "$name" "the record lacks greet_us"; return; }
+	replay_rc "$name" smtpish
+	[ "$RC" = 1 ] || { fail "$name" "replay: $RC" "$(tail -n 5 "$TMP/replay")"; return; }
+	pass "$name"
+}
+
+# --- the project's other servers stay clean with comparison on -------------
+t_resp_others_clean() {
+	local name="testserver (record, slow) and exampled: no mismatch with answers compared"
+	local mode
+	for mode in record slow; do
+		start_server "$mode"
+		sf --blob-dir=corpus-samples/http --host=127.0.0.1 --port="$PORT" --rounds=20 \
+			--stats-interval=10s
+		stop_server
+		expect_rc "$name ($mode)" 0 || return
+		[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "$mode: mismatches"; return; }
+	done
+	rm -f "$TMP/port"
+	"$BUILD/examples/exampled" --port-file="$TMP/port" >/dev/null 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	PORT=$(cat "$TMP/port")
+	sf --blob-dir=corpus-samples/http --host=127.0.0.1 --port="$PORT" --rounds=20 \
+		--stats-interval=10s
+	stop_server
+	expect_rc "$name (exampled)" 0 || return
+	[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "exampled: mismatches"; return; }
+	pass "$name"
+}
+
+register t_resp_kv_mismatch t_resp_http_mismatch t_resp_controls \
+	t_resp_smtp_turns t_resp_others_clean

@@ -34,7 +34,7 @@ start_unix_server() {
 t_unix_record() {
 	local name="unix: the recording server reads every fragment on its own"
 	start_unix_server record
-	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=7 --rounds=100 \
+	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=7 --rounds=100 --check=none \
 		--num-conns=20 --close-chance=0 --summary="$TMP/usum.json" -q
 	stop_server
 	expect_rc "$name" 0 || return
@@ -72,7 +72,7 @@ t_unix_record() {
 t_unix_ack() {
 	local name="unix: ack pacing reads every fragment on its own as well"
 	start_unix_server record
-	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=8 --rounds=20 \
+	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=8 --rounds=20 --check=none \
 		--num-conns=10 --close-chance=0 --pace=ack --gap-us=0 \
 		--summary="$TMP/usum.json" -q
 	stop_server
@@ -249,7 +249,7 @@ t_unix_memcached() {
 	printf 'get key1 key2\r\ndelete key1\r\n' >"$mc/get"
 	printf 'incr n 1\r\nversion\r\nstats\r\n' >"$mc/misc"
 	[ "$(id -u)" -eq 0 ] && user=(-u root)
-	sf --blob-dir="$mc" --unix="$sock" --seed=4 --rounds=100 --num-conns=10 \
+	sf --blob-dir="$mc" --unix="$sock" --seed=4 --rounds=100 --num-conns=10 --check=none \
 		--summary="$TMP/mcsum.json" -q -- memcached -s "$sock" "${user[@]}" -U 0 -t 1
 	expect_rc "$name" 0 || return
 	expect_err "$name" "^Target ready at unix:$sock" || return

@@ -4,10 +4,16 @@
  *
  *   SET key value   -> "+OK\r\n"
  *   GET key         -> "$N\r\nvalue\r\n", or "$-1\r\n" when unset
- *   INCR key        -> ":N\r\n" (the store is shared by all connections)
+ *   INCR key        -> ":N\r\n" (counters are shared by all connections)
  *   DEL key         -> ":1\r\n" or ":0\r\n"
  *   PING            -> "+PONG\r\n"
  *   anything else   -> "-ERR unknown command\r\n"
+ *
+ * SET, GET and DEL keys belong to the connection that set them (its own
+ * keyspace, dropped when it closes), so what one connection stores never
+ * answers another's GET; a GET of a key the connection never set reads the
+ * shared counters (INCR), the control whose answers other connections
+ * change.
  *
  * The planted bug: when a read ends inside the key of a SET, the rest of
  * the key in the next read is lost, so the value is stored under the head
@@ -38,6 +44,7 @@
 
 struct client {
 	int	fd;
+	unsigned long id;	/* its keyspace */
 	char	line[LINE_MAX_BYTES];
 	size_t	len;
 	int	skip_key;	/* the bug: drop key bytes until a blank */
@@ -87,6 +94,31 @@ lookup(const char *key, int create)
 	return &store[nstore++];
 }
 
+/* The store's name of c's key (its own keyspace). */
+static const char *
+own_key(const struct client *c, const char *key, char *buf, size_t size)
+{
+	snprintf(buf, size, "%lu\x1f%s", c->id, key);
+	return buf;
+}
+
+/* Drops c's keyspace (it closed). */
+static void
+drop_keys(const struct client *c)
+{
+	char	prefix[32];
+	size_t	plen = (size_t)snprintf(prefix, sizeof prefix, "%lu\x1f", c->id);
+
+	for (size_t i = 0; i < nstore;) {
+		if (strncmp(store[i].key, prefix, plen) == 0) {
+			free(store[i].value);
+			store[i] = store[--nstore];
+		} else {
+			i++;
+		}
+	}
+}
+
 /* Sends s on c (the test's answers are small: one write). */
 static void
 reply(struct client *c, const char *s)
@@ -102,18 +134,21 @@ command(struct client *c, char *line)
 {
 	char		*cmd = strtok(line, " "), *key = strtok(NULL, " ");
 	char		*value = strtok(NULL, "");
-	char		 out[LINE_MAX_BYTES + 64];
+	char		 out[LINE_MAX_BYTES + 64], own[KEY_MAX + 32];
 	struct entry	*e;
 
 	if (cmd != NULL && strcasecmp(cmd, "PING") == 0) {
 		reply(c, "+PONG\r\n");
 	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "SET") == 0 &&
-	    value != NULL && (e = lookup(key, 1)) != NULL) {
+	    value != NULL && (e = lookup(own_key(c, key, own, sizeof own),
+	    1)) != NULL) {
 		free(e->value);
 		e->value = strdup(value);
 		reply(c, "+OK\r\n");
 	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "GET") == 0) {
-		e = lookup(key, 0);
+		e = lookup(own_key(c, key, own, sizeof own), 0);
+		if (e == NULL)
+			e = lookup(key, 0);	/* a shared counter */
 		if (e == NULL || e->value == NULL)
 			reply(c, "$-1\r\n");
 		else {
@@ -131,7 +166,7 @@ command(struct client *c, char *line)
 		snprintf(out, sizeof out, ":%lld\r\n", v + 1);
 		reply(c, out);
 	} else if (cmd != NULL && key != NULL && strcasecmp(cmd, "DEL") == 0) {
-		e = lookup(key, 0);
+		e = lookup(own_key(c, key, own, sizeof own), 0);
 		reply(c, e != NULL && e->value != NULL ? ":1\r\n" : ":0\r\n");
 		if (e != NULL) {
 			free(e->value);
@@ -202,6 +237,7 @@ client_read(struct client *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
+		drop_keys(c);
 		close(c->fd);
 		free(c);
 		return;
@@ -330,7 +366,7 @@ main(int argc, char **argv)
 				if ((c = calloc(1, sizeof *c)) == NULL)
 					die("calloc");
 				c->fd = cfd;
-				total_conns++;
+				c->id = ++total_conns;
 				ev.events = EPOLLIN;
 				ev.data.ptr = c;
 				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
