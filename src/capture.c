@@ -95,34 +95,8 @@ capture_write(struct capture *c, const char *dir, const char *name,
 	char	*tmp = xasprintf("%s/.tmp-%ld-%u-%s", dir, (long)getpid(),
 		    c->tmp_seq++, name);
 	char	*path = xasprintf("%s/%s", dir, name);
-	size_t	 off = 0;
-	int	 fd, rc = -1;
+	int	 rc = util_write_atomic(tmp, path, data, len, cause);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t	n = write(fd, data + off, len - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			*cause = xasprintf("%s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
 	free(tmp);
 	free(path);
 	return rc;

@@ -410,42 +410,8 @@ write_atomic(const char *dir, const char *name, const char *text, size_t len,
 {
 	char	*tmp = xasprintf("%s/.tmp-%s", dir, name);
 	char	*path = xasprintf("%s/%s", dir, name);
-	int	 fd, rc = -1;
-	size_t	 off = 0;
+	int	 rc = util_write_atomic(tmp, path, text, len, cause);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t	n = write(fd, text + off, len - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			*cause = xasprintf("%s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	/* No fsync: the rename is atomic for readers and survives a kill of
-	 * stutterfuzz; only a machine crash could lose the last records, and
-	 * an fsync per record would stall the event loop. */
-	if (close(fd) == -1) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) == -1) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
 	free(tmp);
 	free(path);
 	return rc;

@@ -173,3 +173,42 @@ util_term_cols(int fd)
 		return 80;
 	return ws.ws_col;
 }
+
+/* Writes len bytes to tmp (created, never an existing file), then renames
+ * it to path, so a reader never sees half a file, even when stutterfuzz is
+ * killed. No fsync: the rename is atomic for readers and survives a kill;
+ * only a machine crash could lose the last files, and an fsync per file
+ * would stall the event loop. Returns 0, or -1 with *cause. */
+int
+util_write_atomic(const char *tmp, const char *path, const void *data,
+    size_t len, char **cause)
+{
+	const char	*p = data;
+	size_t		 off = 0;
+	int		 fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		ssize_t	n = write(fd, p + off, len - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*cause = xasprintf("%s: %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}

@@ -45,4 +45,8 @@ size_t	 util_term_cols(int fd);
 /* Monotonic clock in microseconds. */
 uint64_t util_now_us(void);
 
+/* Writes a file whole through tmp and a rename. */
+int	 util_write_atomic(const char *tmp, const char *path, const void *data,
+	    size_t len, char **cause);
+
 #endif
