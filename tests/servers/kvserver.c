@@ -38,6 +38,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#define SERVE_NAME "kvserver"
+#include "serve.h"
+
 #define LINE_MAX_BYTES	2048
 #define STORE_MAX	4096
 #define KEY_MAX		256
@@ -69,14 +72,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-/* Ends the process on a setup failure. */
-static void
-die(const char *what)
-{
-	fprintf(stderr, "kvserver: %s: %s\n", what, strerror(errno));
-	exit(1);
 }
 
 /* The entry of key, or NULL; with create, a new one. */
@@ -248,59 +243,6 @@ client_read(struct client *c)
 		fflush(logfp);
 	}
 	client_bytes(c, buf, (size_t)n);
-}
-
-/* Binds the listening socket; writes the port to port_file. */
-static int
-listen_on(const char *addr, unsigned port, const char *port_file)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		sslen;
-	int			fd, one = 1;
-	unsigned		bound;
-
-	memset(&ss, 0, sizeof ss);
-	if (strchr(addr, ':') != NULL) {
-		struct sockaddr_in6	*s6 = (void *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
-			die("bad --bind");
-		sslen = sizeof *s6;
-	} else {
-		struct sockaddr_in	*s4 = (void *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
-			die("bad --bind");
-		sslen = sizeof *s4;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 4096) < 0)
-		die("bind");
-	sslen = sizeof ss;
-	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	bound = ss.ss_family == AF_INET6 ?
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (port_file != NULL) {
-		char	 tmp[4096];
-		FILE	*f;
-
-		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-		if ((f = fopen(tmp, "w")) == NULL)
-			die(tmp);
-		fprintf(f, "%u\n", bound);
-		fclose(f);
-		if (rename(tmp, port_file) < 0)
-			die("rename");
-	}
-	return fd;
 }
 
 int
