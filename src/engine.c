@@ -3,20 +3,18 @@
  * stop conditions and the statistics tick.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "answer.h"
-#include "confirm.h"
 #include "conn.h"
 #include "corpus.h"
 #include "coverage.h"
 #include "diag.h"
 #include "engine.h"
-#include "json.h"
+#include "expect.h"
 #include "options.h"
 #include "pace.h"
 #include "record.h"
@@ -31,29 +29,7 @@
 #define HISTORY_US		(2ULL * 1000000)	/* ... for this long */
 #define SUSPECTS_MAX		128
 #define DIAG_BLIND_REPLIES	64	/* all "not found": sock_diag is blind */
-#define GREET_PROBE_US		200000	/* reference sends wait this long for
-					 * a greeting before sending */
-#define CHECK_INDEX_BASE	(1ULL << 62)	/* indexes of whole sends */
 #define REFRESH_MS		60000	/* whole sends again this often */
-
-/* What a connection of the pool is for (conn->purpose). */
-enum purpose {
-	PURPOSE_FUZZ,		/* a cut connection of the run (or a job) */
-	PURPOSE_REF,		/* reference phase: a whole send */
-	PURPOSE_REFRESH,	/* a whole send during the run (drift) */
-	PURPOSE_WHOLE,		/* confirmation: the blob whole again */
-	PURPOSE_RECUT,		/* confirmation: the same cut again */
-};
-
-/* A blob's reference and its candidate being confirmed. */
-struct blob_check {
-	struct answer_ref	*ref;
-	const struct blob	*blob;
-	struct confirm		*confirm;	/* the candidate, or NULL */
-	struct plan		 plan;		/* ... its plan */
-	uint64_t		 index;		/* ... its connection index */
-	int			 busy;		/* a confirmation step in flight */
-};
 
 /* A finished connection, kept for the suspects of a failed connect. */
 struct history {
@@ -121,20 +97,8 @@ struct engine {
 	uint64_t		 diag_found;
 	char			*pace_why;	/* why the pace differs from --pace */
 
-	struct answer_masks	*masks;		/* --mask, --ignore */
-	struct blob_check	*checks;	/* per blob; NULL: job list */
+	struct expect		*expect;	/* answer checks; NULL: none */
 	struct answer		**answers;	/* per slot, made on first use */
-	int			 referencing;	/* the reference phase runs */
-	unsigned		 ref_samples;	/* whole sends per blob */
-	uint64_t		 ref_total;	/* ... in all */
-	uint64_t		 ref_started;
-	uint64_t		 ref_done;
-	uint64_t		 greet_votes;	/* ... that heard bytes before sending */
-	uint64_t		 greet_probe_us;	/* their wait for a greeting */
-	uint64_t		 greet_us;	/* fuzzing: wait for a greeting; 0 none */
-	uint64_t		 check_index;	/* next index of a whole send */
-	size_t			 confirm_wait;	/* confirmation steps to start */
-	size_t			 refresh_left;	/* blobs to send whole again */
 	struct event		*ev_refresh;
 };
 
@@ -177,7 +141,7 @@ static int
 engine_more(const struct engine *e)
 {
 	return e->stopped == ENGINE_RUNNING && !e->paused && !e->holding &&
-	    !e->referencing &&
+	    (e->expect == NULL || !expect_referencing(e->expect)) &&
 	    (e->end_index == 0 || e->next_index < e->end_index);
 }
 
@@ -235,9 +199,9 @@ engine_next(struct engine *e, struct conn *c, uint64_t *index,
 {
 	int	rc;
 
-	c->purpose = PURPOSE_FUZZ;
+	c->purpose = EXPECT_FUZZ;
 	c->answer = NULL;
-	if (e->checks != NULL &&
+	if (e->expect != NULL &&
 	    (rc = engine_next_check(e, c, index, b)) != 0) {
 		c->answer = engine_slot_answer(e, c);
 		return rc == -1 ? -1 : 1;
@@ -254,9 +218,8 @@ engine_next(struct engine *e, struct conn *c, uint64_t *index,
 			c->answer = engine_slot_answer(e, c);
 		return plan_copy(&c->plan, job->plan) == -1 ? -1 : 1;
 	}
-	c->greet_us = e->greet_us;
-	if (e->checks != NULL && answer_check_this(e->opt->check_every,
-	    e->next_index))
+	c->greet_us = e->expect != NULL ? expect_greet_us(e->expect) : 0;
+	if (e->expect != NULL && expect_compares(e->expect, e->next_index))
 		c->answer = engine_slot_answer(e, c);
 	*index = e->next_index;
 	*b = &e->cfg.corpus->blobs[e->next_index % e->nblobs];
@@ -276,8 +239,8 @@ engine_refill(evutil_socket_t fd, short what, void *arg)
 	while (e->nidle > 0 && (engine_more(e) || engine_check_pending(e)) &&
 	    !e->backing_off) {
 		struct conn		*c;
-		const struct blob	*b;
-		uint64_t		 index;
+		const struct blob	*b = NULL;
+		uint64_t		 index = 0;
 		int			 rc;
 
 		if (budget-- == 0) {
@@ -296,14 +259,14 @@ engine_refill(evutil_socket_t fd, short what, void *arg)
 		if (conn_start(c, index, b) == -1) {
 			/* conn_start reported the fault; it backed us off.
 			 * A step of the answer machinery is dropped. */
-			if (c->purpose != PURPOSE_FUZZ)
+			if (c->purpose != EXPECT_FUZZ)
 				engine_check_unstart(e, c);
 			e->idle[e->nidle++] = c;
 			engine_back_off(e);
 			return;
 		}
 		e->first_fail_us = 0;
-		if (c->purpose != PURPOSE_FUZZ)
+		if (c->purpose != EXPECT_FUZZ)
 			continue;
 		e->next_index++;
 		e->stats.rounds = (e->next_index - e->first_index) / e->nblobs;
@@ -362,7 +325,7 @@ engine_remember(struct engine *e, struct conn *c)
 	h->report.plan = &h->plan;
 	h->report.gaps_us = h->gaps;
 	/* Whole sends and confirmations are suspects, but not traced. */
-	if (e->hooks.conn_done != NULL && c->purpose == PURPOSE_FUZZ)
+	if (e->hooks.conn_done != NULL && c->purpose == EXPECT_FUZZ)
 		e->hooks.conn_done(e->arg, &h->report);
 }
 
@@ -612,109 +575,10 @@ engine_raise(struct engine *e, enum finding_kind kind, const char *detail,
 }
 
 /*
- * Answers: the reference phase (each blob sent whole a few times before
- * fuzzing, which also tells whether the server speaks first), the
- * comparison of each compared connection's answer with its blob's
- * reference, and the confirmation of a candidate (the whole blob again,
- * then the same cut again) before it is a mismatch finding.
+ * Answers: the engine's side of the answer checks (expect.c decides what
+ * to send and what the answers mean): per-slot answer buffers, the step
+ * of an idle slot, finished connections, the mismatch finding.
  */
-
-/* The blob's position in the corpus. */
-static size_t
-engine_blob_index(const struct engine *e, const struct blob *b)
-{
-	return (size_t)(b - e->cfg.corpus->blobs);
-}
-
-/* Whether an answer is complete enough to judge: the connection sent its
- * whole plan (no early close) and ended without a fault. */
-static int
-engine_answer_usable(const struct conn *c)
-{
-	return c->plan.close_after == c->plan.nfrags &&
-	    (c->outcome == CONN_OUT_COMPLETED ||
-	    c->outcome == CONN_OUT_DRAIN_TIMEOUT ||
-	    c->outcome == CONN_OUT_PEER_CLOSED);
-}
-
-/* The reference phase's next whole send, if one is due: its blob. */
-static const struct blob *
-engine_next_ref(struct engine *e)
-{
-	const struct corpus	*co = e->cfg.corpus;
-	uint64_t		 k;
-
-	if (!e->referencing || e->ref_started >= e->ref_total)
-		return NULL;
-	k = e->ref_started++;
-	if (e->opt->only_set)
-		return &co->blobs[e->opt->only % co->n];
-	return &co->blobs[k % co->n];
-}
-
-/* A confirmation step waiting to start: its blob check, or NULL. */
-static struct blob_check *
-engine_next_confirm(struct engine *e)
-{
-	if (e->confirm_wait == 0)
-		return NULL;
-	for (size_t i = 0; i < e->nblobs; i++) {
-		struct blob_check	*bc = &e->checks[i];
-
-		if (bc->confirm != NULL && !bc->busy) {
-			bc->busy = 1;
-			e->confirm_wait--;
-			return bc;
-		}
-	}
-	e->confirm_wait = 0;
-	return NULL;
-}
-
-/* Fills c's plan for a connection of the answer machinery (confirmation,
- * reference, refresh), if one is due. Returns 1 and sets *index and *b,
- * 0 when none is due, -1 out of memory. */
-static int
-engine_next_check(struct engine *e, struct conn *c, uint64_t *index,
-    const struct blob **b)
-{
-	const struct turn_spec	*turns = &e->opt->plan.turns;
-	struct blob_check	*bc;
-
-	if ((bc = engine_next_confirm(e)) != NULL) {
-		*b = bc->blob;
-		*index = bc->index;
-		c->purpose = bc->confirm->state == CONFIRM_WHOLE ? PURPOSE_WHOLE :
-		    PURPOSE_RECUT;
-		c->greet_us = e->greet_us;
-		if (c->purpose == PURPOSE_RECUT)
-			return plan_copy(&c->plan, &bc->plan) == -1 ? -1 : 1;
-	} else if ((*b = engine_next_ref(e)) != NULL) {
-		c->purpose = PURPOSE_REF;
-		c->greet_us = e->greet_probe_us;
-		*index = e->check_index++;
-	} else if (e->refresh_left > 0 && !e->referencing) {
-		*b = &e->cfg.corpus->blobs[--e->refresh_left];
-		c->purpose = PURPOSE_REFRESH;
-		c->greet_us = e->greet_us;
-		*index = e->check_index++;
-	} else {
-		return 0;
-	}
-	return plan_whole(&c->plan, (*b)->data, (*b)->len, turns) == -1 ?
-	    -1 : 1;
-}
-
-/* Whether the answer machinery has connections to start. */
-static int
-engine_check_pending(const struct engine *e)
-{
-	if (e->checks == NULL || e->stopped != ENGINE_RUNNING || e->paused)
-		return 0;
-	return e->confirm_wait > 0 || (e->referencing &&
-	    e->ref_started < e->ref_total) || (!e->referencing &&
-	    e->refresh_left > 0);
-}
 
 /* The slot's answer buffer, made on first use. */
 static struct answer *
@@ -725,133 +589,64 @@ engine_slot_answer(struct engine *e, struct conn *c)
 	return e->answers[c->slot];
 }
 
+/* Fills c's plan for a connection of the answer checks (confirmation,
+ * reference, refresh), if one is due. Returns 1 and sets *index and *b,
+ * 0 when none is due, -1 out of memory. */
+static int
+engine_next_check(struct engine *e, struct conn *c, uint64_t *index,
+    const struct blob **b)
+{
+	struct expect_step	s;
+	int			rc;
+
+	if ((rc = expect_next(e->expect, &s, &c->plan)) != 1)
+		return rc;
+	c->purpose = s.purpose;
+	c->greet_us = s.greet_us;
+	*index = s.index;
+	*b = &e->cfg.corpus->blobs[s.blob];
+	return 1;
+}
+
+/* Whether the answer checks have connections to start. */
+static int
+engine_check_pending(const struct engine *e)
+{
+	return e->expect != NULL && e->stopped == ENGINE_RUNNING &&
+	    !e->paused && expect_pending(e->expect);
+}
+
+/* The hooks' notice, for expect_refs_notes. */
+static void
+engine_notice(void *arg, const char *text)
+{
+	struct engine	*e = arg;
+
+	if (e->hooks.notice != NULL)
+		e->hooks.notice(e->arg, text);
+}
+
 /* The references are taken: say what they found, then fuzz. */
 static void
 engine_refs_done(struct engine *e)
 {
 	struct stats	 keep = e->stats;
-	size_t		 stable = 0, unstable = 0, nref = e->opt->only_set ?
-			    1 : e->nblobs;
-	char		*text;
 
-	e->referencing = 0;
-	if (e->greet_votes * 2 > e->ref_done)
-		e->greet_us = e->opt->turn_timeout_ms * 1000;
-	for (size_t i = 0; i < nref; i++) {
-		size_t	k = e->opt->only_set ? e->opt->only % e->nblobs : i;
-
-		if (answer_ref_stable(e->checks[k].ref))
-			stable++;
-		else
-			unstable++;
-	}
 	/* The whole sends are not the run's traffic: start counting now. */
 	memset(&e->stats, 0, sizeof e->stats);
 	memcpy(e->stats.findings, keep.findings, sizeof keep.findings);
 	e->stats.local_errors = keep.local_errors;
 	e->stats.cuts_possible = keep.cuts_possible;
-	e->stats.unstable = e->opt->check_every != 0 ? unstable : 0;
+	e->stats.unstable = e->opt->check_every != 0 ?
+	    expect_unstable(e->expect) : 0;
 	e->prev = e->stats;
-	text = xasprintf("references: %zu blob%s sent whole %u time%s: %zu "
-	    "stable, %zu unstable; the server %s; comparing %s", nref,
-	    nref == 1 ? "" : "s", e->ref_samples, e->ref_samples == 1 ? "" :
-	    "s", stable, unstable, e->greet_us ? "speaks first (each "
-	    "connection waits for its greeting)" : "waits for the client",
-	    e->opt->check_every == 0 ? "no answers (--check=none)" :
-	    e->opt->check_every == 1 ? "every connection's answer" :
-	    "one connection's answer in N (--check=1/N)");
-	if (e->hooks.notice != NULL)
-		e->hooks.notice(e->arg, text);
-	free(text);
-	for (size_t i = 0; i < nref && e->hooks.notice != NULL; i++) {
-		size_t		 k = e->opt->only_set ? e->opt->only % e->nblobs :
-				    i;
-		const char	*why = answer_ref_why(e->checks[k].ref);
-
-		if (why == NULL || e->opt->check_every == 0 || i >= 8)
-			continue;
-		text = xasprintf("blob %s is not compared: %s",
-		    e->cfg.corpus->blobs[k].name, why);
-		e->hooks.notice(e->arg, text);
-		free(text);
-	}
-}
-
-/* Appends n bytes of s as a quoted JSON string. */
-static void
-jbuf_string(struct jbuf *j, const char *s, size_t n)
-{
-	json_t	*v = json_stringn_nocheck(s, n);
-	char	*t = v != NULL ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
-
-	if (t != NULL)
-		jbuf_append(j, t, strlen(t));
-	else
-		jbuf_append(j, "\"\"", 2);
-	free(t);
-	json_decref(v);
-}
-
-/* Appends strings as a JSON array. */
-static void
-engine_json_strings(struct jbuf *j, const char *const *s, unsigned n)
-{
-	jbuf_append(j, "[", 1);
-	for (unsigned i = 0; i < n; i++) {
-		if (i > 0)
-			jbuf_append(j, ",", 1);
-		jbuf_string(j, s[i], strlen(s[i]));
-	}
-	jbuf_append(j, "]", 1);
-}
-
-/* Appends an answer's kept bytes as an escaped JSON string. */
-static void
-engine_json_answer(struct jbuf *j, const struct answer *a)
-{
-	char	*t = answer_text(a);
-
-	jbuf_string(j, t, strlen(t));
-	free(t);
-}
-
-/* The record's "check" object of a confirmed mismatch. */
-static void
-engine_check_json(struct engine *e, const struct blob_check *bc,
-    struct jbuf *j)
-{
-	const struct answer	*exp = answer_ref_first(bc->ref);
-	const struct confirm	*cf = bc->confirm;
-
-	jbuf_append(j, "{\"expected\":", 12);
-	engine_json_answer(j, exp);
-	jbuf_printf(j, ",\"expected_total\":%" PRIu64 ",\"expected_closed\":%s"
-	    ",\"got\":", exp->total, exp->closed ? "true" : "false");
-	engine_json_answer(j, cf->got);
-	jbuf_printf(j, ",\"got_total\":%" PRIu64 ",\"got_closed\":%s,"
-	    "\"difference\":", cf->got->total, cf->got->closed ? "true" :
-	    "false");
-	jbuf_string(j, cf->account, strlen(cf->account));
-	jbuf_append(j, ",\"again\":", 9);
-	jbuf_string(j, cf->again, strlen(cf->again));
-	jbuf_printf(j, ",\"samples\":%u,\"greeting\":%s,\"turns\":",
-	    answer_ref_samples(bc->ref), e->greet_us ? "true" : "false");
-	if (e->opt->turns_arg != NULL)
-		jbuf_string(j, e->opt->turns_arg, strlen(e->opt->turns_arg));
-	else
-		jbuf_append(j, "null", 4);
-	jbuf_append(j, ",\"masks\":", 9);
-	engine_json_strings(j, e->opt->masks, e->opt->nmasks);
-	jbuf_append(j, ",\"ignores\":", 11);
-	engine_json_strings(j, e->opt->ignores, e->opt->nignores);
-	jbuf_append(j, "}", 1);
+	expect_refs_notes(e->expect, engine_notice, e);
 }
 
 /* A confirmed mismatch: the finding, from the recut connection c. */
 static void
-engine_mismatch(struct engine *e, struct conn *c, struct blob_check *bc)
+engine_mismatch(struct engine *e, struct conn *c, struct expect_mismatch *m)
 {
-	struct jbuf	j = { 0 };
 	struct finding	f = {
 		.kind = FINDING_MISMATCH,
 		.seed = e->cfg.seed,
@@ -863,125 +658,55 @@ engine_mismatch(struct engine *e, struct conn *c, struct blob_check *bc)
 		.at_us = util_now_us() - e->env.start_us,
 		.phase = "answer",
 		.conn = c,
-		.detail = bc->confirm->account,
+		.detail = m->account,
+		.check_json = m->check_json,
 	};
 
-	engine_check_json(e, bc, &j);
-	f.check_json = j.s;
 	c->outcome = CONN_OUT_MISMATCH;
 	e->stats.findings[FINDING_MISMATCH]++;
 	engine_conn_finding(c, &f, e);
-	jbuf_free(&j);
 }
 
-/* A step of the answer machinery could not start: it is due again. */
+/* A step of the answer checks could not start: it is due again. */
 static void
 engine_check_unstart(struct engine *e, struct conn *c)
 {
-	struct blob_check	*bc = &e->checks[engine_blob_index(e, c->blob)];
-
-	if (c->purpose == PURPOSE_REF)
-		e->ref_started--;
-	else if (c->purpose == PURPOSE_REFRESH)
-		e->refresh_left++;
-	else if (bc->confirm != NULL) {
-		bc->busy = 0;
-		e->confirm_wait++;
-	}
+	expect_unstart(e->expect, (enum expect_purpose)c->purpose,
+	    (size_t)(c->blob - e->cfg.corpus->blobs));
 }
 
-/* A confirmation connection ended: the next step, or the verdict. */
-static void
-engine_confirm_done(struct engine *e, struct conn *c, struct blob_check *bc)
-{
-	enum confirm_state	st;
-
-	bc->busy = 0;
-	if (bc->confirm == NULL)
-		return;
-	/* A step that ended in a fault (the finding says so) judges
-	 * nothing: the candidate is dropped. */
-	st = engine_answer_usable(c) ? confirm_step(bc->confirm, bc->ref,
-	    c->answer) : CONFIRM_UNCONFIRMED;
-	if (!confirm_done(st)) {
-		e->confirm_wait++;
-		return;
-	}
-	if (st == CONFIRM_MISMATCH)
-		engine_mismatch(e, c, bc);
-	else if (st == CONFIRM_UNCONFIRMED)
-		e->stats.unconfirmed++;
-	else if (st == CONFIRM_DRIFT)
-		e->stats.drift++;
-	else if (st == CONFIRM_UNSTABLE)
-		e->stats.unstable++;
-	confirm_free(bc->confirm);
-	bc->confirm = NULL;
-}
-
-/* A fuzzing connection's answer: compared; a difference is a candidate
- * (one confirmation per blob at a time). */
-static void
-engine_compare(struct engine *e, struct conn *c, struct blob_check *bc)
-{
-	char	account[ANSWER_ACCOUNT_MAX];
-
-	if (!engine_answer_usable(c))
-		return;
-	switch (answer_compare(bc->ref, c->answer, account, sizeof account)) {
-	case ANSWER_SAME:
-		e->stats.compared++;
-		return;
-	case ANSWER_DIFFERENT:
-		e->stats.compared++;
-		e->stats.candidates++;
-		break;
-	default:
-		return;
-	}
-	if (bc->confirm != NULL || plan_copy(&bc->plan, &c->plan) == -1)
-		return;
-	bc->confirm = confirm_new(c->answer, account);
-	bc->blob = c->blob;
-	bc->index = c->index;
-	e->confirm_wait++;
-}
-
-/* A connection with an answer, or of the answer machinery, ended. */
+/* A connection with an answer, or of the answer checks, ended. */
 static void
 engine_check_done(struct engine *e, struct conn *c)
 {
-	struct blob_check	*bc;
+	struct expect_mismatch	m = { .check_json = NULL };
+	struct expect_end	end = {
+		.purpose = (enum expect_purpose)c->purpose,
+		.index = c->index,
+		.plan = &c->plan,
+		.outcome = c->outcome,
+		.answer = c->answer,
+		.heard_first = c->early > 0,
+	};
 
-	if (e->checks == NULL || c->answer == NULL)
-		return;
-	bc = &e->checks[engine_blob_index(e, c->blob)];
-	switch (c->purpose) {
-	case PURPOSE_REF:
-		e->ref_done++;
-		e->greet_votes += c->early > 0;
-		if (engine_answer_usable(c))
-			answer_ref_add(bc->ref, c->answer);
-		if (e->ref_done == e->ref_total)
-			engine_refs_done(e);
+	if (e->expect == NULL || c->answer == NULL)
+		return;	/* a job list's answers are only kept */
+	end.blob = (size_t)(c->blob - e->cfg.corpus->blobs);
+	switch (expect_done(e->expect, &end, &m)) {
+	case EXPECT_REFS_TAKEN:
+		engine_refs_done(e);
 		break;
-	case PURPOSE_REFRESH:
-		if (engine_answer_usable(c) && answer_compare(bc->ref,
-		    c->answer, NULL, 0) == ANSWER_DIFFERENT)
-			answer_ref_add(bc->ref, c->answer);
-		break;
-	case PURPOSE_WHOLE:
-	case PURPOSE_RECUT:
-		engine_confirm_done(e, c, bc);
+	case EXPECT_MISMATCH:
+		engine_mismatch(e, c, &m);
+		expect_mismatch_release(&m);
 		break;
 	default:
-		engine_compare(e, c, bc);
 		break;
 	}
 }
 
-/* Every REFRESH_US: one more whole send of each blob, so that a reference
- * follows a server whose answers drift in a long run. */
+/* Every --reference-refresh: one more whole send of each blob, so that a
+ * reference follows a server whose answers drift in a long run. */
 static void
 engine_refresh(evutil_socket_t fd, short what, void *arg)
 {
@@ -989,59 +714,32 @@ engine_refresh(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (e->referencing || e->opt->only_set || e->opt->check_every == 0)
-		return;
-	e->refresh_left = e->nblobs;
-	engine_schedule_refill(e);
+	if (expect_refresh(e->expect))
+		engine_schedule_refill(e);
 }
 
-/* Sets up the answer machinery of a fuzzing run: masks, a reference per
- * blob, the reference phase. Returns 0, or -1 with *cause. */
+/* Sets up the answer checks of a fuzzing run. Returns 0, or -1 with
+ * *cause. */
 static int
 engine_checks_new(struct engine *e, char **cause)
 {
-	const struct options	*o = e->opt;
-
 	e->answers = xcalloc(e->nconns, sizeof *e->answers);
 	/* --check=none: the tool as it was, with no whole sends at all (and
 	 * so no greeting detection). */
-	if (e->cfg.jobs != NULL || o->check_every == 0)
+	if (e->cfg.jobs != NULL || e->opt->check_every == 0)
 		return 0;
-	e->masks = answer_masks_new();
-	for (unsigned i = 0; i < o->nmasks; i++)
-		if (answer_masks_add(e->masks, o->masks[i], cause) == -1)
-			return -1;
-	for (unsigned i = 0; i < o->nignores; i++)
-		if (answer_masks_ignore(e->masks, o->ignores[i], cause) == -1)
-			return -1;
-	e->checks = xcalloc(e->nblobs, sizeof *e->checks);
-	for (size_t i = 0; i < e->nblobs; i++) {
-		e->checks[i].ref = answer_ref_new(e->masks);
-		e->checks[i].blob = &e->cfg.corpus->blobs[i];
-	}
-	e->ref_samples = ANSWER_SAMPLES_DEFAULT;
-	e->ref_total = (uint64_t)e->ref_samples * (o->only_set ? 1 : e->nblobs);
-	e->referencing = 1;
-	e->greet_probe_us = o->turn_timeout_ms * 1000 < GREET_PROBE_US ?
-	    o->turn_timeout_ms * 1000 : GREET_PROBE_US;
-	e->check_index = CHECK_INDEX_BASE;
-	return 0;
+	e->expect = expect_new(e->opt, e->cfg.corpus, &e->stats, cause);
+	return e->expect == NULL ? -1 : 0;
 }
 
-/* Frees the answer machinery. */
+/* Frees the answer checks and buffers. */
 static void
 engine_checks_free(struct engine *e)
 {
 	for (size_t i = 0; i < e->nconns && e->answers != NULL; i++)
 		answer_free(e->answers[i]);
 	free(e->answers);
-	for (size_t i = 0; i < e->nblobs && e->checks != NULL; i++) {
-		answer_ref_free(e->checks[i].ref);
-		confirm_free(e->checks[i].confirm);
-		plan_release(&e->checks[i].plan);
-	}
-	free(e->checks);
-	answer_masks_free(e->masks);
+	expect_free(e->expect);
 }
 
 /* Drops the connections in flight after a pause (from the loop). */
@@ -1061,7 +759,7 @@ engine_drop(evutil_socket_t fd, short what, void *arg)
 			continue;
 		conn_abort(c);
 		/* A whole send or confirmation cut short is due again. */
-		if (e->checks != NULL && c->purpose != PURPOSE_FUZZ)
+		if (e->expect != NULL && c->purpose != EXPECT_FUZZ)
 			engine_check_unstart(e, c);
 		e->idle[e->nidle++] = c;
 	}
@@ -1467,7 +1165,7 @@ engine_start(struct engine *e, char **cause)
 		if (event_add(e->ev_duration, &tv) == -1)
 			goto fail;
 	}
-	if (e->checks != NULL) {
+	if (e->expect != NULL) {
 		tv = ms_tv(REFRESH_MS);
 		if (event_add(e->ev_refresh, &tv) == -1)
 			goto fail;
