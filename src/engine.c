@@ -3,7 +3,6 @@
  * stop conditions and the statistics tick.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@
 #include "expect.h"
 #include "options.h"
 #include "pace.h"
-#include "record.h"
+#include "suspects.h"
 #include "util.h"
 
 #define SCRATCH_LEN		65536
@@ -25,24 +24,13 @@
 #define BACKOFF_MS		100	/* pause after a local fault */
 #define LOCAL_GIVE_UP_US	(30ULL * 1000000)	/* failing this long: stop */
 #define LOCAL_REPORT_US		1000000
-#define HISTORY_MAX		256	/* finished connections remembered */
-#define HISTORY_US		(2ULL * 1000000)	/* ... for this long */
-#define SUSPECTS_MAX		128
 #define DIAG_BLIND_REPLIES	64	/* all "not found": sock_diag is blind */
 #define REFRESH_MS		60000	/* whole sends again this often */
-
-/* A finished connection, kept for the suspects of a failed connect. */
-struct history {
-	struct conn_report	 report;
-	struct plan		 plan;		/* owned copy */
-	uint32_t		*gaps;		/* owned copy */
-	uint32_t		 gaps_cap;
-};
 
 /* A connection's finding waiting for the target's fate. */
 struct held {
 	struct finding		 f;
-	struct history		 h;		/* its report, owned copy */
+	struct suspects_copy	 h;		/* its report, owned copy */
 };
 
 struct engine {
@@ -75,10 +63,7 @@ struct engine {
 	const char		*local_what;
 	int			 local_err;
 
-	struct history		*history;	/* ring of finished connections */
-	size_t			 hist_next;
-	size_t			 hist_len;
-	struct conn_report	*suspects;	/* scratch for a finding */
+	struct suspects		*suspects;	/* finished connections (reports) */
 	struct held		*held;		/* findings waiting (ENGINE_HOLD) */
 	size_t			 nheld;
 	int			 holding;	/* new connections wait meanwhile */
@@ -295,38 +280,14 @@ engine_backoff_done(evutil_socket_t fd, short what, void *arg)
 static void
 engine_remember(struct engine *e, struct conn *c)
 {
-	struct history	*h;
+	const struct conn_report	*r;
 
-	if (e->history == NULL)
+	if (e->suspects == NULL || (r = suspects_remember(e->suspects,
+	    c)) == NULL)
 		return;
-	h = &e->history[e->hist_next];
-	e->hist_next = (e->hist_next + 1) % HISTORY_MAX;
-	if (e->hist_len < HISTORY_MAX)
-		e->hist_len++;
-	conn_report(c, &h->report);
-	if (c->ngaps > h->gaps_cap) {
-		uint32_t	*gaps = reallocarray(h->gaps, c->ngaps,
-				    sizeof *h->gaps);
-
-		if (gaps != NULL) {
-			h->gaps = gaps;
-			h->gaps_cap = c->ngaps;
-		}
-	}
-	if (plan_copy(&h->plan, &c->plan) == -1 || c->ngaps > h->gaps_cap) {
-		/* Out of memory: forget it rather than keep it half (the
-		 * old gaps stay owned, and are freed with the engine). */
-		h->report.blob = NULL;
-		e->hist_len--;
-		return;
-	}
-	if (c->ngaps > 0)
-		memcpy(h->gaps, c->gaps_us, c->ngaps * sizeof *h->gaps);
-	h->report.plan = &h->plan;
-	h->report.gaps_us = h->gaps;
 	/* Whole sends and confirmations are suspects, but not traced. */
 	if (e->hooks.conn_done != NULL && c->purpose == EXPECT_FUZZ)
-		e->hooks.conn_done(e->arg, &h->report);
+		e->hooks.conn_done(e->arg, r);
 }
 
 /* A connection ended: its slot is idle again. */
@@ -345,52 +306,6 @@ engine_conn_done(struct conn *c, void *arg)
 	else if (e->stopped == ENGINE_RUNNING && !e->paused &&
 	    !e->holding && e->nidle == e->nconns)
 		engine_stop(e, ENGINE_STOP_ROUNDS);
-}
-
-/* Orders suspects: the most recently active first. */
-static int
-suspect_cmp(const void *a, const void *b)
-{
-	const struct conn_report	*x = a, *y = b;
-	uint64_t			 tx = x->end_us ? x->end_us : UINT64_MAX;
-	uint64_t			 ty = y->end_us ? y->end_us : UINT64_MAX;
-
-	if (tx != ty)
-		return tx < ty ? 1 : -1;
-	return x->start_us < y->start_us ? 1 : x->start_us > y->start_us ?
-	    -1 : 0;
-}
-
-/* The connections that may have killed the server before connection c
- * failed to connect (or before the target died, c NULL): in flight, or
- * finished within HISTORY_US. */
-static size_t
-engine_suspects(struct engine *e, const struct conn *culprit, uint64_t at_us)
-{
-	size_t	n = 0;
-
-	for (size_t i = 0; i < e->nconns; i++) {
-		struct conn	*c = e->conns[i];
-
-		if (c == culprit || c->state == CONN_IDLE || c->off == 0)
-			continue;
-		if (n == SUSPECTS_MAX)
-			break;
-		conn_report(c, &e->suspects[n++]);
-	}
-	for (size_t k = 0; k < e->hist_len && n < SUSPECTS_MAX; k++) {
-		size_t		 i = (e->hist_next + HISTORY_MAX - 1 - k) %
-				    HISTORY_MAX;
-		struct history	*h = &e->history[i];
-
-		if (h->report.blob == NULL || h->report.bytes_sent == 0)
-			continue;
-		if (h->report.end_us + HISTORY_US < at_us)
-			break;
-		e->suspects[n++] = h->report;
-	}
-	qsort(e->suspects, n, sizeof *e->suspects, suspect_cmp);
-	return n;
 }
 
 /* --stop-on and --max-findings after a finding of this kind. */
@@ -423,15 +338,17 @@ static int
 engine_ask(struct engine *e, const struct finding *f,
     const struct conn_report *r)
 {
-	size_t	n = 0;
+	const struct conn_report	*sus = NULL;
+	size_t				 n = 0;
 
 	if (e->hooks.finding == NULL)
 		return ENGINE_KEEP;
 	if (e->cfg.reports && (f->kind == FINDING_REFUSED ||
 	    f->kind == FINDING_CONNECT_TIMEOUT ||
 	    (f->phase != NULL && strcmp(f->phase, "stall") == 0)))
-		n = engine_suspects(e, f->conn, f->at_us);
-	return e->hooks.finding(e->arg, f, r, e->suspects, n);
+		n = suspects_collect(e->suspects, e->conns, e->nconns, f->conn,
+		    f->at_us, &sus);
+	return e->hooks.finding(e->arg, f, r, sus, n);
 }
 
 /* Keeps a copy of a finding and its connection until the target's fate is
@@ -449,21 +366,8 @@ engine_hold(struct engine *e, const struct finding *f, struct conn *c)
 	if (e->nheld == e->nconns)
 		return -1;
 	hd = &e->held[e->nheld];
-	conn_report(c, &hd->h.report);
-	if (plan_copy(&hd->h.plan, &c->plan) == -1)
+	if (suspects_copy(&hd->h, c) == -1)
 		return -1;
-	if (c->ngaps > hd->h.gaps_cap) {
-		uint32_t	*g = realloc(hd->h.gaps, c->ngaps * sizeof *g);
-
-		if (g == NULL)
-			return -1;
-		hd->h.gaps = g;
-		hd->h.gaps_cap = c->ngaps;
-	}
-	if (c->ngaps > 0)
-		memcpy(hd->h.gaps, c->gaps_us, c->ngaps * sizeof *hd->h.gaps);
-	hd->h.report.plan = &hd->h.plan;
-	hd->h.report.gaps_us = hd->h.gaps;
 	hd->f = *f;
 	hd->f.plan = &hd->h.plan;
 	hd->f.held = 1;
@@ -558,7 +462,8 @@ engine_raise(struct engine *e, enum finding_kind kind, const char *detail,
 		.phase = "target",
 		.detail = detail,
 	};
-	size_t		n = 0;
+	const struct conn_report	*sus = NULL;
+	size_t				 n = 0;
 
 	if (e->stopped != ENGINE_RUNNING)
 		return;
@@ -566,9 +471,10 @@ engine_raise(struct engine *e, enum finding_kind kind, const char *detail,
 		engine_unhold(e, 1);
 	e->stats.findings[kind]++;
 	if (e->cfg.reports)
-		n = engine_suspects(e, NULL, f.at_us);
+		n = suspects_collect(e->suspects, e->conns, e->nconns, NULL,
+		    f.at_us, &sus);
 	if (e->hooks.finding != NULL &&
-	    e->hooks.finding(e->arg, &f, NULL, e->suspects, n) == ENGINE_TAKEN)
+	    e->hooks.finding(e->arg, &f, NULL, sus, n) == ENGINE_TAKEN)
 		return;
 	if (apply_stop)
 		engine_apply_stop(e, kind);
@@ -1048,6 +954,19 @@ engine_events(struct engine *e)
 	    e->ev_stall == NULL || e->ev_hold == NULL ? -1 : 0;
 }
 
+/* Frees the engine's own events (those made). */
+static void
+engine_events_free(struct engine *e)
+{
+	struct event	*evs[] = { e->ev_refill, e->ev_backoff, e->ev_cycle,
+			    e->ev_stats, e->ev_duration, e->ev_drop, e->ev_stall,
+			    e->ev_hold, e->ev_refresh, e->ev_diag };
+
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+}
+
 /* Sizes the pool: a job list, one --only connection, or --num-conns. */
 static void
 engine_size(struct engine *e)
@@ -1125,10 +1044,8 @@ engine_new(struct event_base *base, const struct engine_config *cfg,
 	}
 	engine_choose_pace(e);
 	e->nidle = e->nconns;
-	if (cfg->reports) {
-		e->history = xcalloc(HISTORY_MAX, sizeof *e->history);
-		e->suspects = xcalloc(SUSPECTS_MAX, sizeof *e->suspects);
-	}
+	if (cfg->reports)
+		e->suspects = suspects_new();
 	if ((cfg->jobs == NULL || cfg->answers) &&
 	    engine_checks_new(e, cause) == -1)
 		goto fail;
@@ -1227,43 +1144,15 @@ engine_free(struct engine *e)
 		return;
 	for (size_t i = 0; i < e->nconns && e->conns != NULL; i++)
 		conn_free(e->conns[i]);
-	if (e->history != NULL) {
-		for (size_t i = 0; i < HISTORY_MAX; i++) {
-			plan_release(&e->history[i].plan);
-			free(e->history[i].gaps);
-		}
-	}
-	if (e->ev_refill != NULL)
-		event_free(e->ev_refill);
-	if (e->ev_backoff != NULL)
-		event_free(e->ev_backoff);
-	if (e->ev_cycle != NULL)
-		event_free(e->ev_cycle);
-	if (e->ev_stats != NULL)
-		event_free(e->ev_stats);
-	if (e->ev_duration != NULL)
-		event_free(e->ev_duration);
-	if (e->ev_drop != NULL)
-		event_free(e->ev_drop);
-	if (e->ev_stall != NULL)
-		event_free(e->ev_stall);
-	if (e->ev_refresh != NULL)
-		event_free(e->ev_refresh);
+	engine_events_free(e);
 	engine_checks_free(e);
-	if (e->ev_hold != NULL)
-		event_free(e->ev_hold);
-	for (size_t i = 0; i < e->nconns && e->held != NULL; i++) {
-		plan_release(&e->held[i].h.plan);
-		free(e->held[i].h.gaps);
-	}
+	for (size_t i = 0; i < e->nconns && e->held != NULL; i++)
+		suspects_copy_release(&e->held[i].h);
 	free(e->held);
-	if (e->ev_diag != NULL)
-		event_free(e->ev_diag);
 	diag_free(e->diag);
 	free(e->pace_why);
 	coverage_free(e->env.coverage);
-	free(e->history);
-	free(e->suspects);
+	suspects_free(e->suspects);
 	free(e->conns);
 	free(e->idle);
 	free(e->env.scratch);
