@@ -569,8 +569,7 @@ engine_mismatch(struct engine *e, struct conn *c, struct expect_mismatch *m)
 	};
 
 	c->outcome = CONN_OUT_MISMATCH;
-	e->stats.findings[FINDING_MISMATCH]++;
-	engine_conn_finding(c, &f, e);
+	engine_conn_finding(c, &f, e);	/* counts it, once decided */
 }
 
 /* A step of the answer checks could not start: it is due again. */

@@ -222,6 +222,9 @@ resp_mismatch() {
 	expect_err "$name" '^finding: mismatch blob=' || return
 	expect_err "$name" '^  answer (at|past) byte [0-9]+' || return
 	one_record mismatch || { fail "$name" "no mismatch record" "$(ls "$TMP/f")"; return; }
+	# It stopped the run: one finding, counted once.
+	[ "$(summary_field mismatch)" = 1 ] ||
+		{ fail "$name" "summary counts mismatch=$(summary_field mismatch), wanted 1"; return; }
 	local k
 	for k in check.expected check.got check.difference check.again; do
 		[ -n "$(resp_json "$REC" $k)" ] ||
