@@ -25,7 +25,6 @@
 #define LOCAL_GIVE_UP_US	(30ULL * 1000000)	/* failing this long: stop */
 #define LOCAL_REPORT_US		1000000
 #define DIAG_BLIND_REPLIES	64	/* all "not found": sock_diag is blind */
-#define REFRESH_MS		60000	/* whole sends again this often */
 
 /* A connection's finding waiting for the target's fate. */
 struct held {
@@ -1081,8 +1080,8 @@ engine_start(struct engine *e, char **cause)
 		if (event_add(e->ev_duration, &tv) == -1)
 			goto fail;
 	}
-	if (e->expect != NULL) {
-		tv = ms_tv(REFRESH_MS);
+	if (e->expect != NULL && e->opt->reference_refresh_ms != 0) {
+		tv = ms_tv(e->opt->reference_refresh_ms);
 		if (event_add(e->ev_refresh, &tv) == -1)
 			goto fail;
 	}

@@ -489,6 +489,7 @@ expect_done(struct expect *x, const struct expect_end *end,
 	case EXPECT_REF:
 		return expect_ref_done(x, end, xb);
 	case EXPECT_REFRESH:
+		x->stats->refreshes++;
 		if (expect_usable(end->plan, end->outcome) &&
 		    answer_compare(xb->ref, end->answer, NULL, 0) ==
 		    ANSWER_DIFFERENT)

@@ -12,8 +12,8 @@
  * confirmation step; none: a connection of the run), hands every finished
  * connection with an answer to expect_done, and learns from its return
  * value when the references are taken and when a mismatch is confirmed.
- * The counters compared, candidates, unconfirmed, drift and unstable
- * are kept in the engine's struct stats.
+ * The counters compared, candidates, unconfirmed, drift, unstable and
+ * refreshes are kept in the engine's struct stats.
  */
 #ifndef STUTTERFUZZ_EXPECT_H
 #define STUTTERFUZZ_EXPECT_H

@@ -58,6 +58,7 @@ static const struct options option_defaults = {
 	.max_restarts = 10,
 	.source_addrs = 64,
 	.check_every = 1,
+	.reference_refresh_ms = 60000,
 	.turn_timeout_ms = 2000,
 	.turn_quiet_ms = 20,
 };
@@ -166,6 +167,7 @@ static const struct opt_entry opt_table[] = {
 	STR("sarif", sarif_path, "path"),
 	UINT_SET("source-addrs", source_addrs, 1, 65000, source_addrs_set),
 	SPECIAL("check", opt_check),
+	DUR("reference-refresh", reference_refresh_ms, 0, DAY_MS),
 	SPECIAL("mask", opt_mask),
 	SPECIAL("ignore", opt_ignore),
 	SPECIAL("turns", opt_turns),
@@ -239,6 +241,9 @@ static const char usage_text[] =
 "Answers (see stutterfuzz(1), COMPARING ANSWERS):\n"
 "  --check=WHICH           connections whose answer is compared with the\n"
 "                          blob's reference: all (default), none, or 1/N\n"
+"  --reference-refresh=TIME\n"
+"                          send each blob whole again this often, so the\n"
+"                          references follow the server (60s; 0 never)\n"
 "  --mask=REGEX            answer parts matching REGEX compare as a wildcard\n"
 "                          (POSIX extended; repeatable)\n"
 "  --ignore=REGEX          answer parts matching REGEX are left out of the\n"

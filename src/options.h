@@ -74,6 +74,8 @@ struct options {
 	uint32_t		 source_addrs;	/* IPv4 loopback sources to spread over */
 	int			 source_addrs_set;
 	uint32_t		 check_every;	/* --check: 1 all, 0 none, N one in N */
+	uint64_t		 reference_refresh_ms;	/* whole sends again this
+							 * often; 0 never */
 	const char		*masks[OPTIONS_MASKS_MAX];	/* --mask */
 	unsigned		 nmasks;
 	const char		*ignores[OPTIONS_MASKS_MAX];	/* --ignore */

@@ -81,6 +81,7 @@ stats_visit(const struct stats *cur, const struct stats_rates *r,
 	emit(arg, "unconfirmed", STATS_COUNT, (double)cur->unconfirmed);
 	emit(arg, "drift", STATS_COUNT, (double)cur->drift);
 	emit(arg, "unstable", STATS_COUNT, (double)cur->unstable);
+	emit(arg, "refreshes", STATS_COUNT, (double)cur->refreshes);
 	for (int k = 0; k < FINDING__COUNT; k++)
 		emit(arg, finding_kind_name((enum finding_kind)k), STATS_COUNT,
 		    (double)cur->findings[k]);

@@ -35,6 +35,7 @@ struct stats {
 	uint64_t	unconfirmed;	/* candidates the same cut did not repeat */
 	uint64_t	drift;		/* candidates the reference learned away */
 	uint64_t	unstable;	/* blobs whose whole sends vary: not compared */
+	uint64_t	refreshes;	/* whole sends of the reference refresh */
 	uint64_t	findings[FINDING__COUNT];
 	uint64_t	lost_with_target;	/* resets, refusals that only echo
 						 * a supervised target's death */

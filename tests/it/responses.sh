@@ -346,5 +346,35 @@ t_resp_others_clean() {
 	pass "$name"
 }
 
+# --- the reference refresh: its period, off, bad values --------------------
+t_resp_refresh() {
+	local name="--reference-refresh: whole sends again at the period given; none with 0 or the default (60s) in a short run"
+	local period arg n v
+	for period in 1ms 0 default; do
+		arg=--reference-refresh=$period
+		[ "$period" = default ] && arg=--stop-on=none
+		start_resp kvserver --fixed
+		sf_resp tests/corpus-kv --duration=1s --stop-on=none "$arg"
+		stop_server
+		expect_rc "$name ($period)" 0 || return
+		n=$(summary_field refreshes)
+		[ "$(summary_field compared)" -gt 0 ] ||
+			{ fail "$name" "$period: nothing compared"; return; }
+		if [ "$period" = 1ms ]; then
+			[ "${n:-0}" -gt 0 ] || { fail "$name" "1ms: refreshes=$n"; return; }
+		else
+			[ "$n" = 0 ] || { fail "$name" "$period: refreshes=$n, wanted 0"; return; }
+		fi
+	done
+	for v in abc 2d 1.5s -1s; do
+		sf --blob-dir=tests/corpus-kv --port=9 "--reference-refresh=$v"
+		expect_rc "$name ($v)" 2 || return
+		expect_err "$name ($v)" "^stutterfuzz: --reference-refresh: " || return
+		[ "$(wc -l <"$TMP/err")" = 1 ] ||
+			{ fail "$name" "$v: more than one line" "$(cat "$TMP/err")"; return; }
+	done
+	pass "$name"
+}
+
 register t_resp_kv_mismatch t_resp_http_mismatch t_resp_controls \
-	t_resp_smtp_turns t_resp_others_clean
+	t_resp_smtp_turns t_resp_others_clean t_resp_refresh
