@@ -281,87 +281,126 @@ replay_step(struct replay_env *env, struct replay_run *rr,
 	return rc;
 }
 
+/* What an answer replay holds. */
+struct replay_ans {
+	struct replay_env	 env;
+	struct replay_run	 rr;
+	struct answer_masks	*masks;
+	struct answer_ref	*ref;
+	struct plan		 whole;
+	struct engine_job	 jw;		/* the whole send */
+	struct engine_job	 jc;		/* the cut */
+};
+
+/* The reference of an answer replay: the record's masks and expected
+ * answer, then fresh whole sends (what varies now, a date, is learned).
+ * Returns 0, or -1 with *cause. */
+static int
+replay_ans_ref(struct replay_ans *ra, const struct record *rec,
+    const struct record_conn *c, struct replay_outcome *out, char **cause)
+{
+	struct answer	*exp = answer_new(0);
+	int		 rc = -1;
+
+	for (size_t i = 0; i < rec->nmasks; i++)
+		if (answer_masks_add(ra->masks, rec->masks[i], cause) == -1)
+			goto done;
+	for (size_t i = 0; i < rec->nignores; i++)
+		if (answer_masks_ignore(ra->masks, rec->ignores[i], cause) == -1)
+			goto done;
+	if (answer_parse_text(exp, rec->expected, cause) == -1 ||
+	    replay_whole_plan(c, &ra->whole) == -1) {
+		if (*cause == NULL)
+			*cause = xasprintf("cannot make the whole send");
+		goto done;
+	}
+	exp->closed = rec->expected_closed;
+	answer_ref_add(ra->ref, exp);
+	if (replay_step(&ra->env, &ra->rr, &ra->jw, 2, out, cause) == -1)
+		goto done;
+	for (size_t i = 0; i < ra->rr.ngot; i++)
+		answer_ref_add(ra->ref, ra->rr.got[i]);
+	rc = 0;
+done:
+	answer_free(exp);
+	return rc;
+}
+
+/* The cut of an answer replay, and if its answer is wrong, the
+ * confirmation as in a run (whole again, then the cut again). Returns 0
+ * (res->state says), or -1 with *cause. */
+static int
+replay_ans_judge(struct replay_ans *ra, struct replay_answer_out *res,
+    struct replay_outcome *out, char **cause)
+{
+	struct replay_run	*rr = &ra->rr;
+	struct confirm		*cf;
+
+	if (replay_step(&ra->env, rr, &ra->jc, 1, out, cause) == -1)
+		return -1;
+	if (rr->ngot == 0 || answer_compare(ra->ref, rr->got[0], res->account,
+	    sizeof res->account) != ANSWER_DIFFERENT) {
+		res->state = CONFIRM_UNCONFIRMED;
+		return 0;
+	}
+	cf = confirm_new(rr->got[0], res->account);
+	while (!confirm_done(cf->state) && !out->interrupted) {
+		if (replay_step(&ra->env, rr, cf->state == CONFIRM_WHOLE ?
+		    &ra->jw : &ra->jc, 1, out, cause) == -1) {
+			confirm_free(cf);
+			return -1;
+		}
+		if (rr->ngot == 0) {
+			cf->state = CONFIRM_UNCONFIRMED;
+			break;
+		}
+		confirm_step(cf, ra->ref, rr->got[0]);
+	}
+	res->state = cf->state;
+	snprintf(res->again, sizeof res->again, "%s", cf->again);
+	confirm_free(cf);
+	return 0;
+}
+
 /* Replays a mismatch record's connection c: a reference from the recorded
- * expected answer and fresh whole sends, then the cut; a wrong answer is
- * confirmed as in a run (whole again, then the cut again). */
+ * expected answer and fresh whole sends, then the cut, confirmed as in a
+ * run. */
 int
 replay_answer(struct event_base *base, const struct options *o,
     const struct net_target *t, const struct record *rec,
     const struct record_conn *c, int read_pacing, struct engine **current,
     struct replay_answer_out *res, struct replay_outcome *out, char **cause)
 {
-	struct replay_env	 env = { base, o, t, read_pacing, current };
-	struct replay_run	 rr = { .out = out };
-	struct answer_masks	*masks = answer_masks_new();
-	struct answer_ref	*ref = answer_ref_new(masks);
-	struct answer		*exp = answer_new(0);
-	struct confirm		*cf = NULL;
-	struct plan		 whole = { 0 };
-	struct engine_job	 jw = { c->index, &c->blob, &whole, c->greet_us };
-	struct engine_job	 jc = { c->index, &c->blob, &c->plan, c->greet_us };
-	int			 rc = -1;
+	struct replay_ans	ra = {
+		.env = { base, o, t, read_pacing, current },
+		.rr = { .out = out },
+		.jw = { c->index, &c->blob, &ra.whole, c->greet_us },
+		.jc = { c->index, &c->blob, &c->plan, c->greet_us },
+	};
+	int			rc = -1;
 
 	memset(res, 0, sizeof *res);
 	memset(out, 0, sizeof *out);
+	ra.masks = answer_masks_new();
+	ra.ref = answer_ref_new(ra.masks);
 	for (size_t i = 0; i < REPLAY_GOT_MAX; i++)
-		rr.got[i] = answer_new(0);
-	for (size_t i = 0; i < rec->nmasks; i++)
-		if (answer_masks_add(masks, rec->masks[i], cause) == -1)
-			goto done;
-	for (size_t i = 0; i < rec->nignores; i++)
-		if (answer_masks_ignore(masks, rec->ignores[i], cause) == -1)
-			goto done;
-	if (answer_parse_text(exp, rec->expected, cause) == -1 ||
-	    replay_whole_plan(c, &whole) == -1) {
-		if (*cause == NULL)
-			*cause = xasprintf("cannot make the whole send");
-		goto done;
-	}
-	exp->closed = rec->expected_closed;
-	answer_ref_add(ref, exp);
-	/* Fresh whole sends: what varies now (a date) is learned. */
-	if (replay_step(&env, &rr, &jw, 2, out, cause) == -1)
-		goto done;
-	for (size_t i = 0; i < rr.ngot; i++)
-		answer_ref_add(ref, rr.got[i]);
-	res->samples = answer_ref_samples(ref);
-	if (!answer_ref_stable(ref)) {
-		res->state = CONFIRM_UNSTABLE;
-		rc = 0;
-		goto done;
-	}
-	if (out->interrupted || replay_step(&env, &rr, &jc, 1, out,
-	    cause) == -1)
-		goto interrupted;
-	if (rr.ngot == 0 || answer_compare(ref, rr.got[0], res->account,
-	    sizeof res->account) != ANSWER_DIFFERENT) {
-		res->state = CONFIRM_UNCONFIRMED;
-		rc = 0;
-		goto done;
-	}
-	cf = confirm_new(rr.got[0], res->account);
-	while (!confirm_done(cf->state) && !out->interrupted) {
-		if (replay_step(&env, &rr, cf->state == CONFIRM_WHOLE ? &jw :
-		    &jc, 1, out, cause) == -1)
-			goto done;
-		if (rr.ngot == 0) {
-			cf->state = CONFIRM_UNCONFIRMED;
-			break;
+		ra.rr.got[i] = answer_new(0);
+	if (replay_ans_ref(&ra, rec, c, out, cause) == 0) {
+		res->samples = answer_ref_samples(ra.ref);
+		if (!answer_ref_stable(ra.ref)) {
+			res->state = CONFIRM_UNSTABLE;
+			rc = 0;
+		} else if (out->interrupted) {
+			rc = 0;
+		} else {
+			rc = replay_ans_judge(&ra, res, out, cause);
 		}
-		confirm_step(cf, ref, rr.got[0]);
 	}
-	res->state = cf->state;
-	snprintf(res->again, sizeof res->again, "%s", cf->again);
-interrupted:
-	rc = 0;
-done:
-	confirm_free(cf);
-	plan_release(&whole);
-	answer_free(exp);
-	answer_ref_free(ref);
-	answer_masks_free(masks);
+	plan_release(&ra.whole);
+	answer_ref_free(ra.ref);
+	answer_masks_free(ra.masks);
 	for (size_t i = 0; i < REPLAY_GOT_MAX; i++)
-		answer_free(rr.got[i]);
+		answer_free(ra.rr.got[i]);
 	return rc;
 }
 
