@@ -889,6 +889,41 @@ compare_tokens(const struct answer_ref *r, const struct answer *a,
 	}
 }
 
+/* Whether a differs from r only in values r could learn. */
+int
+answer_value_only(const struct answer_ref *r, const struct answer *a)
+{
+	struct tokenizer	ta, tb;
+	struct tok		ka, kb;
+	uint32_t		w = 0;
+
+	if (!answer_ref_stable(r) || (r->closed != -1 && r->closed != a->closed))
+		return 0;
+	if (r->bytes != NULL)
+		return a->len == r->first->len && !answer_truncated(a);
+	tok_answer(&ta, r, r->first);
+	tok_answer(&tb, r, a);
+	for (uint32_t i = 0;; i++) {
+		int			ha = i < r->ntok && tok_next(&ta, &ka);
+		int			hb = tok_next(&tb, &kb);
+		enum answer_class	ca = ka.cls;
+
+		if ((!ha && !hb) || (!ha && r->truncated) ||
+		    (!hb && answer_truncated(a)))
+			return 1;
+		if (!ha || !hb)
+			return 0;
+		if (w < r->nwild && r->wild[w].ordinal == i)
+			ca = r->wild[w++].cls;
+		else if (ka.len == kb.len && memcmp(r->first->data + ka.off,
+		    a->data + kb.off, ka.len) == 0)
+			continue;
+		if (!is_variable(ca) || !is_variable(kb.cls) ||
+		    class_join(ca, kb.cls) == ANSWER_CLASS__COUNT)
+			return 0;
+	}
+}
+
 /* Byte mode: compares a with r byte by byte; returns 1 when they differ
  * (account written). */
 static int

@@ -138,6 +138,14 @@ int		 answer_ref_bytewise(const struct answer_ref *r);
 enum answer_verdict answer_compare(const struct answer_ref *r,
 		     const struct answer *a, char *account, size_t size);
 
+/* Whether a differs from r, if at all, only in the values of words and
+ * blanks that r could learn as wildcards (the same token structure; in
+ * byte mode, the same length): a difference that more whole sends may
+ * show to be variation the samples missed (a length of random digits
+ * that happened to be the same three times). */
+int		 answer_value_only(const struct answer_ref *r,
+		     const struct answer *a);
+
 /* Writes s (n bytes) C-escaped and quoted into out (size bytes), at most
  * max source bytes, "..." after the quote if more remain. */
 void		 answer_escape(const unsigned char *s, size_t n, size_t max,

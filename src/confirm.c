@@ -44,13 +44,19 @@ confirm_free(struct confirm *c)
 	free(c);
 }
 
-/* Step 1: the whole send's answer. */
+/* Step 1: a whole send's answer; a candidate that differs only in values
+ * takes CONFIRM_VALUE_WHOLES of them. */
 static enum confirm_state
 confirm_whole(struct confirm *c, struct answer_ref *r, const struct answer *a)
 {
+	enum confirm_state	next;
+
+	if (c->wholes++ == 0)
+		c->need = answer_value_only(r, c->got) ? CONFIRM_VALUE_WHOLES : 1;
+	next = c->wholes < c->need ? CONFIRM_WHOLE : CONFIRM_RECUT;
 	switch (answer_compare(r, a, NULL, 0)) {
 	case ANSWER_SAME:
-		return CONFIRM_RECUT;
+		return next;
 	case ANSWER_DIFFERENT:
 		answer_ref_add(r, a);
 		if (!answer_ref_stable(r))
@@ -58,7 +64,7 @@ confirm_whole(struct confirm *c, struct answer_ref *r, const struct answer *a)
 		if (answer_compare(r, c->got, c->account,
 		    sizeof c->account) == ANSWER_SAME)
 			return CONFIRM_DRIFT;
-		return CONFIRM_RECUT;
+		return next;
 	case ANSWER_UNCOMPARED:
 	default:
 		return CONFIRM_UNSTABLE;

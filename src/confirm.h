@@ -4,7 +4,8 @@
  * sends, this says what to send next and what the answers mean.
  *
  *   1. the whole blob again (as the reference was taken): it must still get
- *      the reference answer. If not, the reference learns that answer (the
+ *      the reference answer (CONFIRM_VALUE_WHOLES times when the candidate
+ *      differs only in values). If not, the reference learns that answer (the
  *      server's answers drifted: a second passed, a counter grew); then the
  *      candidate is judged again and may turn out quiet (CONFIRM_DRIFT), or
  *      the blob turns unstable (CONFIRM_UNSTABLE).
@@ -26,8 +27,15 @@ enum confirm_state {
 	CONFIRM__COUNT
 };
 
+/* Whole sends a candidate that differs only in values (answer_value_only)
+ * takes before its recut: each one that differs is learned, so a value
+ * the reference's samples happened to agree on shows that it varies. */
+#define CONFIRM_VALUE_WHOLES	5
+
 struct confirm {
 	enum confirm_state	 state;
+	unsigned		 wholes;	/* whole answers taken */
+	unsigned		 need;		/* ... before the recut */
 	struct answer		*got;		/* the candidate's answer (a copy) */
 	char			 account[ANSWER_ACCOUNT_MAX];	/* of got */
 	char			 again[ANSWER_ACCOUNT_MAX];	/* of the recut */

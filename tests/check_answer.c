@@ -664,6 +664,56 @@ START_TEST(test_confirm)
 }
 END_TEST
 
+/* httpka --stamps, as in a false mismatch its control once raised: a
+ * length that depends on a number of random length (1 to 6 digits) took
+ * the same value in the three whole sends, so the reference holds it
+ * literal; the cut answered another length, the one whole send of the
+ * confirmation happened to answer the literal one again (1 in 6), and the
+ * recut another: a mismatch, of nothing. A difference in values only (the
+ * same structure) now takes CONFIRM_VALUE_WHOLES whole sends, each one
+ * that differs learned, before the recut. */
+START_TEST(test_confirm_random_length)
+{
+	static const char *const refs[] = {
+	    "Content-Length: 67\r\n\r\n{\"at\":1796126994181,\"n\":57064}\n",
+	    "Content-Length: 67\r\n\r\n{\"at\":1796126994182,\"n\":12345}\n",
+	    "Content-Length: 67\r\n\r\n{\"at\":1796126994183,\"n\":99999}\n",
+	    NULL };
+	static const char *const got =
+	    "Content-Length: 68\r\n\r\n{\"at\":1796126994187,\"n\":767551}\n";
+	/* Whole: the literal length again, then another; the recut. */
+	static const char *const steps[] = {
+	    "Content-Length: 67\r\n\r\n{\"at\":1796126994188,\"n\":11111}\n",
+	    "Content-Length: 65\r\n\r\n{\"at\":1796126994189,\"n\":123}\n",
+	    "Content-Length: 68\r\n\r\n{\"at\":1796126994190,\"n\":222222}\n",
+	    NULL };
+	static const char *const kv[] = { "+OK\r\n$5\r\nalice\r\n",
+	    "+OK\r\n$5\r\nalice\r\n", NULL };
+	struct answer_ref	*r = ref_of(NULL, refs);
+	struct answer		*a = ans(got, 0), *b = ans(steps[0], 0);
+
+	ck_assert_int_eq(answer_value_only(r, a), 1);
+	ck_assert_int_eq(answer_value_only(r, b), 1);
+	answer_free(a);
+	answer_free(b);
+	a = ans("Content-Length: 68\r\n\r\n{\"at\":1,\"n\":\"x\"}\n", 0);
+	ck_assert_int_eq(answer_value_only(r, a), 0);
+	answer_free(a);
+	answer_ref_free(r);
+	ck_assert_int_eq(confirm_run(refs, got, steps, NULL), CONFIRM_DRIFT);
+	/* A structural difference still takes one whole send. */
+	ck_assert_int_eq(confirm_run(kv, "+OK\r\n$-1\r\n", (const char *[]){
+	    "+OK\r\n$5\r\nalice\r\n", "+OK\r\n$-1\r\n", NULL }, NULL),
+	    CONFIRM_MISMATCH);
+	/* A wrong value that the whole sends never give is confirmed. */
+	ck_assert_int_eq(confirm_run(kv, "+OK\r\n$5\r\nalicf\r\n",
+	    (const char *[]){ "+OK\r\n$5\r\nalice\r\n",
+	    "+OK\r\n$5\r\nalice\r\n", "+OK\r\n$5\r\nalice\r\n",
+	    "+OK\r\n$5\r\nalice\r\n", "+OK\r\n$5\r\nalice\r\n",
+	    "+OK\r\n$5\r\nalicf\r\n", NULL }, NULL), CONFIRM_MISMATCH);
+}
+END_TEST
+
 /* Answers captured from httpka --fixed --stamps (tests/servers/httpka.c)
  * to the blob tests/corpus-http-ka/get-two: three whole sends, then two
  * more a second later. */
@@ -813,6 +863,7 @@ answer_suite(void)
 	tcase_add_test(tc, test_classes);
 	tcase_add_test(tc, test_empty_answer);
 	tcase_add_test(tc, test_confirm);
+	tcase_add_test(tc, test_confirm_random_length);
 	tcase_add_test(tc, test_check_option);
 	tcase_add_test(tc, test_text_round_trip);
 	tcase_add_test(tc, test_captured_stamps);
