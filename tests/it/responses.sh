@@ -425,7 +425,9 @@ t_resp_len_mismatch() {
 	stop_server
 	expect_rc "$name" 1 || return
 	expect_err "$name" '^finding: mismatch blob=' || return
-	expect_err "$name" 'got ".*empty frame' || return
+	# A misread length of high byte 0 gives "empty frame"; of another
+	# (frame-256: 0x01) the rest arrives as a second frame, "pipelining".
+	expect_err "$name" 'got ".*(empty frame|pipelining)' || return
 	one_record mismatch || { fail "$name" "no mismatch record" "$(ls "$TMP/f")"; return; }
 	local k
 	for k in check.turns options.turns; do
