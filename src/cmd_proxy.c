@@ -182,6 +182,7 @@ struct prun {
 	struct proxy		*proxy;
 	struct target		*proc;
 	struct net_target	 to;
+	int			 lfd;		/* the listening socket */
 	struct proxy_unix_listen ul;		/* --listen=unix: our socket file */
 	char			 listen_text[NET_TEXT_MAX];
 	struct capture		*cap;
@@ -930,8 +931,8 @@ prun_listen_unix(struct prun *r, const char *path, char **cause)
 		return -1;
 	}
 	if (r->to.is_unix && same_file(path, to)) {
+		proxy_unlink_unix(&r->ul, fd);
 		close(fd);
-		proxy_unlink_unix(&r->ul);
 		r->ul.made = 0;
 		*cause = xasprintf("--listen unix:%s is the server's own "
 		    "socket %s", path, to);
@@ -1037,18 +1038,15 @@ prun_prepare(struct prun *r, char **cause)
 	    prun_listen_tcp(r, cause);
 	if (fd == -1)
 		return -1;
+	r->lfd = fd;		/* prun_free closes it on failure */
 	if ((r->o->record_dir != NULL && (r->cap = capture_new(
 	    r->o->record_dir, r->o->answers, cause)) == NULL) ||
 	    (r->o->findings_dir != NULL && (r->rec = recorder_new(
-	    r->o->findings_dir, r->o->max_records, cause)) == NULL)) {
-		close(fd);
+	    r->o->findings_dir, r->o->max_records, cause)) == NULL))
 		return -1;
-	}
 	if (r->o->trace_path != NULL && (r->trace = util_output_open(
-	    "--trace", r->o->trace_path, cause)) == NULL) {
-		close(fd);
+	    "--trace", r->o->trace_path, cause)) == NULL)
 		return -1;
-	}
 	return fd;
 }
 
@@ -1158,8 +1156,10 @@ prun_make(struct prun *r, int fd, char **cause)
 	const char		*why;
 
 	r->proxy = proxy_new(r->base, &pc, &hooks, r, cause);
-	if (r->proxy == NULL)
+	if (r->proxy == NULL) {
+		r->lfd = -1;	/* proxy_new closed it */
 		return -1;
+	}
 	r->options_json = prun_options_json(r, proxy_pace(r->proxy, &why));
 	return 0;
 }
@@ -1219,7 +1219,12 @@ prun_events(struct prun *r)
 static void
 prun_free(struct prun *r)
 {
-	proxy_free(r->proxy);
+	/* Our socket file goes while its socket still answers for it. */
+	proxy_unlink_unix(&r->ul, r->lfd);
+	if (r->proxy != NULL)
+		proxy_free(r->proxy);
+	else if (r->lfd != -1)
+		close(r->lfd);
 	target_free(r->proc);
 	for (int i = 0; i < 4; i++) {
 		if (r->ev[i] != NULL)
@@ -1229,7 +1234,6 @@ prun_free(struct prun *r)
 		event_base_free(r->base);
 	if (r->trace != NULL)
 		fclose(r->trace);
-	proxy_unlink_unix(&r->ul);
 	capture_free(r->cap);
 	recorder_free(r->rec);
 	free(r->options_json);
@@ -1241,7 +1245,7 @@ int
 cmd_proxy(int argc, char **argv)
 {
 	struct popts	 o;
-	struct prun	 r = { .o = &o, .stop = "?" };
+	struct prun	 r = { .o = &o, .stop = "?", .lfd = -1 };
 	char		*cause = NULL;
 	int		 fd, status = EXIT_RUNTIME;
 
@@ -1270,8 +1274,6 @@ cmd_proxy(int argc, char **argv)
 	r.base = prun_base();
 	if (r.base == NULL || prun_make(&r, fd, &cause) == -1 ||
 	    prun_events(&r) == -1) {
-		if (r.base == NULL)
-			close(fd);
 		fprintf(stderr, "stutterfuzz: %s\n", cause ? cause :
 		    "cannot make an event loop");
 		goto out;

@@ -393,25 +393,64 @@ proxy_listen_unix(const char *path, struct proxy_unix_listen *ul,
 	}
 	if (listen(fd, 4096) == -1) {
 		*cause = xasprintf("listen: %s", strerror(errno));
+		proxy_unlink_unix(ul, -1);
 		close(fd);
-		proxy_unlink_unix(ul);
 		ul->made = 0;
 		return -1;
 	}
 	return fd;
 }
 
+/* Does a connection to path arrive at our listening socket lfd? The
+ * probe socket is autobound to an abstract name, so that among what
+ * accept() returns it is known by its address. Others accepted meanwhile
+ * are closed: the proxy is ending. */
+static int
+unix_is_ours(int lfd, const char *path)
+{
+	struct sockaddr_un	su = { .sun_family = AF_UNIX }, me, peer;
+	socklen_t		ml = sizeof me, pl;
+	int			fd, cfd, ours = 0;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 0;
+	snprintf(su.sun_path, sizeof su.sun_path, "%s", path);
+	if (bind(fd, (struct sockaddr *)&su, sizeof su.sun_family) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == -1 ||
+	    connect(fd, (struct sockaddr *)&su, sizeof su) == -1) {
+		close(fd);
+		return 0;
+	}
+	for (int i = 0; i <= 4096 && !ours; i++) {
+		pl = sizeof peer;
+		cfd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+		if (cfd == -1 && errno == EINTR)
+			continue;
+		if (cfd == -1)
+			break;
+		ours = pl == ml && memcmp(&peer, &me, ml) == 0;
+		close(cfd);
+	}
+	close(fd);
+	return ours;
+}
+
 /* Removes the socket file we made, if it is still that one. */
 void
-proxy_unlink_unix(const struct proxy_unix_listen *ul)
+proxy_unlink_unix(const struct proxy_unix_listen *ul, int listen_fd)
 {
 	struct stat	st;
 
 	if (ul == NULL || !ul->made)
 		return;
-	if (lstat(ul->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_dev == ul->dev && st.st_ino == ul->ino)
-		unlink(ul->path);
+	if (lstat(ul->path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != ul->dev || st.st_ino != ul->ino)
+		return;
+	/* An inode number may be used again at once: ask the socket. */
+	if (listen_fd != -1 && !unix_is_ours(listen_fd, ul->path))
+		return;
+	unlink(ul->path);
 }
 
 /* Binds and listens on addr. */

@@ -138,9 +138,12 @@ struct proxy_unix_listen {
 int		 proxy_listen_unix(const char *path,
 		     struct proxy_unix_listen *ul, char **cause);
 
-/* Removes the socket file proxy_listen_unix made, if it is still that one.
- * Accepts one that made none. */
-void		 proxy_unlink_unix(const struct proxy_unix_listen *ul);
+/* Removes the socket file proxy_listen_unix made, if it is still that one:
+ * the same inode and (listen_fd, its socket, still open; -1 if not) a
+ * connection to the path reaches listen_fd. Call it before the socket is
+ * closed. Accepts one that made none. */
+void		 proxy_unlink_unix(const struct proxy_unix_listen *ul,
+		     int listen_fd);
 
 /* Would a connection to `to` come back to the proxy listening on `listen`
  * (same port, and the same address or listen on the wildcard; for Unix
