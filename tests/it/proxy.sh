@@ -572,6 +572,25 @@ t_proxy_unix_cut() {
 	pass "$name ($reads reads)"
 }
 
+# --- --cut toward a Unix server that stops reading: a hang -------------------
+t_proxy_unix_hang() {
+	local name="proxy --unix --cut: a piece left unread (SIOCOUTQ) is a hang finding; exit 1"
+	proxy_samples
+	start_punix no-read
+	start_proxy --unix="$PUSOCK" --cut --split=bytewise --hang-timeout=1s \
+		--findings-dir="$TMP/px/uhang"
+	local how rec
+	how=$($PYC send 127.0.0.1 "$PPORT" "$TMP/px/r1" "$TMP/px/ans")
+	stop_proxy
+	stop_server
+	[ "$how" = reset ] || { fail "$name" "client saw $how"; return; }
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^finding: hang conn=0 .*phase=send fragments=1/" || return
+	rec=$(ls "$TMP/px/uhang"/hang-*.json 2>/dev/null | head -1)
+	[ -n "$rec" ] && [ "$(json_get "$rec" target_kind)" = unix ] || { fail "$name" "no record of kind unix"; return; }
+	pass "$name"
+}
+
 # --- --listen=unix:PATH: clients of Unix-socket servers -----------------------
 t_proxy_unix_listen() {
 	local name="proxy --listen=unix:PATH: 50 clients at once, answers equal direct ones; socket removed at exit"
@@ -819,6 +838,6 @@ register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_hang \
 	t_proxy_cut_crash t_proxy_supervised \
 	t_proxy_memcheck t_proxy_trace_full t_proxy_fd_limit t_proxy_bad_input \
-	t_proxy_unix_cut t_proxy_unix_listen t_proxy_unix_listen_path \
+	t_proxy_unix_cut t_proxy_unix_hang t_proxy_unix_listen t_proxy_unix_listen_path \
 	t_proxy_unix_crash_replay t_proxy_lost_with_target t_proxy_unix_backlog \
 	t_proxy_unix_bad_input
