@@ -123,6 +123,9 @@ struct record {
 	size_t			 nmasks;
 	char			**ignores;
 	size_t			 nignores;
+	struct turn_spec	 turns;		/* the run's turn rule (options
+						 * or check "turns"); TURN_NONE */
+	char			*turns_text;	/* ... as --turns took it; NULL */
 };
 
 /* Reads and checks a record. Returns NULL with *cause naming the file and
