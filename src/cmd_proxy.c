@@ -1,11 +1,13 @@
 /*
- * stutterfuzz proxy: forwards connections from --listen to --to, keeps the
+ * stutterfuzz proxy: forwards connections from --listen to --to (either a
+ * TCP address or a Unix-domain stream socket), keeps the
  * clients' streams as a corpus (--record), cuts them on the way (--cut),
  * and records findings as the main run does. Main-level wiring: it parses
  * its options, prints, and chooses the exit status; the proxy, capture,
  * recorder and target modules do the work.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "conn.h"
 #include "corpus.h"
 #include "finding.h"
+#include "json.h"
 #include "net.h"
 #include "options.h"
 #include "proxy.h"
@@ -40,6 +44,9 @@
 struct popts {
 	const char	*listen;
 	const char	*to;
+	const char	*unix_path;	/* --unix, or --to=unix:PATH */
+	int		 unix_via_to;	/* given as --to=unix:PATH */
+	const char	*summary_path;
 	const char	*record_dir;
 	int		 answers;
 	uint64_t	 record_max;
@@ -85,8 +92,9 @@ static const struct popts popts_defaults = {
 };
 
 static const char usage_text[] =
-"usage: stutterfuzz proxy --listen=[HOST:]PORT --to=HOST:PORT [--record=DIR]\n"
-"                         [--cut] [options] [-- SERVER-COMMAND...]\n"
+"usage: stutterfuzz proxy --listen=[HOST:]PORT|unix:PATH\n"
+"                         --to=HOST:PORT|unix:PATH | --unix=PATH\n"
+"                         [--record=DIR] [--cut] [options] [-- SERVER-COMMAND...]\n"
 "\n"
 "Forwards every connection to --listen to the server at --to, both ways,\n"
 "keeps what the clients sent as a corpus and, with --cut, sends it to the\n"
@@ -94,7 +102,11 @@ static const char usage_text[] =
 "\n"
 "  --listen=[HOST:]PORT    where clients connect (HOST default 127.0.0.1;\n"
 "                          [::1]:PORT for IPv6)\n"
+"  --listen=unix:PATH      a Unix-domain stream socket (a stale one is\n"
+"                          replaced, one in use refused; removed at exit)\n"
 "  --to=HOST:PORT          the server\n"
+"  --unix=PATH, --to=unix:PATH\n"
+"                          the server on a Unix-domain stream socket\n"
 "  --record=DIR            keep each client stream as a blob in DIR, named by\n"
 "                          its SHA-256 (the same stream twice is kept once)\n"
 "  --record-max=BYTES      keep at most BYTES of a stream (1048576)\n"
@@ -102,12 +114,14 @@ static const char usage_text[] =
 "  --cut                   cut the clients' bytes toward the server\n"
 "  --split=STRATEGY        how (mix, uniform, small, bytewise, delimiter, sweep)\n"
 "  --max-fragments=N       at most N pieces per chunk (256; 0 no bound)\n"
-"  --pace=MODE             auto (default), read (sock_diag) or ack\n"
+"  --pace=MODE             auto (default), read (sock_diag; a Unix server:\n"
+"                          SIOCOUTQ) or ack\n"
 "  --gap-us=US             ack pacing: least time between pieces (1000)\n"
 "  --seed=S                seed of the cuts (default: random, printed)\n"
 "  --findings-dir=DIR      write a record of every finding into DIR\n"
 "  --max-records=N         write at most N records (100; 0 no cap)\n"
 "  --trace=FILE            one JSON line per proxied connection\n"
+"  --summary=FILE          the summary's figures as a JSON object\n"
 "  --fail-on=KINDS         finding kinds that make the exit status 1\n"
 "                          (connect,hang,target)\n"
 "  --duration=TIME         stop after TIME (default: until interrupted)\n"
@@ -128,12 +142,14 @@ enum {
 	O_SPLIT, O_MAX_FRAGMENTS, O_PACE, O_GAP_US, O_SEED, O_FINDINGS_DIR,
 	O_MAX_RECORDS, O_TRACE, O_FAIL_ON, O_DURATION, O_MAX_CONNS, O_BUFFER,
 	O_CONNECT_TIMEOUT, O_HANG_TIMEOUT, O_STATS_INTERVAL, O_STARTUP_TIMEOUT,
-	O_GRACE, O_RESTART,
+	O_GRACE, O_RESTART, O_UNIX, O_SUMMARY,
 };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "to", required_argument, NULL, O_TO },
+	{ "unix", required_argument, NULL, O_UNIX },
+	{ "summary", required_argument, NULL, O_SUMMARY },
 	{ "record", required_argument, NULL, O_RECORD },
 	{ "record-max", required_argument, NULL, O_RECORD_MAX },
 	{ "answers", no_argument, NULL, O_ANSWERS },
@@ -167,6 +183,9 @@ struct prun {
 	struct proxy		*proxy;
 	struct target		*proc;
 	struct net_target	 to;
+	int			 lfd;		/* the listening socket */
+	struct proxy_unix_listen ul;		/* --listen=unix: our socket file */
+	char			 listen_text[NET_TEXT_MAX];
 	struct capture		*cap;
 	struct recorder		*rec;
 	int			 rec_failed;
@@ -241,6 +260,8 @@ popts_one(struct popts *o, int c, const char *arg, char **cause)
 	switch (c) {
 	case O_LISTEN: o->listen = arg; return 0;
 	case O_TO: o->to = arg; return 0;
+	case O_UNIX: o->unix_path = arg; return 0;
+	case O_SUMMARY: o->summary_path = arg; return 0;
 	case O_RECORD: o->record_dir = arg; return 0;
 	case O_ANSWERS: o->answers = 1; return 0;
 	case O_CUT: o->cut = 1; return 0;
@@ -341,8 +362,16 @@ popts_parse(struct popts *o, int argc, char **argv, char **cause)
 		o->target_argv = argv + optind;
 	if (o->help)
 		return 0;
-	if (o->listen == NULL || o->to == NULL) {
-		*cause = xasprintf("proxy needs --listen and --to");
+	if (o->unix_path != NULL && o->to != NULL) {
+		*cause = xasprintf("--unix and --to exclude each other");
+		return -1;
+	}
+	if (o->to != NULL && strncmp(o->to, "unix:", 5) == 0) {
+		o->unix_path = o->to + 5;
+		o->unix_via_to = 1;
+	}
+	if (o->listen == NULL || (o->to == NULL && o->unix_path == NULL)) {
+		*cause = xasprintf("proxy needs --listen and --to (or --unix)");
 		return -1;
 	}
 	if (o->answers && o->record_dir == NULL) {
@@ -407,13 +436,26 @@ resolve_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
 	return rc == 0 ? 0 : -1;
 }
 
-/* Resolves --to into r->to. */
+/* Resolves --to (or --unix) into r->to. */
 static int
 resolve_to(struct prun *r, char **cause)
 {
 	char	*host = NULL, *port = NULL, *why = NULL;
 	int	 rc;
 
+	if (r->o->unix_path != NULL) {
+		if (net_unix_target(r->o->unix_path, &r->to, &why) == 0)
+			return 0;
+		/* Its causes name --unix: say --to if that was it. */
+		if (r->o->unix_via_to && strncmp(why, "--unix", 6) == 0) {
+			*cause = xasprintf("--to unix:%s", why + 6 +
+			    (why[6] == ' '));
+			free(why);
+		} else {
+			*cause = why;
+		}
+		return -1;
+	}
 	if (split_hostport(r->o->to, 0, &host, &port) == -1) {
 		*cause = xasprintf("--to %s: not HOST:PORT", r->o->to);
 		return -1;
@@ -485,7 +527,8 @@ prun_record(struct prun *r, const struct finding *f,
 		.phase = f->phase,
 		.at_us = f->at_us,
 		.seed = f->seed,
-		.target = r->to.text,
+		.target = net_record_target(&r->to),
+		.target_kind = r->to.is_unix ? "unix" : NULL,
 		.options_json = r->options_json,
 		.detail = f->detail,
 	};
@@ -510,20 +553,32 @@ prun_record(struct prun *r, const struct finding *f,
 	return name;
 }
 
+/* With a supervised target, a failed connection is usually the target
+ * dying: is it (lost with it: its exit is the finding), may it be (hold
+ * until its fate is known), or is it a finding? */
+static int
+prun_target_verdict(struct prun *r, const struct finding *f)
+{
+	if (r->proc == NULL || (f->kind != FINDING_RESET &&
+	    f->kind != FINDING_REFUSED && f->kind != FINDING_CONNECT_TIMEOUT))
+		return PROXY_KEEP;
+	if (target_check(r->proc))
+		return PROXY_LOST;
+	return f->held ? PROXY_KEEP : PROXY_HOLD;
+}
+
 /* Hook: a finding. */
-static void
+static int
 prun_finding(void *arg, const struct finding *f,
     const struct conn_report *culprit, const struct conn_report *sus,
     size_t n)
 {
 	struct prun	*r = arg;
 	const char	*record, *verdict;
+	int		 v = prun_target_verdict(r, f);
 
-	/* With a supervised target, a refused or reset connection usually
-	 * means it died: its exit is the finding (target_check raises it). */
-	if (r->proc != NULL && f->kind != FINDING_TARGET_EXIT &&
-	    f->kind != FINDING_TARGET_REPORT && target_check(r->proc))
-		return;
+	if (v != PROXY_KEEP)
+		return v;
 	record = prun_record(r, f, culprit, sus, n);
 	prun_break_line(r);
 	verdict = (r->o->fail_on & FINDING_BIT(f->kind)) ? "fails the run" :
@@ -546,6 +601,7 @@ prun_finding(void *arg, const struct finding *f,
 		fprintf(stderr, "  record: %s/%s\n  reproduce: stutterfuzz "
 		    "replay %s/%s\n", recorder_dir(r->rec), record,
 		    recorder_dir(r->rec), record);
+	return PROXY_KEEP;
 }
 
 /* Hook: a proxied connection ended: one trace line. */
@@ -623,7 +679,9 @@ prun_local_fault(void *arg, const char *what, int err)
 		    " time%s so far%s\n", what, strerror(err), n,
 		    n == 1 ? "" : "s", err == EMFILE || err == ENFILE ?
 		    "; lower the load or raise the fd limit (ulimit -n); "
-		    "accepting again in a second" : "");
+		    "accepting again in a second" : err == EAGAIN &&
+		    r->to.is_unix ? "; the server's listen backlog is full: "
+		    "connecting again until --connect-timeout" : "");
 		return;
 	}
 }
@@ -718,6 +776,8 @@ prun_target_exited(void *arg, int status)
 	char		 desc[128], *cause = NULL;
 
 	target_describe_status(status, desc, sizeof desc);
+	/* What failed while it was dying only echoes its death. */
+	proxy_unhold(r->proxy, 1);
 	proxy_raise(r->proxy, FINDING_TARGET_EXIT, desc);
 	proxy_pause(r->proxy);
 	if (!r->o->restart || !target_may_restart(r->proc)) {
@@ -781,7 +841,8 @@ prun_summary(struct prun *r)
 		if (r->o->fail_on & FINDING_BIT(k))
 			failing += s->findings[k];
 	}
-	fprintf(stderr, "; local errors=%" PRIu64 "\n", s->local_errors);
+	fprintf(stderr, "; lost_with_target=%" PRIu64 "; local errors=%"
+	    PRIu64 "\n", s->lost_with_target, s->local_errors);
 	if (r->cap != NULL)
 		fprintf(stderr, "  corpus: recorded=%" PRIu64 " duplicates=%"
 		    PRIu64 " truncated=%" PRIu64 " in %s\n", r->recorded,
@@ -814,24 +875,21 @@ prun_summary(struct prun *r)
 	return EXIT_CLEAN;
 }
 
-/* Checks and opens everything the options name: the addresses, the
- * listening socket, the directories, the trace. Returns the listening
- * socket, or -1 with *cause (a usage error). */
+/* Listens on --listen=[HOST:]PORT. */
 static int
-prun_prepare(struct prun *r, char **cause)
+prun_listen_tcp(struct prun *r, char **cause)
 {
 	struct sockaddr_storage	 ls;
 	socklen_t		 ll = 0;
-	char			 text[64], *why = NULL;
+	char			 text[NET_TEXT_MAX], *why = NULL;
 	int			 fd;
 
-	if (resolve_listen(r->o->listen, &ls, &ll, cause) == -1 ||
-	    resolve_to(r, cause) == -1)
+	if (resolve_listen(r->o->listen, &ls, &ll, cause) == -1)
 		return -1;
 	if (proxy_same_endpoint((struct sockaddr *)&ls,
 	    (struct sockaddr *)&r->to.addr)) {
 		*cause = xasprintf("--to %s is the proxy's own --listen %s",
-		    r->o->to, r->o->listen);
+		    r->to.text, r->o->listen);
 		return -1;
 	}
 	fd = proxy_listen((struct sockaddr *)&ls, ll, &why);
@@ -839,21 +897,169 @@ prun_prepare(struct prun *r, char **cause)
 		net_format((struct sockaddr *)&ls, text, sizeof text);
 		*cause = xasprintf("--listen %s: %s", text, why);
 		free(why);
+	}
+	return fd;
+}
+
+/* Do the two paths name one file now (a link, another spelling)? */
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat	sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Listens on --listen=unix:PATH, never on the server's own socket. */
+static int
+prun_listen_unix(struct prun *r, const char *path, char **cause)
+{
+	const char	*to = net_record_target(&r->to);
+	char		 cwd[PATH_MAX], *why = NULL;
+	int		 fd;
+
+	if (r->to.is_unix && proxy_same_path(path, to, getcwd(cwd,
+	    sizeof cwd))) {
+		*cause = xasprintf("--listen unix:%s is the server's own "
+		    "socket %s", path, to);
 		return -1;
 	}
-	if ((r->o->record_dir != NULL && (r->cap = capture_new(
-	    r->o->record_dir, r->o->answers, cause)) == NULL) ||
-	    (r->o->findings_dir != NULL && (r->rec = recorder_new(
-	    r->o->findings_dir, r->o->max_records, cause)) == NULL)) {
-		close(fd);
+	fd = proxy_listen_unix(path, &r->ul, &why);
+	if (fd == -1) {
+		*cause = xasprintf("--listen unix:%s: %s", path, why);
+		free(why);
 		return -1;
 	}
-	if (r->o->trace_path != NULL && (r->trace = util_output_open(
-	    "--trace", r->o->trace_path, cause)) == NULL) {
+	if (r->to.is_unix && same_file(path, to)) {
+		proxy_unlink_unix(&r->ul, fd);
 		close(fd);
+		r->ul.made = 0;
+		*cause = xasprintf("--listen unix:%s is the server's own "
+		    "socket %s", path, to);
 		return -1;
 	}
 	return fd;
+}
+
+/* The --summary object's counts of findings by kind. */
+static json_t *
+prun_findings_json(const struct stats *s)
+{
+	json_t	*o = json_object();
+
+	for (int k = 0; o != NULL && k < FINDING__COUNT; k++)
+		json_object_set_new(o, finding_kind_name((enum finding_kind)k),
+		    json_integer((json_int_t)s->findings[k]));
+	return o;
+}
+
+/* Writes --summary: the summary's figures as one JSON object. */
+static int
+prun_summary_file(struct prun *r, int status, char **cause)
+{
+	const struct proxy_stats *ps = proxy_stats(r->proxy);
+	const struct stats	*s = &ps->s;
+	const char		*why = NULL;
+	enum pace_mode		 pace = proxy_pace(r->proxy, &why);
+	uint64_t		 written = 0, dups = 0, over = 0;
+	json_t			*o;
+	FILE			*f;
+
+	if (r->rec != NULL)
+		recorder_totals(r->rec, &written, &dups, &over);
+	o = json_pack("{s:s,s:f,s:s,s:I,s:s,s:s,s:s,s:b,s:s?,"
+	    "s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:I,s:I,s:I,s:I,s:o,"
+	    "s:o,s:I,s:I,s:I,s:i}",
+	    "mode", "proxy",
+	    "duration_s", (double)(util_now_us() - r->start_us) / 1e6,
+	    "stopped", r->stop, "seed", (json_int_t)r->seed,
+	    "listen", r->listen_text, "target", net_record_target(&r->to),
+	    "target_kind", r->to.is_unix ? "unix" : "tcp",
+	    "cut", r->o->cut, "pace", r->o->cut ? options_pace_name(pace) :
+	    NULL, "connections",
+	    "accepted", (json_int_t)s->conns_started,
+	    "established", (json_int_t)s->conns_established,
+	    "completed", (json_int_t)s->conns_completed,
+	    "half_closes", (json_int_t)ps->half_closes,
+	    "resets", (json_int_t)ps->resets,
+	    "server_first", (json_int_t)ps->server_first,
+	    "bytes", "up", (json_int_t)s->bytes,
+	    "down", (json_int_t)ps->bytes_down,
+	    "fragments", (json_int_t)s->fragments,
+	    "chunks", (json_int_t)ps->chunks,
+	    "fid_checked", (json_int_t)s->fid_checked,
+	    "fid_ok", (json_int_t)s->fid_ok,
+	    "fidelity", s->fid_checked ? json_real((double)s->fid_ok /
+	    (double)s->fid_checked) : json_null(),
+	    "findings", prun_findings_json(s),
+	    "lost_with_target", (json_int_t)s->lost_with_target,
+	    "local_errors", (json_int_t)s->local_errors,
+	    "restarts", (json_int_t)r->restarts,
+	    "exit_status", status);
+	if (o != NULL && r->cap != NULL)
+		json_object_set_new(o, "corpus", json_pack("{s:I,s:I,s:I}",
+		    "recorded", (json_int_t)r->recorded,
+		    "duplicates", (json_int_t)r->duplicates,
+		    "truncated", (json_int_t)r->truncated));
+	if (o != NULL && r->rec != NULL)
+		json_object_set_new(o, "records", json_pack("{s:I,s:I,s:I}",
+		    "written", (json_int_t)written, "duplicates",
+		    (json_int_t)dups, "over_cap", (json_int_t)over));
+	if (o == NULL) {
+		*cause = xasprintf("--summary %s: out of memory",
+		    r->o->summary_path);
+		return -1;
+	}
+	f = util_output_open("--summary", r->o->summary_path, cause);
+	if (f != NULL) {
+		json_dumpf(o, f, JSON_INDENT(2));
+		fputc('\n', f);
+	}
+	json_decref(o);
+	if (f == NULL)
+		return -1;
+	return util_output_close(f, "--summary", r->o->summary_path, 0,
+	    cause);
+}
+
+/* Checks and opens everything the options name: the addresses, the
+ * listening socket, the directories, the trace. Returns the listening
+ * socket, or -1 with *cause (a usage error). */
+static int
+prun_prepare(struct prun *r, char **cause)
+{
+	int	fd;
+
+	if (resolve_to(r, cause) == -1 || (r->o->summary_path != NULL &&
+	    util_output_check("--summary", r->o->summary_path, cause) == -1))
+		return -1;
+	fd = strncmp(r->o->listen, "unix:", 5) == 0 ?
+	    prun_listen_unix(r, r->o->listen + 5, cause) :
+	    prun_listen_tcp(r, cause);
+	if (fd == -1)
+		return -1;
+	r->lfd = fd;		/* prun_free closes it on failure */
+	if ((r->o->record_dir != NULL && (r->cap = capture_new(
+	    r->o->record_dir, r->o->answers, cause)) == NULL) ||
+	    (r->o->findings_dir != NULL && (r->rec = recorder_new(
+	    r->o->findings_dir, r->o->max_records, cause)) == NULL))
+		return -1;
+	if (r->o->trace_path != NULL && (r->trace = util_output_open(
+	    "--trace", r->o->trace_path, cause)) == NULL)
+		return -1;
+	return fd;
+}
+
+/* How the pacing in effect sees a piece through. */
+static const char *
+prun_pace_how(const struct prun *r, enum pace_mode pace)
+{
+	if (pace == PACE_READ)
+		return r->to.is_unix ? "SIOCOUTQ: the server read all sent" :
+		    "sock_diag: the server read all sent";
+	return r->to.is_unix ? "--gap-us, then SIOCOUTQ: the server read all "
+	    "sent" : "--gap-us, then acknowledged";
 }
 
 /* Says where it listens, where it forwards, and how it cuts. */
@@ -862,18 +1068,20 @@ prun_announce(struct prun *r, int fd)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof ss;
-	char			 text[64] = "?";
+	char			 text[NET_TEXT_MAX] = "?";
 	const char		*why = NULL;
 	enum pace_mode		 pace = proxy_pace(r->proxy, &why);
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		net_format((struct sockaddr *)&ss, text, sizeof text);
+	memcpy(r->listen_text, text, sizeof text);
 	fprintf(stderr, "Proxy listening on %s, forwarding to %s%s; seed=%"
-	    PRIu64 "\n", text, r->to.text, r->to.loopback ? " (loopback)" :
-	    "", r->seed);
+	    PRIu64 "\n", text, r->to.text, r->to.is_unix ? " (Unix socket)" :
+	    r->to.loopback ? " (loopback)" : "", r->seed);
 	if (r->o->cut)
-		fprintf(stderr, "Cutting: split=%s, pacing: %s\n",
-		    plan_split_name(r->o->plan.split), options_pace_name(pace));
+		fprintf(stderr, "Cutting: split=%s, pacing: %s (%s)\n",
+		    plan_split_name(r->o->plan.split), options_pace_name(pace),
+		    prun_pace_how(r, pace));
 	if (why != NULL)
 		fprintf(stderr, "note: %s\n", why);
 	if (r->cap != NULL)
@@ -901,12 +1109,18 @@ prun_target(struct prun *r, char **cause)
 		.exited = prun_target_exited,
 		.report = prun_target_report,
 	};
+	struct jbuf		cmd = { 0 };
 
 	r->proc = target_new(r->base, &tc, &th, r, cause);
 	if (r->proc == NULL)
 		return -1;
 	target_set_probe(r->proc, prun_probe);
-	fprintf(stderr, "Starting target: %s\n", r->o->target_argv[0]);
+	for (char **a = r->o->target_argv; *a != NULL; a++) {
+		jbuf_append(&cmd, " ", 1);
+		options_shell_quote(&cmd, *a);
+	}
+	fprintf(stderr, "Starting target:%s\n", cmd.s);
+	jbuf_free(&cmd);
 	return target_start(r->proc, cause);
 }
 
@@ -931,6 +1145,7 @@ prun_make(struct prun *r, int fd, char **cause)
 		.max_conns = (uint32_t)r->o->max_conns,
 		.connect_timeout_ms = r->o->connect_timeout_ms,
 		.hang_timeout_ms = r->o->hang_timeout_ms,
+		.hold_ms = r->o->target_argv != NULL ? TARGET_FATE_MS : 0,
 		.start_us = r->start_us,
 	};
 	struct proxy_hooks	 hooks = {
@@ -942,8 +1157,10 @@ prun_make(struct prun *r, int fd, char **cause)
 	const char		*why;
 
 	r->proxy = proxy_new(r->base, &pc, &hooks, r, cause);
-	if (r->proxy == NULL)
+	if (r->proxy == NULL) {
+		r->lfd = -1;	/* proxy_new closed it */
 		return -1;
+	}
 	r->options_json = prun_options_json(r, proxy_pace(r->proxy, &why));
 	return 0;
 }
@@ -1003,7 +1220,12 @@ prun_events(struct prun *r)
 static void
 prun_free(struct prun *r)
 {
-	proxy_free(r->proxy);
+	/* Our socket file goes while its socket still answers for it. */
+	proxy_unlink_unix(&r->ul, r->lfd);
+	if (r->proxy != NULL)
+		proxy_free(r->proxy);
+	else if (r->lfd != -1)
+		close(r->lfd);
 	target_free(r->proc);
 	for (int i = 0; i < 4; i++) {
 		if (r->ev[i] != NULL)
@@ -1024,7 +1246,7 @@ int
 cmd_proxy(int argc, char **argv)
 {
 	struct popts	 o;
-	struct prun	 r = { .o = &o, .stop = "?" };
+	struct prun	 r = { .o = &o, .stop = "?", .lfd = -1 };
 	char		*cause = NULL;
 	int		 fd, status = EXIT_RUNTIME;
 
@@ -1053,8 +1275,6 @@ cmd_proxy(int argc, char **argv)
 	r.base = prun_base();
 	if (r.base == NULL || prun_make(&r, fd, &cause) == -1 ||
 	    prun_events(&r) == -1) {
-		if (r.base == NULL)
-			close(fd);
 		fprintf(stderr, "stutterfuzz: %s\n", cause ? cause :
 		    "cannot make an event loop");
 		goto out;
@@ -1073,12 +1293,21 @@ cmd_proxy(int argc, char **argv)
 		goto out;
 	}
 	proxy_pause(r.proxy);
+	proxy_unhold(r.proxy, 0);
 	proxy_close_all(r.proxy);
 	if (r.startup_why != NULL && !r.ready) {
 		fprintf(stderr, "stutterfuzz: %s\n", r.startup_why);
 		goto out;
 	}
 	status = prun_summary(&r);
+	if (o.summary_path != NULL && prun_summary_file(&r, status,
+	    &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		cause = NULL;
+		if (status == EXIT_CLEAN)
+			status = EXIT_RUNTIME;
+	}
 	if (util_output_close(r.trace, "--trace", o.trace_path, r.trace_err,
 	    &cause) == -1) {
 		fprintf(stderr, "stutterfuzz: %s\n", cause);

@@ -191,6 +191,7 @@ static const char usage_text[] =
 "       stutterfuzz report DIR --output=FILE.html\n"
 "       stutterfuzz minimize RECORD [OPTION]... [-- SERVER-COMMAND...]\n"
 "       stutterfuzz proxy --listen=[HOST:]PORT --to=HOST:PORT [OPTION]...\n"
+"       stutterfuzz proxy --listen=unix:PATH --unix=PATH [OPTION]...\n"
 "Opens many TCP connections to a server, sends one blob of DIR on each, cut\n"
 "at random packet boundaries, and reports the faults it provokes.\n"
 "\n"

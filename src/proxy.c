@@ -9,12 +9,17 @@
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,6 +94,11 @@ struct sess {
 	unsigned		 polls;
 	uint64_t		 t_last_us;	/* last piece fully sent */
 	struct sockaddr_storage	 local;
+	/* A Unix server's full backlog (EAGAIN): connecting again. */
+	int			 backlog;	/* met one (reported) */
+	int			 retrying;	/* the timer connects again */
+	uint64_t		 retry_us;	/* the last wait */
+	uint64_t		 connect_end_us;	/* --connect-timeout */
 	uint32_t		 cookie[2];
 	int			 cookie_known;
 	/* Reports. */
@@ -103,6 +113,13 @@ struct sess {
 	uint64_t		 t_start_us;
 	const char		*outcome;
 	char			 name[2 * SHA256_LEN + 1];
+};
+
+/* A finding waiting for the target's fate, with a copy of its culprit. */
+struct held {
+	struct finding		 f;
+	int			 has_culprit;
+	struct recent		 c;
 };
 
 struct proxy {
@@ -125,11 +142,17 @@ struct proxy {
 	uint64_t		 read_us;	/* mean time for the server to read */
 	struct recent		 recent[PROXY_RECENT];
 	unsigned		 recent_next;
+	int			 to_unix;	/* the server is a Unix socket */
+	int			 listen_unix;	/* so are the clients */
+	struct held		 held[PROXY_HELD_MAX];
+	size_t			 nheld;
+	struct event		*ev_hold;	/* the hold time is over */
 	struct proxy_stats	 st;
 };
 
 static int	sess_update(struct sess *s);
 static void	sess_cut_send(struct sess *s);
+static void	sess_connect(struct sess *s);
 static void	proxy_accept_cb(evutil_socket_t, short, void *);
 static void	proxy_backoff(struct proxy *);
 
@@ -206,7 +229,228 @@ proxy_same_endpoint(const struct sockaddr *listen, const struct sockaddr *to)
 		return l->sin6_port == t->sin_port &&
 		    IN6_IS_ADDR_UNSPECIFIED(&l->sin6_addr);
 	}
+	if (listen->sa_family == AF_UNIX && to->sa_family == AF_UNIX) {
+		const struct sockaddr_un *l = (const void *)listen;
+		const struct sockaddr_un *t = (const void *)to;
+		char	a[sizeof l->sun_path + 1], b[sizeof t->sun_path + 1];
+
+		snprintf(a, sizeof a, "%.*s", (int)sizeof l->sun_path,
+		    l->sun_path);
+		snprintf(b, sizeof b, "%.*s", (int)sizeof t->sun_path,
+		    t->sun_path);
+		return proxy_same_path(a, b, NULL);
+	}
 	return 0;
+}
+
+/* Writes path into out (len bytes) without empty and "." components, from
+ * cwd if it is relative and cwd is given. Returns -1 if it does not fit. */
+static int
+path_normal(const char *path, const char *cwd, char *out, size_t len)
+{
+	size_t		 n = 0;
+	const char	*parts[2] = { NULL, path };
+
+	if (path[0] != '/' && cwd != NULL)
+		parts[0] = cwd;
+	if (len == 0)
+		return -1;
+	if (path[0] == '/' || parts[0] != NULL)
+		out[n++] = '/';
+	for (int i = 0; i < 2; i++) {
+		const char	*p = parts[i];
+
+		while (p != NULL && *p != '\0') {
+			size_t	k = strcspn(p, "/");
+
+			if (k == 0 || (k == 1 && p[0] == '.')) {
+				p += k + (p[k] == '/');
+				continue;
+			}
+			if (n > 0 && out[n - 1] != '/')
+				out[n++] = '/';
+			if (n + k + 1 >= len)
+				return -1;
+			memcpy(out + n, p, k);
+			n += k;
+			p += k + (p[k] == '/');
+		}
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* Do two socket paths name the same file, as far as their text says? */
+int
+proxy_same_path(const char *a, const char *b, const char *cwd)
+{
+	char	na[2 * PATH_MAX], nb[2 * PATH_MAX];
+
+	if (path_normal(a, cwd, na, sizeof na) == -1 ||
+	    path_normal(b, cwd, nb, sizeof nb) == -1)
+		return strcmp(a, b) == 0;
+	return strcmp(na, nb) == 0;
+}
+
+/* Is something accepting on the Unix socket at su? 1 yes (or its backlog
+ * is full), 0 nobody (a stale file, or gone), -1 with errno otherwise. */
+static int
+unix_in_use(const struct sockaddr_un *su, socklen_t len)
+{
+	int	fd, rc, err;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)su, len);
+	err = errno;
+	close(fd);
+	if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
+		return 1;
+	if (err == ECONNREFUSED || err == ENOENT)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+/* Checks what is at the path to listen on; a stale socket is removed. */
+static int
+unix_clear(const struct sockaddr_un *su, socklen_t len, char **cause)
+{
+	struct stat	st;
+
+	if (stat(su->sun_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("a directory, not a socket");
+		return -1;
+	}
+	if (lstat(su->sun_path, &st) == -1)
+		return 0;		/* nothing there (or the bind says) */
+	if (!S_ISSOCK(st.st_mode)) {
+		*cause = xasprintf("exists but is not a socket");
+		return -1;
+	}
+	switch (unix_in_use(su, len)) {
+	case 1:
+		*cause = xasprintf("in use: a server accepts connections on "
+		    "it");
+		return -1;
+	case 0:
+		/* Stale: its server is gone. */
+		if (unlink(su->sun_path) == -1 && errno != ENOENT) {
+			*cause = xasprintf("a stale socket that cannot be "
+			    "removed: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	default:
+		*cause = xasprintf("%s", strerror(errno));
+		return -1;
+	}
+}
+
+/* Listens on a Unix-domain stream socket at path. */
+int
+proxy_listen_unix(const char *path, struct proxy_unix_listen *ul,
+    char **cause)
+{
+	struct sockaddr_un	su = { .sun_family = AF_UNIX };
+	struct stat		st;
+	size_t			n = strlen(path);
+	socklen_t		len;
+	int			fd;
+
+	memset(ul, 0, sizeof *ul);
+	if (n == 0) {
+		*cause = xasprintf("empty path");
+		return -1;
+	}
+	if (n >= sizeof su.sun_path) {
+		*cause = xasprintf("%zu bytes, longer than the %zu a socket "
+		    "address holds (use a shorter or relative path)", n,
+		    sizeof su.sun_path - 1);
+		return -1;
+	}
+	memcpy(su.sun_path, path, n + 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	if (unix_clear(&su, len, cause) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		*cause = xasprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&su, len) == -1) {
+		*cause = errno == EADDRINUSE ? xasprintf("in use (made again "
+		    "meanwhile)") : xasprintf("%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memcpy(ul->path, path, n + 1);
+	if (stat(path, &st) == 0) {
+		ul->dev = st.st_dev;
+		ul->ino = st.st_ino;
+		ul->made = 1;
+	}
+	if (listen(fd, 4096) == -1) {
+		*cause = xasprintf("listen: %s", strerror(errno));
+		proxy_unlink_unix(ul, -1);
+		close(fd);
+		ul->made = 0;
+		return -1;
+	}
+	return fd;
+}
+
+/* Does a connection to path arrive at our listening socket lfd? The
+ * probe socket is autobound to an abstract name, so that among what
+ * accept() returns it is known by its address. Others accepted meanwhile
+ * are closed: the proxy is ending. */
+static int
+unix_is_ours(int lfd, const char *path)
+{
+	struct sockaddr_un	su = { .sun_family = AF_UNIX }, me, peer;
+	socklen_t		ml = sizeof me, pl;
+	int			fd, cfd, ours = 0;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 0;
+	snprintf(su.sun_path, sizeof su.sun_path, "%s", path);
+	if (bind(fd, (struct sockaddr *)&su, sizeof su.sun_family) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == -1 ||
+	    connect(fd, (struct sockaddr *)&su, sizeof su) == -1) {
+		close(fd);
+		return 0;
+	}
+	for (int i = 0; i <= 4096 && !ours; i++) {
+		pl = sizeof peer;
+		cfd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
+		if (cfd == -1 && errno == EINTR)
+			continue;
+		if (cfd == -1)
+			break;
+		ours = pl == ml && memcmp(&peer, &me, ml) == 0;
+		close(cfd);
+	}
+	close(fd);
+	return ours;
+}
+
+/* Removes the socket file we made, if it is still that one. */
+void
+proxy_unlink_unix(const struct proxy_unix_listen *ul, int listen_fd)
+{
+	struct stat	st;
+
+	if (ul == NULL || !ul->made)
+		return;
+	if (lstat(ul->path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    st.st_dev != ul->dev || st.st_ino != ul->ino)
+		return;
+	/* An inode number may be used again at once: ask the socket. */
+	if (listen_fd != -1 && !unix_is_ours(listen_fd, ul->path))
+		return;
+	unlink(ul->path);
 }
 
 /* Binds and listens on addr. */
@@ -339,11 +583,73 @@ sess_report(struct sess *s, struct blob *b, struct conn_report *out)
 		out->end_us = util_now_us() - start;
 }
 
-/* The reports of every connection in flight and the recent finished ones;
- * *blobs holds their blobs. Returns how many. */
+/* Describes a kept finished connection. */
+static void
+recent_report(const struct recent *r, struct conn_report *c)
+{
+	memset(c, 0, sizeof *c);
+	c->index = r->plan.index;
+	c->blob = &r->blob;
+	c->plan = &r->plan;
+	c->frags_sent = r->frags_sent;
+	c->bytes_sent = r->bytes_sent;
+	c->gaps_us = r->gaps;
+	c->ngaps = r->ngaps;
+	c->local_port = r->local_port;
+	c->state = "closed";
+	c->outcome = r->outcome;
+	c->start_us = r->start_us;
+	c->end_us = r->end_us;
+}
+
+/* Frees what a kept connection holds. */
+static void
+recent_clear(struct recent *r)
+{
+	free(r->blob.name);
+	free(r->blob.data);
+	free(r->gaps);
+	plan_release(&r->plan);
+	memset(r, 0, sizeof *r);
+}
+
+/* Copies a connection into r (cleared first). */
+static void
+recent_fill(struct recent *r, struct sess *s)
+{
+	struct conn_report	 rep;
+	struct blob		 b;
+
+	recent_clear(r);
+	sess_report(s, &b, &rep);
+	r->used = 1;
+	r->blob.name = xstrdup(b.name);
+	r->blob.len = b.len;
+	r->blob.data = xmalloc(b.len ? b.len : 1);
+	if (b.len > 0)
+		memcpy(r->blob.data, b.data, b.len);
+	if (plan_copy(&r->plan, &s->log) == -1)
+		r->plan.nfrags = 0;
+	r->plan.index = s->index;
+	r->plan.len = s->log.len;
+	r->plan.close_after = r->plan.nfrags;
+	r->ngaps = rep.ngaps;
+	r->gaps = xcalloc(rep.ngaps ? rep.ngaps : 1, sizeof *r->gaps);
+	if (rep.ngaps > 0)
+		memcpy(r->gaps, s->gaps, rep.ngaps * sizeof *r->gaps);
+	r->frags_sent = rep.frags_sent;
+	r->bytes_sent = rep.bytes_sent;
+	r->local_port = rep.local_port;
+	r->outcome = proxy_outcome(s->outcome);
+	r->start_us = rep.start_us;
+	r->end_us = rep.end_us;
+}
+
+/* The reports of every connection in flight and the recent finished ones
+ * but connection `except`; *blobs holds their blobs. Returns how many. */
 static size_t
 proxy_suspects(struct proxy *p, struct conn_report **out, struct blob **blobs,
-    const struct sess *except)
+    uint64_t except)
 {
 	size_t	n = 0, max = p->st.open + PROXY_RECENT;
 
@@ -352,7 +658,7 @@ proxy_suspects(struct proxy *p, struct conn_report **out, struct blob **blobs,
 	for (uint32_t i = 0; i < p->cfg.max_conns && n < max; i++) {
 		struct sess	*s = p->slots[i];
 
-		if (s != NULL && s != except && s->log.nfrags > 0) {
+		if (s != NULL && s->index != except && s->log.nfrags > 0) {
 			sess_report(s, &(*blobs)[n], &(*out)[n]);
 			n++;
 		}
@@ -360,29 +666,78 @@ proxy_suspects(struct proxy *p, struct conn_report **out, struct blob **blobs,
 	for (unsigned i = 0; i < PROXY_RECENT && n < max; i++) {
 		const struct recent	*r = &p->recent[(p->recent_next +
 					    PROXY_RECENT - 1 - i) % PROXY_RECENT];
-		struct conn_report	*c = &(*out)[n];
 
-		if (!r->used)
+		if (!r->used || r->plan.index == except)
 			continue;
-		memset(c, 0, sizeof *c);
-		c->index = r->plan.index;
-		c->blob = &r->blob;
-		c->plan = &r->plan;
-		c->frags_sent = r->frags_sent;
-		c->bytes_sent = r->bytes_sent;
-		c->gaps_us = r->gaps;
-		c->ngaps = r->ngaps;
-		c->local_port = r->local_port;
-		c->state = "closed";
-		c->outcome = r->outcome;
-		c->start_us = r->start_us;
-		c->end_us = r->end_us;
+		recent_report(r, &(*out)[n]);
 		n++;
 	}
 	return n;
 }
 
-/* Raises a finding; culprit NULL for the server as a whole. */
+/* Counts a decided finding of a connection. */
+static void
+proxy_decided(struct proxy *p, enum finding_kind kind, int verdict)
+{
+	if (verdict == PROXY_LOST)
+		p->st.s.lost_with_target++;
+	else
+		p->st.s.findings[kind]++;
+}
+
+/* Asks the hook about a finding (culprit NULL: none), with the suspects. */
+static int
+proxy_ask(struct proxy *p, struct finding *f, const struct conn_report *culprit)
+{
+	struct conn_report	*sus = NULL;
+	struct blob		*blobs = NULL;
+	size_t			 n;
+	int			 v;
+
+	if (p->hooks.finding == NULL)
+		return PROXY_KEEP;
+	n = proxy_suspects(p, &sus, &blobs, culprit != NULL ? culprit->index :
+	    UINT64_MAX);
+	if (culprit != NULL) {
+		f->index = culprit->index;
+		f->blob = culprit->blob;
+		f->plan = culprit->plan;
+		f->frags_sent = culprit->frags_sent;
+		f->bytes_sent = culprit->bytes_sent;
+	}
+	v = p->hooks.finding(p->arg, f, culprit, sus, n);
+	free(sus);
+	free(blobs);
+	return v;
+}
+
+/* Keeps a copy of a finding (and its culprit) until the target's fate is
+ * known. Returns -1 if it cannot. */
+static int
+proxy_hold(struct proxy *p, const struct finding *f, struct sess *culprit)
+{
+	struct held	*hd;
+	struct timeval	 tv = {
+		.tv_sec = (time_t)(p->cfg.hold_ms / 1000),
+		.tv_usec = (suseconds_t)(p->cfg.hold_ms % 1000) * 1000,
+	};
+
+	if (p->cfg.hold_ms == 0 || p->nheld == PROXY_HELD_MAX ||
+	    p->ev_hold == NULL)
+		return -1;
+	hd = &p->held[p->nheld++];
+	hd->f = *f;
+	hd->f.held = 1;
+	hd->has_culprit = culprit != NULL;
+	if (culprit != NULL)
+		recent_fill(&hd->c, culprit);
+	if (!evtimer_pending(p->ev_hold, NULL))
+		event_add(p->ev_hold, &tv);
+	return 0;
+}
+
+/* Raises a finding; culprit NULL for the server as a whole (kept) or a
+ * connect that failed (which the hook may hold). */
 static void
 proxy_finding(struct proxy *p, struct sess *culprit, enum finding_kind kind,
     int err, const char *phase, const char *detail)
@@ -395,63 +750,63 @@ proxy_finding(struct proxy *p, struct sess *culprit, enum finding_kind kind,
 		.phase = phase,
 		.detail = detail,
 	};
-	struct conn_report	 rep, *sus = NULL;
-	struct blob		 b, *blobs = NULL;
-	size_t			 n;
+	struct conn_report	 rep;
+	struct blob		 b;
+	int			 v;
 
-	p->st.s.findings[kind]++;
-	if (p->hooks.finding == NULL)
-		return;
-	n = proxy_suspects(p, &sus, &blobs, culprit);
-	if (culprit != NULL) {
+	if (culprit != NULL)
 		sess_report(culprit, &b, &rep);
-		f.index = culprit->index;
-		f.blob = rep.blob;
-		f.plan = rep.plan;
-		f.frags_sent = rep.frags_sent;
-		f.bytes_sent = rep.bytes_sent;
+	v = proxy_ask(p, &f, culprit != NULL ? &rep : NULL);
+	if (kind == FINDING_TARGET_EXIT || kind == FINDING_TARGET_REPORT)
+		v = PROXY_KEEP;
+	if (v == PROXY_HOLD && proxy_hold(p, &f, culprit) == 0)
+		return;
+	proxy_decided(p, kind, v == PROXY_HOLD ? PROXY_KEEP : v);
+}
+
+/* Decides the held findings: lost with the target, or asks again. */
+void
+proxy_unhold(struct proxy *p, int lost)
+{
+	size_t	n = p->nheld;
+
+	p->nheld = 0;
+	if (p->ev_hold != NULL)
+		event_del(p->ev_hold);
+	for (size_t i = 0; i < n; i++) {
+		struct held		*hd = &p->held[i];
+		struct conn_report	 rep;
+		int			 v = PROXY_LOST;
+
+		if (!lost) {
+			if (hd->has_culprit)
+				recent_report(&hd->c, &rep);
+			v = proxy_ask(p, &hd->f, hd->has_culprit ? &rep : NULL);
+			if (v == PROXY_HOLD)
+				v = PROXY_KEEP;
+		}
+		proxy_decided(p, hd->f.kind, v);
+		recent_clear(&hd->c);
 	}
-	p->hooks.finding(p->arg, &f, culprit ? &rep : NULL, sus, n);
-	free(sus);
-	free(blobs);
+}
+
+/* The hold time is over: ask again. */
+static void
+proxy_hold_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	proxy_unhold(arg, 0);
 }
 
 /* Keeps a finished connection for the suspects of later findings. */
 static void
 proxy_remember(struct proxy *p, struct sess *s)
 {
-	struct recent		*r = &p->recent[p->recent_next];
-	struct conn_report	 rep;
-	struct blob		 b;
-
 	if (s->log.nfrags == 0)
 		return;
+	recent_fill(&p->recent[p->recent_next], s);
 	p->recent_next = (p->recent_next + 1) % PROXY_RECENT;
-	free(r->blob.name);
-	free(r->blob.data);
-	free(r->gaps);
-	plan_release(&r->plan);
-	memset(r, 0, sizeof *r);
-	sess_report(s, &b, &rep);
-	r->used = 1;
-	r->blob.name = xstrdup(b.name);
-	r->blob.len = b.len;
-	r->blob.data = xmalloc(b.len);
-	memcpy(r->blob.data, b.data, b.len);
-	if (plan_copy(&r->plan, &s->log) == -1)
-		r->plan.nfrags = 0;
-	r->plan.index = s->index;
-	r->plan.len = s->log.len;
-	r->plan.close_after = r->plan.nfrags;
-	r->ngaps = rep.ngaps;
-	r->gaps = xcalloc(rep.ngaps ? rep.ngaps : 1, sizeof *r->gaps);
-	memcpy(r->gaps, s->gaps, rep.ngaps * sizeof *r->gaps);
-	r->frags_sent = rep.frags_sent;
-	r->bytes_sent = rep.bytes_sent;
-	r->local_port = rep.local_port;
-	r->outcome = proxy_outcome(s->outcome);
-	r->start_us = rep.start_us;
-	r->end_us = rep.end_us;
 }
 
 /* Sets SO_LINGER 0 so that close() sends a reset. */
@@ -717,11 +1072,12 @@ sess_client_writable(evutil_socket_t fd, short what, void *arg)
 		sess_update(s);
 }
 
-/* Is this connect error ours (a local fault) rather than the server's? */
+/* Is this connect error ours (a local fault) rather than the server's? A
+ * Unix socket file that is gone is the server's. */
 static int
 connect_local(int err)
 {
-	return err != ECONNREFUSED && err != ETIMEDOUT;
+	return err != ECONNREFUSED && err != ETIMEDOUT && err != ENOENT;
 }
 
 /* Connecting to the server failed with err. */
@@ -740,9 +1096,40 @@ sess_connect_failed(struct sess *s, int err)
 	}
 	proxy_finding(p, NULL, err == ETIMEDOUT ? FINDING_CONNECT_TIMEOUT :
 	    FINDING_REFUSED, err, "connect", err == ETIMEDOUT ?
-	    "connect to the server timed out" : "the server refused a "
+	    "connect to the server timed out" : err == ENOENT ?
+	    "the server's socket file is gone" : "the server refused a "
 	    "connection");
 	sess_end(s, err == ETIMEDOUT ? "connect-timeout" : "refused", 1);
+}
+
+/* A Unix server's listen backlog is full (EAGAIN): our trouble, not its
+ * fault. Reported and counted once a connection; connects again after a
+ * growing wait until --connect-timeout, while the client waits. */
+static void
+sess_backlog(struct sess *s)
+{
+	struct proxy	*p = s->p;
+	uint64_t	 now = util_now_us(), wait;
+
+	if (!s->backlog) {
+		s->backlog = 1;
+		p->st.s.local_errors++;
+		if (p->hooks.local_fault != NULL)
+			p->hooks.local_fault(p->arg, "room in the server's "
+			    "listen backlog", EAGAIN);
+	}
+	if (now >= s->connect_end_us) {
+		sess_end(s, "local-error", 1);
+		return;
+	}
+	wait = s->retry_us == 0 ? PROXY_BACKLOG_FIRST_US : s->retry_us * 2;
+	if (wait > PROXY_BACKLOG_MAX_US)
+		wait = PROXY_BACKLOG_MAX_US;
+	s->retry_us = wait;
+	if (wait > s->connect_end_us - now)
+		wait = s->connect_end_us - now;
+	s->retrying = 1;
+	timer_in(s->ev_timer, wait);
 }
 
 /* The connect to the server finished. */
@@ -763,10 +1150,14 @@ sess_connected(struct sess *s)
 	s->connected = 1;
 	s->t_last_us = util_now_us();
 	p->st.s.conns_established++;
-	if (getsockname(s->sfd, (struct sockaddr *)&s->local, &sl) == 0)
-		s->local_port = ntohs(s->local.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&s->local)->sin6_port :
-		    ((struct sockaddr_in *)&s->local)->sin_port);
+	/* A Unix socket has no port: 0. */
+	if (getsockname(s->sfd, (struct sockaddr *)&s->local, &sl) == 0 &&
+	    s->local.ss_family == AF_INET6)
+		s->local_port = ntohs(((struct sockaddr_in6 *)
+		    &s->local)->sin6_port);
+	else if (s->local.ss_family == AF_INET)
+		s->local_port = ntohs(((struct sockaddr_in *)
+		    &s->local)->sin_port);
 	sess_update(s);
 }
 
@@ -866,8 +1257,34 @@ sess_pending(struct sess *s)
 	timer_in(s->ev_timer, wait);
 }
 
-/* Pacing check after a piece went: read pacing asks sock_diag, ack pacing
- * looks at what is unacknowledged. */
+/* A look at a Unix server's socket: SIOCOUTQ counts what it has not read
+ * yet (a partly read piece keeps it above 0), so 0 means it read all that
+ * was sent: the next piece may go, and the last was read on its own. */
+static void
+sess_unix_look(struct sess *s)
+{
+	struct proxy	*p = s->p;
+	int		 outq = sess_outq(s);
+
+	if (outq == -1) {
+		sess_server_failed(s, errno, "send");
+		return;
+	}
+	if (outq != 0) {
+		sess_pending(s);
+		return;
+	}
+	if (p->pace == PACE_READ)
+		p->read_us = pace_read_mean(p->read_us,
+		    util_now_us() - s->t_last_us);
+	p->st.s.fid_checked++;
+	p->st.s.fid_ok++;
+	sess_ready(s);
+}
+
+/* Pacing check after a piece went: read pacing asks sock_diag (a Unix
+ * server: SIOCOUTQ), ack pacing waits --gap-us and looks at what is
+ * unacknowledged (a Unix server: unread). */
 static void
 sess_pace(struct sess *s)
 {
@@ -878,9 +1295,17 @@ sess_pace(struct sess *s)
 		sess_lookup(s);
 		return;
 	}
+	if (p->pace == PACE_READ && p->to_unix) {
+		sess_unix_look(s);
+		return;
+	}
 	if (util_now_us() - s->t_last_us < p->cfg.gap_us) {
 		timer_in(s->ev_timer, p->cfg.gap_us -
 		    (util_now_us() - s->t_last_us));
+		return;
+	}
+	if (p->to_unix) {
+		sess_unix_look(s);
 		return;
 	}
 	outq = sess_outq(s);
@@ -903,6 +1328,10 @@ sess_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!s->connected && s->retrying) {
+		sess_connect(s);
+		return;
+	}
 	if (!s->connected) {
 		sess_connect_failed(s, ETIMEDOUT);
 		return;
@@ -1079,7 +1508,7 @@ static void
 proxy_start_sess(struct proxy *p, int cfd, uint32_t slot)
 {
 	struct sess	*s = xcalloc(1, sizeof *s);
-	int		 one = 1, n;
+	int		 one = 1;
 
 	s->p = p;
 	s->slot = slot;
@@ -1093,7 +1522,8 @@ proxy_start_sess(struct proxy *p, int cfd, uint32_t slot)
 	p->slots[slot] = s;
 	p->st.open++;
 	p->st.s.conns_started++;
-	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (!p->listen_unix)
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	s->sfd = socket(p->cfg.to->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	s->ev_cr = event_new(p->base, cfd, EV_READ | EV_PERSIST,
@@ -1119,18 +1549,39 @@ proxy_start_sess(struct proxy *p, int cfd, uint32_t slot)
 		return;
 	}
 	/* Without TCP_NODELAY a small piece may wait and merge with the
-	 * next: the boundary would be lost. */
-	setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	 * next: the boundary would be lost. A Unix socket sends each send()
+	 * as it is. */
+	if (!p->to_unix)
+		setsockopt(s->sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof one);
 	/* Reads first, so a server's close is seen before we send into it. */
 	event_priority_set(s->ev_sr, 0);
+	s->connect_end_us = s->t_start_us + p->cfg.connect_timeout_ms * 1000;
+	if (sess_update(s) == 0)
+		sess_connect(s);
+}
+
+/* Connects to the server (again, after a full backlog). */
+static void
+sess_connect(struct sess *s)
+{
+	struct proxy	*p = s->p;
+	uint64_t	 now = util_now_us();
+	int		 n;
+
+	s->retrying = 0;
 	n = connect(s->sfd, p->cfg.to, p->cfg.tolen);
+	if (n == -1 && errno == EAGAIN && p->to_unix) {
+		sess_backlog(s);
+		return;
+	}
 	if (n == -1 && errno != EINPROGRESS) {
 		sess_connect_failed(s, errno);
 		return;
 	}
 	event_add(s->ev_sw, NULL);
-	timer_in(s->ev_timer, p->cfg.connect_timeout_ms * 1000);
-	sess_update(s);
+	timer_in(s->ev_timer, s->connect_end_us > now ?
+	    s->connect_end_us - now : 0);
 }
 
 /* Out of descriptors: stop accepting for a while; new clients wait in the
@@ -1245,7 +1696,8 @@ proxy_setup_pace(struct proxy *p)
 	char	*cause = NULL;
 
 	p->pace = p->cfg.pace == PACE_ACK ? PACE_ACK : PACE_READ;
-	if (!p->cfg.cut || p->pace == PACE_ACK)
+	/* A Unix server's reads are seen by SIOCOUTQ: no sock_diag. */
+	if (!p->cfg.cut || p->pace == PACE_ACK || p->to_unix)
 		return;
 	if (!p->cfg.loopback) {
 		p->pace = PACE_ACK;
@@ -1273,7 +1725,9 @@ struct proxy *
 proxy_new(struct event_base *base, const struct proxy_config *cfg,
     const struct proxy_hooks *hooks, void *arg, char **cause)
 {
-	struct proxy	*p = xcalloc(1, sizeof *p);
+	struct proxy		*p = xcalloc(1, sizeof *p);
+	struct sockaddr_storage	 ls;
+	socklen_t		 ll = sizeof ls;
 
 	p->base = base;
 	p->cfg = *cfg;
@@ -1286,10 +1740,14 @@ proxy_new(struct event_base *base, const struct proxy_config *cfg,
 		p->cfg.buf_max = PROXY_BUF_DEFAULT;
 	p->slots = xcalloc(p->cfg.max_conns, sizeof *p->slots);
 	p->gens = xcalloc(p->cfg.max_conns, sizeof *p->gens);
+	p->to_unix = cfg->to->sa_family == AF_UNIX;
+	if (getsockname(cfg->listen_fd, (struct sockaddr *)&ls, &ll) == 0)
+		p->listen_unix = ls.ss_family == AF_UNIX;
+	p->ev_hold = evtimer_new(base, proxy_hold_done, p);
 	p->ev_accept = event_new(base, cfg->listen_fd, EV_READ | EV_PERSIST,
 	    proxy_accept_cb, p);
 	p->ev_retry = evtimer_new(base, proxy_retry_cb, p);
-	if (p->ev_accept == NULL || p->ev_retry == NULL) {
+	if (p->ev_accept == NULL || p->ev_retry == NULL || p->ev_hold == NULL) {
 		*cause = xasprintf("cannot make events");
 		proxy_free(p);
 		return NULL;
@@ -1362,12 +1820,12 @@ proxy_free(struct proxy *p)
 		return;
 	if (p->slots != NULL)
 		proxy_close_all(p);
-	for (unsigned i = 0; i < PROXY_RECENT; i++) {
-		free(p->recent[i].blob.name);
-		free(p->recent[i].blob.data);
-		free(p->recent[i].gaps);
-		plan_release(&p->recent[i].plan);
-	}
+	for (unsigned i = 0; i < PROXY_RECENT; i++)
+		recent_clear(&p->recent[i]);
+	for (size_t i = 0; i < p->nheld; i++)
+		recent_clear(&p->held[i].c);
+	if (p->ev_hold != NULL)
+		event_free(p->ev_hold);
 	if (p->ev_accept != NULL)
 		event_free(p->ev_accept);
 	if (p->ev_retry != NULL)

@@ -11,7 +11,14 @@
  * the proxied connection's index and the chunk's number and bytes), one
  * send() per piece with TCP_NODELAY, and the next piece waits until the
  * server has read the last (sock_diag on the proxy-to-server connection),
- * or, without sock_diag, until it is acknowledged.
+ * or, without sock_diag, until it is acknowledged. Toward a Unix-domain
+ * stream socket, SIOCOUTQ on the proxy's end counts what the server has not
+ * read yet: 0 means it read every piece sent, in both pacings.
+ *
+ * Either side may be TCP or a Unix-domain stream socket. A finding the hook
+ * wants held (a supervised target may just have died) waits, copied, until
+ * proxy_unhold decides it, or the hold time passes and the hook is asked
+ * again.
  *
  * The module never prints: findings, finished connections, local faults
  * and streams to keep go to the hooks.
@@ -20,6 +27,8 @@
 #define STUTTERFUZZ_PROXY_H
 
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
 
 #include <event2/event.h>
 #include <stddef.h>
@@ -34,6 +43,9 @@
 #define PROXY_KEEP_DEFAULT	(1024U * 1024)	/* bytes kept per stream */
 #define PROXY_MAX_CONNS_DEFAULT	1024		/* proxied connections at once */
 #define PROXY_RECENT		8	/* finished connections kept as suspects */
+#define PROXY_HELD_MAX		64	/* findings held at once */
+#define PROXY_BACKLOG_FIRST_US	1000	/* Unix EAGAIN: first retry of a connect */
+#define PROXY_BACKLOG_MAX_US	100000	/* ... backing off to this */
 
 struct conn_report;
 struct proxy;
@@ -54,6 +66,8 @@ struct proxy_config {
 	uint32_t		 max_conns;
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 hang_timeout_ms;	/* cut: piece unread this long; 0 off */
+	uint64_t		 hold_ms;	/* a held finding waits this long at
+						 * most; 0: never hold */
 	uint64_t		 start_us;	/* times in reports are relative to it */
 };
 
@@ -69,9 +83,19 @@ struct proxy_stream {
 	size_t			 atotal;
 };
 
+/* What the finding hook says of a finding of a connection. */
+enum proxy_verdict {
+	PROXY_KEEP = 0,		/* a finding: counted */
+	PROXY_HOLD,		/* wait (at most hold_ms) for the target's fate,
+				 * then ask again with f->held set */
+	PROXY_LOST,		/* it only echoes the target's death: counted as
+				 * lost_with_target, not a finding */
+};
+
 struct proxy_hooks {
-	/* A finding; culprit NULL for one of the server as a whole. */
-	void	(*finding)(void *arg, const struct finding *f,
+	/* A finding; culprit NULL for one of the server as a whole. Returns
+	 * an enum proxy_verdict (target findings are always kept). */
+	int	(*finding)(void *arg, const struct finding *f,
 		    const struct conn_report *culprit,
 		    const struct conn_report *suspects, size_t nsuspects);
 	/* A proxied connection ended (trace). */
@@ -85,7 +109,7 @@ struct proxy_hooks {
 struct proxy_stats {
 	struct stats	s;		/* conns_started: accepted; fragments,
 					 * bytes (toward the server), fidelity,
-					 * findings */
+					 * findings, lost_with_target */
 	uint64_t	open;		/* proxied connections now */
 	uint64_t	bytes_down;	/* toward the clients */
 	uint64_t	half_closes;	/* EOFs passed on as shutdown(SHUT_WR) */
@@ -99,10 +123,38 @@ struct proxy_stats {
 int		 proxy_listen(const struct sockaddr *addr, socklen_t len,
 		     char **cause);
 
+/* A Unix socket file the proxy made to listen on. */
+struct proxy_unix_listen {
+	char		 path[sizeof ((struct sockaddr_un *)0)->sun_path];
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 made;		/* it is ours to remove */
+};
+
+/* Listens on a Unix-domain stream socket at path: a stale socket file
+ * (nobody accepts on it) is replaced; one that accepts is in use. Returns
+ * the socket, or -1 with *cause (too long, a directory, not a socket, in
+ * use, not permitted). */
+int		 proxy_listen_unix(const char *path,
+		     struct proxy_unix_listen *ul, char **cause);
+
+/* Removes the socket file proxy_listen_unix made, if it is still that one:
+ * the same inode and (listen_fd, its socket, still open; -1 if not) a
+ * connection to the path reaches listen_fd. Call it before the socket is
+ * closed. Accepts one that made none. */
+void		 proxy_unlink_unix(const struct proxy_unix_listen *ul,
+		     int listen_fd);
+
 /* Would a connection to `to` come back to the proxy listening on `listen`
- * (same port, and the same address or listen on the wildcard)? */
+ * (same port, and the same address or listen on the wildcard; for Unix
+ * sockets the same path, as proxy_same_path says)? */
 int		 proxy_same_endpoint(const struct sockaddr *listen,
 		     const struct sockaddr *to);
+
+/* Do two socket paths name the same file, as far as their text says
+ * (empty and "." components dropped; a relative path taken from cwd, if
+ * cwd is not NULL)? */
+int		 proxy_same_path(const char *a, const char *b, const char *cwd);
 
 /* Makes the proxy (not yet accepting). Takes the listening socket. */
 struct proxy	*proxy_new(struct event_base *base,
@@ -119,6 +171,10 @@ void		 proxy_pause(struct proxy *p);
  * raises a finding naming the connections in flight and just finished. */
 void		 proxy_raise(struct proxy *p, enum finding_kind kind,
 		     const char *detail);
+
+/* Decides the held findings now: lost with the target (lost != 0), or
+ * the hook is asked again. */
+void		 proxy_unhold(struct proxy *p, int lost);
 
 /* Ends every proxied connection (their streams still reach the hooks). */
 void		 proxy_close_all(struct proxy *p);

@@ -1,5 +1,7 @@
 /* Unit tests: the proxy's pure parts and the capture of streams. */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "check_suites.h"
@@ -65,6 +68,71 @@ START_TEST(test_same_endpoint)
 		ck_assert_msg(proxy_same_endpoint((struct sockaddr *)&l,
 		    (struct sockaddr *)&t) == cases[i].same, "case %zu", i);
 	}
+}
+END_TEST
+
+/* A sockaddr_un of path. */
+static struct sockaddr_storage
+uaddr(const char *path)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*su = (void *)&ss;
+
+	memset(&ss, 0, sizeof ss);
+	su->sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof su->sun_path);
+	strcpy(su->sun_path, path);
+	return ss;
+}
+
+START_TEST(test_same_endpoint_unix)
+{
+	static const struct {
+		const char	*l, *t;
+		int		 same;
+	} cases[] = {
+		{ "/tmp/a.sock", "/tmp/a.sock", 1 },
+		{ "/tmp/a.sock", "/tmp/b.sock", 0 },
+		{ "/tmp//a.sock", "/tmp/./a.sock", 1 },
+		{ "a.sock", "./a.sock", 1 },
+		{ "a.sock", "/tmp/a.sock", 0 },	/* no cwd: unknown, not same */
+		{ "/tmp/x/../a.sock", "/tmp/a.sock", 0 },	/* links: not lexical */
+	};
+	struct sockaddr_storage	v4 = addr("127.0.0.1", 80), u = uaddr("/x");
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sockaddr_storage	l = uaddr(cases[i].l);
+		struct sockaddr_storage	t = uaddr(cases[i].t);
+
+		ck_assert_msg(proxy_same_endpoint((struct sockaddr *)&l,
+		    (struct sockaddr *)&t) == cases[i].same, "case %zu", i);
+	}
+	/* A TCP side and a Unix side are never the same. */
+	ck_assert_int_eq(proxy_same_endpoint((struct sockaddr *)&v4,
+	    (struct sockaddr *)&u), 0);
+	ck_assert_int_eq(proxy_same_endpoint((struct sockaddr *)&u,
+	    (struct sockaddr *)&v4), 0);
+}
+END_TEST
+
+START_TEST(test_same_path)
+{
+	static const struct {
+		const char	*a, *b, *cwd;
+		int		 same;
+	} cases[] = {
+		{ "s.sock", "/run/s.sock", "/run", 1 },
+		{ "./s.sock", "/run//s.sock", "/run/", 1 },
+		{ "s.sock", "/run/s.sock", "/tmp", 0 },
+		{ "d/s.sock", "/run/d/./s.sock", "/run", 1 },
+		{ "s.sock", "s.sock", NULL, 1 },
+		{ "s.sock", "t.sock", "/run", 0 },
+		{ "/", "//", NULL, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(proxy_same_path(cases[i].a, cases[i].b,
+		    cases[i].cwd) == cases[i].same, "case %zu", i);
 }
 END_TEST
 
@@ -183,6 +251,77 @@ START_TEST(test_capture_bad_dir)
 }
 END_TEST
 
+/* Makes a socket file at path that nobody listens on. */
+static void
+stale_socket(const char *path)
+{
+	struct sockaddr_storage	ss = uaddr(path);
+	int			fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss,
+	    sizeof(struct sockaddr_un)), 0);
+	close(fd);
+}
+
+START_TEST(test_listen_unix)
+{
+	struct proxy_unix_listen ul, ul2;
+	char		*cause = NULL, *path = xasprintf("%s/l.sock", check_dir);
+	char		*file = xasprintf("%s/file", check_dir), long_path[200];
+	struct stat	 st;
+	FILE		*f;
+	int		 fd, fd2;
+
+	/* A stale socket is replaced; the file is removed at the end. */
+	stale_socket(path);
+	fd = proxy_listen_unix(path, &ul, &cause);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ul.made, 1);
+	/* In use while it listens. */
+	fd2 = proxy_listen_unix(path, &ul2, &cause);
+	ck_assert_int_eq(fd2, -1);
+	ck_assert_ptr_nonnull(strstr(cause, "in use"));
+	ck_assert_int_eq(ul2.made, 0);
+	free(cause);
+	proxy_unlink_unix(&ul2, -1);		/* made none: a no-op */
+	ck_assert_int_eq(lstat(path, &st), 0);
+	proxy_unlink_unix(&ul, fd);
+	close(fd);
+	ck_assert_int_eq(lstat(path, &st), -1);
+
+	/* Replaced by another socket meanwhile (its inode number may be
+	 * the same): not ours to remove. */
+	fd = proxy_listen_unix(path, &ul, &cause);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	stale_socket(path);
+	proxy_unlink_unix(&ul, fd);
+	close(fd);
+	ck_assert_int_eq(lstat(path, &st), 0);
+
+	/* Not a socket, a directory, too long, empty. */
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(proxy_listen_unix(file, &ul, &cause), -1);
+	ck_assert_str_eq(cause, "exists but is not a socket");
+	free(cause);
+	ck_assert_int_eq(proxy_listen_unix(check_dir, &ul, &cause), -1);
+	ck_assert_str_eq(cause, "a directory, not a socket");
+	free(cause);
+	memset(long_path, 'x', sizeof long_path - 1);
+	long_path[sizeof long_path - 1] = '\0';
+	ck_assert_int_eq(proxy_listen_unix(long_path, &ul, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "longer than the 107"));
+	free(cause);
+	ck_assert_int_eq(proxy_listen_unix("", &ul, &cause), -1);
+	free(cause);
+	free(path);
+	free(file);
+}
+END_TEST
+
 Suite *
 proxy_suite(void)
 {
@@ -191,12 +330,15 @@ proxy_suite(void)
 	TCase	*tf = tcase_create("capture");
 
 	tcase_add_test(tc, test_same_endpoint);
+	tcase_add_test(tc, test_same_endpoint_unix);
+	tcase_add_test(tc, test_same_path);
 	tcase_add_test(tc, test_plan_chunk);
 	tcase_add_test(tc, test_log_append);
 	tcase_add_checked_fixture(tf, check_tmpdir_setup,
 	    check_tmpdir_teardown);
 	tcase_add_test(tf, test_capture);
 	tcase_add_test(tf, test_capture_bad_dir);
+	tcase_add_test(tf, test_listen_unix);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tf);
 	return s;

@@ -11,6 +11,8 @@
                           appears (bounded), then closes them
   seq HOST PORT N FILE    N connections one after the other, each sending
                           FILE whole and reading to EOF; prints "N done"
+  sends HOST PORT N FILE  N connections one after the other, each as send
+                          does (answers dropped); prints each outcome
   abort HOST PORT FILE    send FILE, wait for it to be taken, then reset
                           the connection (SO_LINGER 0 and close)
   send HOST PORT FILE OUT send FILE whole (one sendall), half-close unless
@@ -27,8 +29,11 @@
   trace-vs-log TRACE LOG  each connection's read sizes in the test server's
                           log equal the fragments of the proxy's trace line
                           for the same bytes; prints "N matched"
-Every wait is bounded; only loopback addresses are used.
+HOST "unix" takes PORT as the path of a Unix-domain stream socket (and
+serve's HOST "unix:PATH" listens on one).
+Every wait is bounded; only loopback addresses and Unix sockets are used.
 """
+import errno
 import fcntl
 import hashlib
 import os
@@ -41,6 +46,21 @@ import threading
 import time
 
 TIMEOUT = 20
+
+
+def dial(host, port):
+    """A connected socket: TCP to host:port, or the Unix socket at port
+    when host is "unix"."""
+    if host == "unix":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(TIMEOUT)
+        try:
+            s.connect(port)
+        except OSError:
+            s.close()
+            raise
+        return s
+    return socket.create_connection((host, int(port)), timeout=TIMEOUT)
 
 
 def serve(mode, port_file, host="127.0.0.1"):
@@ -91,9 +111,21 @@ def serve(mode, port_file, host="127.0.0.1"):
         daemon_threads = True
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
-    srv = Server((host, 0), Handler)
+    class UnixServer(socketserver.ThreadingUnixStreamServer):
+        request_queue_size = 1024
+        daemon_threads = True
+
+    if host.startswith("unix:"):
+        path = host[5:]
+        if os.path.exists(path):
+            os.unlink(path)
+        srv = UnixServer(path, Handler)
+        port = path
+    else:
+        srv = Server((host, 0), Handler)
+        port = srv.server_address[1]
     with open(port_file + ".tmp", "w") as f:
-        f.write("%d\n" % srv.server_address[1])
+        f.write("%s\n" % port)
     os.rename(port_file + ".tmp", port_file)
     threading.Timer(90, srv.shutdown).start()
     srv.serve_forever()
@@ -103,7 +135,7 @@ def send_one(host, port, data, shut=True):
     """Sends data whole, reads until EOF; returns (answer, how)."""
     got = []
     how = "eof"
-    s = socket.create_connection((host, port), timeout=TIMEOUT)
+    s = dial(host, port)
     try:
         s.sendall(data)
         if shut:
@@ -113,10 +145,15 @@ def send_one(host, port, data, shut=True):
             if not d:
                 break
             got.append(d)
-    except ConnectionResetError:
-        how = "reset"
     except socket.timeout:
         how = "timeout"
+    except (ConnectionResetError, BrokenPipeError):
+        how = "reset"
+    except OSError as e:
+        # A shutdown after the peer reset us (ENOTCONN): a reset too.
+        if e.errno != errno.ENOTCONN:
+            raise
+        how = "reset"
     finally:
         s.close()
     return b"".join(got), how
@@ -126,8 +163,8 @@ def cmd_send(host, port, path, out, shut=True):
     with open(path, "rb") as f:
         data = f.read()
     try:
-        answer, how = send_one(host, int(port), data, shut)
-    except ConnectionRefusedError:
+        answer, how = send_one(host, port, data, shut)
+    except (ConnectionRefusedError, FileNotFoundError):
         answer, how = b"", "refused"
     except ConnectionResetError:
         answer, how = b"", "reset"
@@ -145,7 +182,7 @@ def cmd_many(host, port, n, outdir, files):
 
     def one(i):
         try:
-            answer, how = send_one(host, int(port), blobs[i % len(blobs)])
+            answer, how = send_one(host, port, blobs[i % len(blobs)])
             with open(os.path.join(outdir, str(i)), "wb") as f:
                 f.write(answer)
             if how != "eof":
@@ -168,8 +205,7 @@ def cmd_hold(host, port, n, path):
     held = []
     for _ in range(n):
         try:
-            held.append(socket.create_connection((host, int(port)),
-                                                 timeout=TIMEOUT))
+            held.append(dial(host, port))
         except OSError:
             break
     print("holding %d" % len(held), flush=True)
@@ -184,16 +220,30 @@ def cmd_seq(host, port, n, path):
     with open(path, "rb") as f:
         data = f.read()
     for i in range(n):
-        _, how = send_one(host, int(port), data)
+        _, how = send_one(host, port, data)
         if how != "eof":
             sys.exit("connection %d: %s" % (i, how))
     print("%d done" % n)
 
 
+def cmd_sends(host, port, n, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    hows = []
+    for _ in range(n):
+        try:
+            hows.append(send_one(host, port, data)[1])
+        except (ConnectionRefusedError, FileNotFoundError):
+            hows.append("refused")
+        except ConnectionResetError:
+            hows.append("reset")
+    print(" ".join(hows))
+
+
 def cmd_abort(host, port, path):
     with open(path, "rb") as f:
         data = f.read()
-    s = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    s = dial(host, port)
     s.sendall(data)
     # Until the peer acknowledged everything (nothing left in the send
     # queue), bounded; then the reset.
@@ -211,7 +261,7 @@ def cmd_abort(host, port, path):
 
 
 def cmd_push(host, port, total, seconds):
-    s = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+    s = dial(host, port)
     s.setblocking(False)
     chunk = b"p" * 65536
     sent = 0
@@ -282,6 +332,8 @@ def main():
         cmd_hold(a[1], a[2], int(a[3]), a[4])
     elif a[0] == "seq":
         cmd_seq(a[1], a[2], int(a[3]), a[4])
+    elif a[0] == "sends":
+        cmd_sends(a[1], a[2], int(a[3]), a[4])
     elif a[0] == "abort":
         cmd_abort(a[1], a[2], a[3])
     elif a[0] == "push":

@@ -373,7 +373,7 @@ t_proxy_supervised() {
 
 # --- the proxy itself under valgrind (ASan/UBSan in a SANITIZE=1 build) -------
 t_proxy_memcheck() {
-	local name="proxy under valgrind: no errors, no leaks (forwarding, cut, record, trace)"
+	local name="proxy under valgrind: no errors, no leaks (forwarding, cut, record, trace; TCP and Unix)"
 	local PROXY_WRAP=
 	if [ "${SANITIZE:-}" = 1 ]; then
 		name="proxy under ASan/UBSan: no reports"
@@ -396,6 +396,22 @@ t_proxy_memcheck() {
 	expect_rc "$name" 0 || return
 	grep -q 'Sanitizer\|runtime error' "$TMP/err" && { fail "$name" "$(head -5 "$TMP/err")"; return; }
 	cmp -s "$TMP/px/r3" "$TMP/px/vg/2" || { fail "$name" "echo through --cut differs"; return; }
+	# Unix sockets on both sides, cut by SIOCOUTQ, with a --summary.
+	local esock=$TMP/pvg-e.sock lsock=$TMP/pvg-l.sock
+	rm -f "$TMP/eport"
+	$PYC serve echo "$TMP/eport" unix:"$esock" &
+	ECHO_PID=$!
+	wait_for "$TMP/eport" . || { stop_answerer; fail "$name" "no Unix answerer"; return; }
+	mkdir -p "$TMP/px/vgu"
+	start_uproxy "$lsock" --unix="$esock" --cut --trace="$TMP/px/vgutrace" \
+		--summary="$TMP/px/vgusum.json"
+	out=$($PYC many unix "$lsock" 10 "$TMP/px/vgu" "$TMP/px"/r1 "$TMP/px"/r2 "$TMP/px"/r3)
+	stop_proxy
+	stop_answerer
+	[ "$out" = "10 answered" ] || { fail "$name" "Unix: $out"; return; }
+	expect_rc "$name" 0 || return
+	grep -q 'Sanitizer\|runtime error' "$TMP/err" && { fail "$name" "$(head -5 "$TMP/err")"; return; }
+	[ ! -e "$lsock" ] || { fail "$name" "$lsock left behind"; return; }
 	pass "$name"
 }
 
@@ -470,8 +486,358 @@ t_proxy_bad_input() {
 	pass "$name"
 }
 
+# --- Unix-domain stream sockets on either side ------------------------------
+
+PUSOCK=$TMP/pu.sock
+
+# start_punix MODE [args...]: the test server on $PUSOCK; sets SERVER_PID
+# once it listens (its --port-file is written after listen()).
+start_punix() {
+	local mode=$1; shift
+	rm -f "$TMP/port" "$TMP/server.log" "$PUSOCK"
+	"$SERVER" --mode="$mode" --unix="$PUSOCK" --port-file="$TMP/port" \
+		--log="$TMP/server.log" --max-seconds=90 "$@" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$TMP/port" ] && break
+		sleep 0.05
+	done
+	[ -S "$PUSOCK" ] || { echo "test server did not listen on $PUSOCK"; exit 1; }
+}
+
+# start_uproxy PATH ARGS...: stutterfuzz proxy listening on unix:PATH;
+# sets PROXY_PID once it says it listens (PPORT empty if it did not).
+start_uproxy() {
+	local path=$1; shift
+	rm -f "$TMP/perr"
+	timeout --foreground -k 30 90 ${PROXY_WRAP:-} "$SF" proxy --listen=unix:"$path" -q "$@" 2>"$TMP/perr" &
+	PROXY_PID=$!
+	PPORT=
+	wait_for "$TMP/perr" "^Proxy listening on unix:$path," && PPORT=$path
+}
+
+# --- --cut toward a Unix server: every piece read on its own ------------------
+t_proxy_unix_cut() {
+	local name="proxy --unix --cut: the server reads each stream in the pieces sent (SIOCOUTQ)"
+	proxy_samples
+	start_punix record
+	start_proxy --unix="$PUSOCK" --cut --seed=5 --split=small --trace="$TMP/px/utrace" \
+		--summary="$TMP/px/usum.json"
+	[ -n "$PPORT" ] || { stop_server; fail "$name" "proxy did not listen"; return; }
+	local f
+	for f in r1 r2 r3 r1; do
+		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
+	done
+	stop_proxy
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_err "$name" "forwarding to unix:$PUSOCK \(Unix socket\)" || return
+	expect_err "$name" "^Cutting: split=small, pacing: read \(SIOCOUTQ" || return
+	local reads frags fid pace out ports
+	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\) .*/\1/p' "$TMP/server.log")
+	frags=$(json_get "$TMP/px/usum.json" fragments)
+	fid=$(json_get "$TMP/px/usum.json" fidelity)
+	pace=$(json_get "$TMP/px/usum.json" pace)
+	[ "$(json_get "$TMP/px/usum.json" target_kind)" = unix ] || { fail "$name" "summary target_kind"; return; }
+	[ -n "$reads" ] && [ "$reads" -ge 8 ] || { fail "$name" "only $reads reads for 4 streams"; return; }
+	[ "$frags" = "$reads" ] || { fail "$name" "$frags pieces sent, $reads reads"; return; }
+	[ "$(summary_field fragments)" = "$reads" ] || { fail "$name" "summary line: $(summary_field fragments) pieces"; return; }
+	[ "$fid" = 1.0 ] && [ "$pace" = read ] || { fail "$name" "pace $pace, fidelity $fid"; return; }
+	[ "$(json_get "$TMP/px/usum.json" fid_checked)" = "$frags" ] || { fail "$name" "fid_checked $(json_get "$TMP/px/usum.json" fid_checked) of $frags"; return; }
+	out=$($PYC trace-vs-log "$TMP/px/utrace" "$TMP/server.log") || { fail "$name" "$out"; return; }
+	[ "$out" = "4 matched" ] || { fail "$name" "$out"; return; }
+	# A Unix socket has no port.
+	ports=$(grep -c '"local_port":0,' "$TMP/px/utrace")
+	[ "$ports" -eq 4 ] || { fail "$name" "$ports of 4 trace lines with local_port 0"; return; }
+	pass "$name ($reads reads)"
+
+	name="proxy --to=unix:PATH --cut --pace=ack: pieces read apart, --gap-us kept"
+	start_punix record
+	start_proxy --to=unix:"$PUSOCK" --cut --pace=ack --gap-us=0 --seed=5 --split=small \
+		--summary="$TMP/px/usum.json"
+	for f in r1 r2 r3; do
+		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
+	done
+	stop_proxy
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_err "$name" "^Cutting: split=small, pacing: ack \(--gap-us, then SIOCOUTQ" || return
+	for f in r1 r2 r3; do
+		grep -q " data $(hex "$TMP/px/$f")\$" "$TMP/server.log" || { fail "$name" "$f did not arrive whole"; return; }
+	done
+	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\) .*/\1/p' "$TMP/server.log")
+	frags=$(json_get "$TMP/px/usum.json" fragments)
+	[ "$frags" = "$reads" ] && [ "$(json_get "$TMP/px/usum.json" pace)" = ack ] ||
+		{ fail "$name" "$frags pieces sent, $reads reads, pace $(json_get "$TMP/px/usum.json" pace)"; return; }
+	pass "$name ($reads reads)"
+}
+
+# --- --cut toward a Unix server that stops reading: a hang -------------------
+t_proxy_unix_hang() {
+	local name="proxy --unix --cut: a piece left unread (SIOCOUTQ) is a hang finding; exit 1"
+	proxy_samples
+	start_punix no-read
+	start_proxy --unix="$PUSOCK" --cut --split=bytewise --hang-timeout=1s \
+		--findings-dir="$TMP/px/uhang"
+	local how rec
+	how=$($PYC send 127.0.0.1 "$PPORT" "$TMP/px/r1" "$TMP/px/ans")
+	stop_proxy
+	stop_server
+	[ "$how" = reset ] || { fail "$name" "client saw $how"; return; }
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^finding: hang conn=0 .*phase=send fragments=1/" || return
+	rec=$(ls "$TMP/px/uhang"/hang-*.json 2>/dev/null | head -1)
+	[ -n "$rec" ] && [ "$(json_get "$rec" target_kind)" = unix ] || { fail "$name" "no record of kind unix"; return; }
+	pass "$name"
+}
+
+# --- --listen=unix:PATH: clients of Unix-socket servers -----------------------
+t_proxy_unix_listen() {
+	local name="proxy --listen=unix:PATH: 50 clients at once, answers equal direct ones; socket removed at exit"
+	proxy_samples
+	local lsock=$TMP/pl.sock out
+	mkdir -p "$TMP/px/udirect" "$TMP/px/uvia" "$TMP/px/uvia2"
+	start_answerer echo
+	out=$($PYC many 127.0.0.1 "$EPORT" 50 "$TMP/px/udirect" "$TMP/px"/r1 "$TMP/px"/r3 "$TMP/px"/big) || { stop_answerer; fail "$name" "direct: $out"; return; }
+	start_uproxy "$lsock" --to=127.0.0.1:"$EPORT"
+	[ -n "$PPORT" ] || { stop_proxy; stop_answerer; fail "$name" "proxy did not listen" "$(cat "$TMP/err")"; return; }
+	[ -S "$lsock" ] || { stop_proxy; stop_answerer; fail "$name" "no socket at $lsock"; return; }
+	out=$($PYC many unix "$lsock" 50 "$TMP/px/uvia" "$TMP/px"/r1 "$TMP/px"/r3 "$TMP/px"/big) || { stop_proxy; stop_answerer; fail "$name" "via the proxy: $out"; return; }
+	stop_proxy
+	stop_answerer
+	expect_rc "$name" 0 || return
+	diff -rq "$TMP/px/udirect" "$TMP/px/uvia" >/dev/null || { fail "$name" "answers differ"; return; }
+	[ ! -e "$lsock" ] || { fail "$name" "$lsock is left behind"; return; }
+	pass "$name"
+
+	name="proxy --listen=unix:A --unix=B: Unix on both sides, answers equal direct ones"
+	local esock=$TMP/pe.sock
+	rm -f "$TMP/eport"
+	$PYC serve echo "$TMP/eport" unix:"$esock" &
+	ECHO_PID=$!
+	wait_for "$TMP/eport" . || { stop_answerer; fail "$name" "no Unix answerer"; return; }
+	mkdir -p "$TMP/px/udirect2"
+	# Not the big one: a client that sends all before it reads fills a
+	# Unix socket's smaller buffers both ways against an echo.
+	out=$($PYC many unix "$esock" 20 "$TMP/px/udirect2" "$TMP/px"/r1 "$TMP/px"/r2 "$TMP/px"/r3) || { stop_answerer; fail "$name" "direct: $out"; return; }
+	start_uproxy "$lsock" --unix="$esock" --cut --split=small --seed=2
+	out=$($PYC many unix "$lsock" 20 "$TMP/px/uvia2" "$TMP/px"/r1 "$TMP/px"/r2 "$TMP/px"/r3) || { stop_proxy; stop_answerer; fail "$name" "via the proxy: $out"; return; }
+	stop_proxy
+	stop_answerer
+	expect_rc "$name" 0 || return
+	diff -rq "$TMP/px/udirect2" "$TMP/px/uvia2" >/dev/null || { fail "$name" "answers differ"; return; }
+	expect_err "$name" "accepted=20 established=20 completed=20 " || return
+	pass "$name"
+}
+
+# --- the listening path: stale replaced, live refused, only ours removed ------
+t_proxy_unix_listen_path() {
+	local name="proxy --listen=unix: a stale socket is replaced; one in use: one line, exit 2"
+	proxy_samples
+	local lsock=$TMP/ps.sock how
+	# A socket file nobody listens on any more.
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' "$lsock"
+	[ -S "$lsock" ] || { fail "$name" "no stale socket made"; return; }
+	start_answerer echo
+	start_uproxy "$lsock" --to=127.0.0.1:"$EPORT"
+	[ -n "$PPORT" ] || { stop_proxy; stop_answerer; fail "$name" "did not listen on the stale path" "$(cat "$TMP/err")"; return; }
+	how=$($PYC send unix "$lsock" "$TMP/px/r1" "$TMP/px/ans")
+	[ "$how" = eof ] && cmp -s "$TMP/px/r1" "$TMP/px/ans" || { stop_proxy; stop_answerer; fail "$name" "client: $how"; return; }
+	# A second proxy on the same live path.
+	sf proxy --listen=unix:"$lsock" --to=127.0.0.1:"$EPORT"
+	if [ "$RC" != 2 ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
+		! grep -q "^stutterfuzz: --listen unix:$lsock: in use" "$TMP/err"; then
+		stop_proxy; stop_answerer
+		fail "$name" "second proxy: exit $RC" "$(cat "$TMP/err")"
+		return
+	fi
+	how=$($PYC send unix "$lsock" "$TMP/px/r1" "$TMP/px/ans")
+	stop_proxy
+	stop_answerer
+	[ "$how" = eof ] || { fail "$name" "after the refused second proxy: $how"; return; }
+	expect_rc "$name" 0 || return
+	[ ! -e "$lsock" ] || { fail "$name" "$lsock left behind"; return; }
+	pass "$name"
+
+	name="proxy --listen=unix: a socket file replaced meanwhile is not removed at exit"
+	start_answerer echo
+	start_uproxy "$lsock" --to=127.0.0.1:"$EPORT"
+	rm -f "$lsock"
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' "$lsock"
+	stop_proxy
+	stop_answerer
+	expect_rc "$name" 0 || return
+	[ -S "$lsock" ] || { fail "$name" "another's socket file was removed"; return; }
+	rm -f "$lsock"
+	pass "$name"
+}
+
+# --- a split-token crash found through the proxy over a Unix socket -----------
+t_proxy_unix_crash_replay() {
+	local name="proxy --unix -- SERVER: a split-token crash is one target-exit finding, record of kind unix"
+	local fd=$TMP/px/ucrash rec cmdline
+	printf 'xxTOKENyy\n' >"$TMP/px/tok"
+	rm -rf "$fd" "$PUSOCK"
+	start_proxy --unix="$PUSOCK" --cut --split=bytewise --seed=3 --findings-dir="$fd" \
+		-- "$SERVER" --mode=crash-split --unix="$PUSOCK" --max-seconds=60
+	wait_for "$TMP/perr" '^Target ready at unix:' || { stop_proxy; fail "$name" "target not ready" "$(cat "$TMP/err")"; return; }
+	$PYC send 127.0.0.1 "$PPORT" "$TMP/px/tok" "$TMP/px/ans" >/dev/null
+	wait "$PROXY_PID"
+	RC=$?
+	PROXY_PID=
+	cp "$TMP/perr" "$TMP/err"
+	expect_rc "$name" 1 || return
+	cmdline="^Starting target: $SERVER --mode=crash-split --unix=$PUSOCK --max-seconds=60\$"
+	expect_err "$name" "$cmdline" || return
+	expect_err "$name" "^finding: target-exit .*exited with status 42" || return
+	expect_err "$name" "findings: refused=0 connect-timeout=0 reset=0 hang=0 target-exit=1 " || return
+	rec=$(ls "$fd"/target-exit-*.json 2>/dev/null | head -1)
+	[ -n "$rec" ] || { fail "$name" "no target-exit record"; return; }
+	if [ "$(json_get "$rec" target_kind)" != unix ] || [ "$(json_get "$rec" target)" != "$PUSOCK" ]; then
+		fail "$name" "record target: $(json_get "$rec" target_kind) $(json_get "$rec" target)"
+		return
+	fi
+	pass "$name"
+
+	name="proxy --unix: replay of its record reproduces against a crashing server (1), not a fixed one (0)"
+	start_punix crash-split
+	sf replay "$rec" --settle=100ms
+	wait "$SERVER_PID" 2>/dev/null
+	local status=$?
+	SERVER_PID=
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^Target unix:$PUSOCK \(Unix socket\)" || return
+	expect_err "$name" "Result: reproduced" || return
+	[ "$status" -eq 42 ] || { fail "$name" "replay: server exit status $status"; return; }
+	start_punix crash-split --fixed
+	sf replay "$rec" --settle=50ms
+	stop_server
+	expect_rc "$name" 0 && expect_err "$name" "^Result: not reproduced; exit 0" || return
+	grep -Eq ' split [1-9][0-9]*$' "$TMP/server.log" ||
+		{ fail "$name" "the fixed server never saw the token split"; return; }
+	pass "$name"
+}
+
+# --- a refusal after a supervised target died is lost with it -----------------
+# The target is a shell that runs the test server, then waits for a file
+# before it exits: the server is gone while the target still lives.
+t_proxy_lost_with_target() {
+	local name kind flag wrap=$TMP/px/wrap.sh how srv
+	proxy_samples
+	cat >"$wrap" <<'WRAP'
+flag=$1; shift
+"$@"
+i=0
+while [ ! -e "$flag" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
+WRAP
+	for kind in unix tcp; do
+		name="proxy -- SERVER ($kind): refused after the server died, the target exiting: lost_with_target, not a finding"
+		flag=$TMP/px/flag.$kind
+		rm -f "$flag" "$PUSOCK"
+		if [ $kind = unix ]; then
+			srv=(--unix="$PUSOCK")
+			start_proxy --unix="$PUSOCK" -- sh "$wrap" "$flag" "$SERVER" --mode=exit-after --count=2 "${srv[@]}" --max-seconds=60
+		else
+			start_server record; local port=$PORT; stop_server
+			srv=(--port="$port")
+			start_proxy --to=127.0.0.1:"$port" -- sh "$wrap" "$flag" "$SERVER" --mode=exit-after --count=2 "${srv[@]}" --max-seconds=60
+		fi
+		wait_for "$TMP/perr" '^Target ready' || { stop_proxy; fail "$name" "target not ready" "$(cat "$TMP/err")"; return; }
+		# The readiness probe is the server's first connection; the first
+		# client's makes it exit; the second client's is refused.
+		how=$($PYC sends 127.0.0.1 "$PPORT" 2 "$TMP/px/r1")
+		touch "$flag"
+		wait "$PROXY_PID"
+		RC=$?
+		PROXY_PID=
+		cp "$TMP/perr" "$TMP/err"
+		[ "${how#* }" = reset ] || { fail "$name" "clients: $how"; return; }
+		expect_rc "$name" 1 || return
+		expect_err "$name" "findings: refused=0 connect-timeout=0 reset=0 hang=0 target-exit=1 .*; lost_with_target=[1-9]" || return
+		grep -q '^finding: refused' "$TMP/err" && { fail "$name" "a refused finding was printed"; return; }
+		pass "$name"
+
+		name="proxy -- SERVER ($kind): refused while the target lives is a finding"
+		rm -f "$flag" "$PUSOCK"
+		if [ $kind = unix ]; then
+			start_proxy --unix="$PUSOCK" -- sh "$wrap" "$flag" "$SERVER" --mode=exit-after --count=2 "${srv[@]}" --max-seconds=60
+		else
+			start_proxy --to=127.0.0.1:"$port" -- sh "$wrap" "$flag" "$SERVER" --mode=exit-after --count=2 "${srv[@]}" --max-seconds=60
+		fi
+		wait_for "$TMP/perr" '^Target ready' || { stop_proxy; fail "$name" "target not ready"; return; }
+		$PYC sends 127.0.0.1 "$PPORT" 2 "$TMP/px/r1" >/dev/null
+		# Once the refusal was decided a finding, the target may go.
+		wait_for "$TMP/perr" '^finding: refused' || { stop_proxy; fail "$name" "no refused finding" "$(cat "$TMP/perr")"; return; }
+		touch "$flag"
+		wait "$PROXY_PID"
+		RC=$?
+		PROXY_PID=
+		cp "$TMP/perr" "$TMP/err"
+		expect_rc "$name" 1 || return
+		expect_err "$name" "findings: refused=1 .* target-exit=1 " || return
+		pass "$name"
+	done
+}
+
+# --- a full backlog of a Unix server: the client waits, a local error --------
+t_proxy_unix_backlog() {
+	local name="proxy --unix: a full listen backlog (EAGAIN) is retried, a local error, never a finding"
+	start_punix no-accept --count=1
+	start_proxy --unix="$PUSOCK" --connect-timeout=1s
+	rm -f "$TMP/px/release"
+	$PYC hold 127.0.0.1 "$PPORT" 6 "$TMP/px/release" >/dev/null &
+	local holder=$!
+	wait_for "$TMP/perr" "^local error \(not a finding\): room in the server's listen backlog: Resource temporarily unavailable, 1 time so far; the server's listen backlog is full" ||
+		{ touch "$TMP/px/release"; wait "$holder"; stop_proxy; stop_server; fail "$name" "no local error" "$(cat "$TMP/err")"; return; }
+	touch "$TMP/px/release"
+	wait "$holder"
+	stop_proxy
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_err "$name" "findings: refused=0 connect-timeout=0 reset=0 hang=0 " || return
+	pass "$name"
+}
+
+# --- bad input with Unix sockets: one line, exit 2 ----------------------------
+t_proxy_unix_bad_input() {
+	local name="proxy Unix bad input: too long, a directory, not a socket, --unix with --to, listen = server; one line, exit 2"
+	local long=$TMP/ case args want
+	while [ ${#long} -le 120 ]; do long="${long}x"; done
+	mkdir -p "$TMP/px/udir"; : >"$TMP/px/ufile"
+	for case in \
+		"--listen=unix:$long --to=127.0.0.1:1|--listen unix:$long: .*longer than the 107 a socket address holds" \
+		"--listen=unix:$TMP/px/udir --to=127.0.0.1:1|--listen unix:$TMP/px/udir: a directory, not a socket" \
+		"--listen=unix:$TMP/px/ufile --to=127.0.0.1:1|--listen unix:$TMP/px/ufile: exists but is not a socket" \
+		"--listen=unix: --to=127.0.0.1:1|--listen unix:: empty path" \
+		"--listen=127.0.0.1:0 --unix=$TMP/px/udir|--unix $TMP/px/udir: a directory, not a socket" \
+		"--listen=127.0.0.1:0 --to=unix:$TMP/px/ufile|--to unix:$TMP/px/ufile: exists but is not a socket" \
+		"--listen=127.0.0.1:0 --unix=$long|--unix .*longer than the 107" \
+		"--listen=127.0.0.1:0 --unix=$PUSOCK --to=127.0.0.1:1|--unix and --to exclude each other" \
+		"--listen=127.0.0.1:0 --unix=$PUSOCK --to=unix:$PUSOCK|--unix and --to exclude each other" \
+		"--listen=unix:$TMP/px/same.sock --unix=$TMP/px/same.sock|is the server's own socket" \
+		"--listen=unix:$TMP/px/./same.sock --unix=$TMP/px//same.sock|is the server's own socket" \
+		"--listen=127.0.0.1:0 --unix=$PUSOCK --summary=$TMP/px/udir|--summary"; do
+		args=${case%%|*}
+		want=${case#*|}
+		# shellcheck disable=SC2086
+		sf proxy $args
+		if [ "$RC" != 2 ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] || ! grep -Eq -- "^stutterfuzz: .*$want" "$TMP/err"; then
+			fail "$name" "$args: exit $RC, $(wc -l <"$TMP/err") lines" "$(cat "$TMP/err")"
+			return
+		fi
+	done
+	[ ! -e "$TMP/px/same.sock" ] || { fail "$name" "a socket was left at the server's path"; return; }
+	# Relative and absolute spellings of one path.
+	(cd "$TMP/px" && timeout -k 5 60 "$OLDPWD/$SF" proxy --listen=unix:same.sock --unix="$TMP/px/same.sock" 2>"$TMP/err"); RC=$?
+	[ "$RC" = 2 ] && grep -q "is the server's own socket" "$TMP/err" || { fail "$name" "relative path: exit $RC" "$(cat "$TMP/err")"; return; }
+	pass "$name"
+}
+
 register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_backpressure t_proxy_half_close \
 	t_proxy_reset t_proxy_cut t_proxy_cut_slot_reuse t_proxy_cut_hang \
 	t_proxy_cut_crash t_proxy_supervised \
-	t_proxy_memcheck t_proxy_trace_full t_proxy_fd_limit t_proxy_bad_input
+	t_proxy_memcheck t_proxy_trace_full t_proxy_fd_limit t_proxy_bad_input \
+	t_proxy_unix_cut t_proxy_unix_hang t_proxy_unix_listen t_proxy_unix_listen_path \
+	t_proxy_unix_crash_replay t_proxy_lost_with_target t_proxy_unix_backlog \
+	t_proxy_unix_bad_input
