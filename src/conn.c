@@ -419,8 +419,10 @@ conn_local(struct conn *c, const char *what, int err)
 }
 
 /* What a local connect error ran out of, or NULL if err is the target's
- * fault: only a refusal, a timeout or (Unix) a missing socket blames the
- * target. A full backlog of a Unix socket is backed off, never a finding. */
+ * fault: only a refusal, a timeout, a reset while the connection waited in
+ * the server's accept queue (its listening socket closed) or (Unix) a
+ * missing socket blames the target. A full backlog of a Unix socket is
+ * backed off, never a finding. */
 static const char *
 conn_connect_local(const struct conn *c, int err)
 {
@@ -428,6 +430,7 @@ conn_connect_local(const struct conn *c, int err)
 		return "room in the server's listen backlog";
 	switch (err) {
 	case ECONNREFUSED:
+	case ECONNRESET:
 	case ETIMEDOUT:
 	case ENOENT:
 		return NULL;

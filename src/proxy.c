@@ -1073,11 +1073,13 @@ sess_client_writable(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Is this connect error ours (a local fault) rather than the server's? A
- * Unix socket file that is gone is the server's. */
+ * Unix socket file that is gone is the server's, and so is a reset while
+ * the connection waited in its accept queue (its listening socket closed). */
 static int
 connect_local(int err)
 {
-	return err != ECONNREFUSED && err != ETIMEDOUT && err != ENOENT;
+	return err != ECONNREFUSED && err != ETIMEDOUT && err != ENOENT &&
+	    err != ECONNRESET;
 }
 
 /* Connecting to the server failed with err. */

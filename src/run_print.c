@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "corpus.h"
+#include "expect.h"
 #include "options.h"
 #include "record.h"
 #include "run.h"
@@ -64,6 +65,13 @@ run_reproduce(struct run *r, uint64_t index, const char *record)
 			run_quote_opt(&b, "host", o->host);
 			jbuf_append(&b, " ", 1);
 			run_quote_opt(&b, "port", o->port);
+		}
+		if (index >= EXPECT_INDEX_BASE) {
+			/* A whole send (references, confirmations): every
+			 * blob whole, once. */
+			jbuf_printf(&b, " --rounds=1 --max-fragments=1 "
+			    "--fastopen-chance=0 --close-chance=0 --check=none");
+			return b.s;
 		}
 		jbuf_printf(&b, " --seed=%" PRIu64 " --only=%" PRIu64, r->seed,
 		    index);
@@ -169,6 +177,17 @@ run_target_verdict(struct run *r, const struct finding *f)
 	return f->held ? ENGINE_KEEP : ENGINE_HOLD;
 }
 
+/* A connection as finding lines name it: its index, or "whole" for a
+ * whole send of the answer checks (a reference or a confirmation). */
+static void
+run_conn_label(uint64_t index, char *buf, size_t len)
+{
+	if (index >= EXPECT_INDEX_BASE)
+		snprintf(buf, len, "whole");
+	else
+		snprintf(buf, len, "%" PRIu64, index);
+}
+
 /* Hook: a finding happened. */
 int
 run_finding(void *arg, const struct finding *f,
@@ -199,12 +218,13 @@ run_finding(void *arg, const struct finding *f,
 		if (r->proc != NULL)
 			run_print_tail(r, 6);
 	} else {
-		char	*name = record_escape(f->blob->name);
+		char	*name = record_escape(f->blob->name), label[24];
 
-		fprintf(stderr, "finding: %s blob=%s conn=%" PRIu64 " seed=%"
+		run_conn_label(f->index, label, sizeof label);
+		fprintf(stderr, "finding: %s blob=%s conn=%s seed=%"
 		    PRIu64 " at=%.3fs phase=%s fragments=%" PRIu32 "/%" PRIu32
 		    " bytes=%zu/%zu%s%s (%s)\n",
-		    finding_kind_name(f->kind), name, f->index,
+		    finding_kind_name(f->kind), name, label,
 		    f->seed, (double)f->at_us / 1e6, f->phase, f->frags_sent,
 		    f->plan->nfrags, f->bytes_sent, f->plan->len,
 		    f->err ? " error=" : "", f->err ? strerror(f->err) : "",

@@ -76,6 +76,29 @@ t_server_exits() {
 	pass "$name"
 }
 
+# --- a server that dies on the first whole send (the reference phase) ----------
+t_whole_send_dies() {
+	local name="server dies on a reference send: conn=whole, a reproduce command that sends blobs whole, no local error"
+	# The check that it is up is its first connection, the first reference
+	# send its second: it exits there, with the other sends queued.
+	start_server exit-after --count=2
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=4 --summary="$TMP/whole.json"
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name" 1 || return
+	# The whole sends queued behind it are reset or refused (which comes
+	# first varies); a refusal ends the run.
+	expect_err "$name" '^finding: (reset|refused) blob=(get|set|random|zero) conn=whole seed=4 ' || return
+	expect_err "$name" '^finding: refused blob=(get|set|random|zero) conn=(whole|[0-9]{1,6}) ' || return
+	if grep -q '^finding: refused .*conn=whole' "$TMP/err"; then
+		expect_err "$name" "reproduce: stutterfuzz --blob-dir=.* --port=$PORT --rounds=1 --max-fragments=1 --fastopen-chance=0 --close-chance=0 --check=none\$" || return
+	fi
+	if grep -q '^local error' "$TMP/err"; then fail "$name" "$(grep '^local error' "$TMP/err")"; return; fi
+	if grep -q -- '--only=4611686018427387904' "$TMP/err" "$TMP/whole.json"; then
+		fail "$name" "an internal index in a reproduce command"; return
+	fi
+	pass "$name"
+}
+
 # --- nothing listens ----------------------------------------------------------
 t_wrong_port() {
 	local name="nothing listens at the start (a wrong port): not up, no finding, exit 3"
@@ -697,6 +720,6 @@ t_help() {
 	pass "$name"
 }
 
-register t_help t_record t_only_repeats t_server_exits t_wrong_port t_reset t_no_accept \
+register t_help t_record t_only_repeats t_server_exits t_whole_send_dies t_wrong_port t_reset t_no_accept \
 	t_no_read t_bad_input t_stopping t_addresses t_cycle t_record_replay t_replay_fidelity \
 	t_dedup_cap t_trace t_no_spin t_split_strategies t_supervise t_read_pacing t_memcheck
