@@ -521,8 +521,9 @@ table_corpus(FILE *f, const struct summary *s)
 	}
 	fprintf(f, "</tbody></table>\n");
 	if (s->nblobs > REPORT_MAX_BLOBS)
-		fprintf(f, "<p>%zu more blobs not shown.</p>\n",
-		    s->nblobs - REPORT_MAX_BLOBS);
+		fprintf(f, "<p>%zu more blob%s not shown.</p>\n",
+		    s->nblobs - REPORT_MAX_BLOBS,
+		    s->nblobs - REPORT_MAX_BLOBS == 1 ? "" : "s");
 }
 
 static const char report_style[] =
