@@ -312,7 +312,27 @@ START_TEST(test_stats_lines)
 	free(rs.coverage);
 	memset(&rs, 0, sizeof rs);
 	ck_assert_int_eq(report_parse_stats(&rs, bad, strlen(bad), &why), -1);
-	ck_assert_str_eq(why, "line 2 is not a statistics line");
+	ck_assert_str_eq(why, "line 2 is not a statistics line: not JSON: "
+	    "'[' or '{' expected near 'not'");
+	free(why);
+	report_series_clear(&rs);
+	ck_assert_int_eq(report_parse_stats(&rs, "{\"seconds\":1}\n[1]\n",
+	    18,
+	    &why), -1);
+	ck_assert_str_eq(why, "line 2 is not a statistics line: not a JSON "
+	    "object");
+	free(why);
+	report_series_clear(&rs);
+	ck_assert_int_eq(report_parse_stats(&rs, "{\"seconds\":-1}\n", 15,
+	    &why), -1);
+	ck_assert_str_eq(why, "line 1 is not a statistics line: \"seconds\" "
+	    "is missing or not a duration");
+	free(why);
+	report_series_clear(&rs);
+	ck_assert_int_eq(report_parse_stats(&rs, "{\"seconds\":1,\"frags/s\":"
+	    "\"x\"}\n", 28, &why), -1);
+	ck_assert_str_eq(why, "line 1 is not a statistics line: \"frags/s\" "
+	    "is not a number >= 0");
 	free(why);
 	free(rs.t);
 	free(rs.conns);
