@@ -189,7 +189,7 @@ merge_read_file(const char *path, size_t max, size_t *len, char **cause)
 	struct stat	 st;
 	char		*buf;
 	size_t		 off = 0;
-	ssize_t		 n;
+	ssize_t		 n = 0;
 	int		 fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
 			    O_NOCTTY);
 
