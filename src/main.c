@@ -162,6 +162,25 @@ run_prepare(struct run *r, char **cause)
 	return run_outputs_open(r, cause);
 }
 
+/* Without a supervised target, something must accept connections before
+ * the run starts: a refusal there is a server that is not up (or a wrong
+ * port), not a finding. One connection, closed without a byte. */
+static int
+run_check_up(struct run *r, char **cause)
+{
+	int	err;
+
+	if (r->where.probed)	/* net_resolve connected to it already */
+		return 0;
+	err = net_nothing_listens(&r->where, r->opt->connect_timeout_ms);
+	if (err == 0)
+		return 0;
+	*cause = xasprintf("nothing accepts connections at %s (%s): start the "
+	    "server first, or give its command after --", r->where.text,
+	    strerror(err));
+	return -1;
+}
+
 /* Makes the event loop and starts the engine, or the target first. */
 static int
 run_start(struct run *r, char **cause)
@@ -194,6 +213,8 @@ run_start(struct run *r, char **cause)
 	r->hooks = run_engine_hooks;
 	if (o->target_argv != NULL)
 		return run_start_target(r, cause);
+	if (run_check_up(r, cause) == -1)
+		return -1;
 	r->engine = engine_new(r->base, &r->cfg, &r->hooks, r, cause);
 	if (r->engine == NULL || engine_start(r->engine, cause) == -1)
 		return -1;

@@ -63,20 +63,26 @@ net_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-/* Does something accept connections at sa within timeout_ms? */
+/* Does something accept connections at sa within timeout_ms? If not, *err
+ * says why (ETIMEDOUT when it did not answer in time). */
 static int
-net_probe(const struct sockaddr *sa, socklen_t salen, uint64_t timeout_ms)
+net_probe(const struct sockaddr *sa, socklen_t salen, uint64_t timeout_ms,
+    int *err)
 {
 	struct pollfd	pfd;
-	int		fd, err = 0, rc;
-	socklen_t	len = sizeof err;
+	int		fd, rc;
+	socklen_t	len = sizeof *err;
 
+	*err = 0;
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (fd == -1)
+	if (fd == -1) {
+		*err = errno;
 		return 0;
+	}
 	rc = connect(fd, sa, salen);
 	if (rc == -1 && errno != EINPROGRESS) {
+		*err = errno;
 		close(fd);
 		return 0;
 	}
@@ -86,9 +92,11 @@ net_probe(const struct sockaddr *sa, socklen_t salen, uint64_t timeout_ms)
 		do {
 			rc = poll(&pfd, 1, (int)timeout_ms);
 		} while (rc == -1 && errno == EINTR);
-		if (rc != 1 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
-		    err != 0) {
+		if (rc != 1)
+			*err = rc == 0 ? ETIMEDOUT : errno;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &len) == -1)
+			*err = errno;
+		if (*err != 0) {
 			close(fd);
 			return 0;
 		}
@@ -101,8 +109,24 @@ net_probe(const struct sockaddr *sa, socklen_t salen, uint64_t timeout_ms)
 int
 net_alive(const struct net_target *t, uint64_t timeout_ms)
 {
+	int	err;
+
 	return net_probe((const struct sockaddr *)&t->addr, t->addrlen,
-	    timeout_ms);
+	    timeout_ms, &err);
+}
+
+/* Does nothing listen at the target: a refusal, or no socket at a Unix
+ * path? Returns the errno that says so, or 0 (it accepted, or the answer
+ * was something else: a timeout, a full backlog, a local fault). */
+int
+net_nothing_listens(const struct net_target *t, uint64_t timeout_ms)
+{
+	int	err;
+
+	if (net_probe((const struct sockaddr *)&t->addr, t->addrlen,
+	    timeout_ms, &err))
+		return 0;
+	return err == ECONNREFUSED || err == ENOENT ? err : 0;
 }
 
 /* A Unix-domain stream socket at path: fits, and is a socket if it is. */
@@ -281,12 +305,13 @@ net_resolve(const char *host, const char *port, uint64_t timeout_ms,
 {
 	struct net_addrs	 c;
 	size_t			 pick = 0;
+	int			 err;
 
 	if (net_addresses(host, port, &c, cause) == -1)
 		return -1;
 	for (size_t i = 0; c.n > 1 && i < c.n; i++) {
 		if (net_probe((const struct sockaddr *)&c.addr[i], c.len[i],
-		    timeout_ms)) {
+		    timeout_ms, &err)) {
 			pick = i;
 			t->probed = 1;
 			break;

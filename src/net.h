@@ -73,6 +73,11 @@ int	net_target_kind(const char *kind, int *is_unix);
 /* Does the target accept a connection within timeout_ms? */
 int	net_alive(const struct net_target *t, uint64_t timeout_ms);
 
+/* Does nothing listen there (a refusal, or no socket at a Unix path)?
+ * The errno that says so, or 0: it accepted, or did not answer in time,
+ * or the answer was a local fault (those are the run's to report). */
+int	net_nothing_listens(const struct net_target *t, uint64_t timeout_ms);
+
 /* Formats a socket address as "[v6]:port", "v4:port" or "unix:PATH". */
 void	net_format(const struct sockaddr *sa, char *buf, size_t len);
 

@@ -245,6 +245,10 @@ static const char usage_text[] =
 "                          comparison (repeatable)\n"
 "  --turns=DELIM           a message ends after each DELIM (C escapes, e.g.\n"
 "                          '\\r\\n'); each waits for the server's reply\n"
+"  --turns=len:OFF:W[:be|:le][:all][:+N|:-N]\n"
+"                          binary: a W-byte (1, 2, 4, 8) length at byte OFF\n"
+"                          of each message counts what follows it (all: the\n"
+"                          whole message), plus N; e.g. len:0:2\n"
 "  --turn-timeout=TIME     longest wait for a reply or a greeting (2s)\n"
 "  --turn-quiet=TIME       a reply is over after this much quiet (20ms)\n"
 "Supervised target (a server command after --):\n"
@@ -497,7 +501,7 @@ opt_ignore(struct options *o, const char *arg, char **cause)
 	return options_add_mask(o, 0, arg, cause);
 }
 
-/* --turns=DELIM. */
+/* --turns=DELIM or --turns=len:... (turn_parse names the option). */
 static int
 opt_turns(struct options *o, const char *arg, char **cause)
 {

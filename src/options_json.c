@@ -39,6 +39,8 @@ options_json_object(const struct options *o, enum pace_mode pace)
 	json_object_set_new(obj, "drain_timeout_ms",
 	    json_integer((json_int_t)o->drain_timeout_ms));
 	json_object_set_new(obj, "shard", json_string(shard));
+	if (o->turns_arg != NULL)	/* the turn rule, as --turns took it */
+		json_object_set_new(obj, "turns", json_string(o->turns_arg));
 	return obj;
 }
 

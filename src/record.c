@@ -996,6 +996,57 @@ conn_turns(const json_t *o, struct record_conn *rc, char **why)
 	return 0;
 }
 
+/* Reads the turn rule at o's member "turns" (key names it, e.g.
+ * "check.turns"): absent or null is none; else a string --turns takes.
+ * Returns 0, or -1 with *why. */
+static int
+turns_rule(const json_t *o, const char *key, struct record *r, char **why)
+{
+	const json_t	*v = json_object_get(o, "turns");
+	const char	*text = json_string_value(v), *reason;
+	char		*cause = NULL, *prefix;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (text == NULL || strlen(text) != json_string_length(v)) {
+		*why = xasprintf("corrupt record: '%s' is not a turn rule (a "
+		    "string or null)", key);
+		return -1;
+	}
+	if (turn_parse(text, &r->turns, &cause) == -1) {
+		/* The parser's cause names --turns and the rule; keep the
+		 * reason. */
+		prefix = xasprintf("--turns '%s': ", text);
+		reason = strncmp(cause, prefix, strlen(prefix)) == 0 ?
+		    cause + strlen(prefix) : cause;
+		*why = xasprintf("corrupt record: '%s' is not a turn rule: %s",
+		    key, reason);
+		free(prefix);
+		free(cause);
+		return -1;
+	}
+	free(r->turns_text);
+	r->turns_text = xstrdup(text);
+	return 0;
+}
+
+/* Reads the turn rule of the run (options.turns) and of a mismatch's check
+ * (check.turns); records without turns have neither. Returns 0, or -1 with
+ * *why naming the field. */
+static int
+record_turns(const json_t *j, struct record *r, char **why)
+{
+	const json_t	*o = json_object_get(j, "options");
+	const json_t	*c = json_object_get(j, "check");
+
+	r->turns = (struct turn_spec){ .rule = TURN_NONE };
+	if (json_is_object(o) && turns_rule(o, "options.turns", r, why) == -1)
+		return -1;
+	if (json_is_object(c) && turns_rule(c, "check.turns", r, why) == -1)
+		return -1;
+	return 0;
+}
+
 /* Reads a string array member of a mismatch record's check object. */
 static void
 check_strings(const json_t *o, const char *key, char ***out, size_t *n)
@@ -1189,7 +1240,7 @@ record_load(const char *path, char **cause)
 	r = xcalloc(1, sizeof *r);
 	if (!json_is_object(j) || record_header(j, r, &why) == -1 ||
 	    record_target_cwd(j, r, &why) == -1 ||
-	    record_conns(j, r, &why) == -1) {
+	    record_conns(j, r, &why) == -1 || record_turns(j, r, &why) == -1) {
 		*cause = xasprintf("%s: %s", path, why != NULL ? why :
 		    "not a stutterfuzz finding record");
 		free(why);
@@ -1223,6 +1274,7 @@ record_free(struct record *r)
 	free(r->ignores);
 	free(r->expected);
 	free(r->target_cwd);
+	free(r->turns_text);
 	free(r->detail);
 	free(r->pace);
 	free(r->kind);

@@ -130,6 +130,9 @@ struct record {
 						 * supervised command ran, or NULL */
 	int			 minimized;	/* written by minimize: its
 						 * connections go together */
+	struct turn_spec	 turns;		/* the run's turn rule (options
+						 * or check "turns"); TURN_NONE */
+	char			*turns_text;	/* ... as --turns took it; NULL */
 };
 
 /* Reads and checks a record. Returns NULL with *cause naming the file and

@@ -396,6 +396,8 @@ summary_json(const struct summary *s)
 		set_str(o, "run_id", s->run_id);
 	if (s->blob_dir != NULL)
 		set_str(o, "blob_dir", s->blob_dir);
+	if (summary_target_kind(s) != NULL)
+		set_str(o, "target_kind", summary_target_kind(s));
 	summary_lists_json(s, o);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	    JSON_REAL_PRECISION(10));
@@ -403,6 +405,16 @@ summary_json(const struct summary *s)
 	out = xasprintf("%s\n", text != NULL ? text : "{}");
 	free(text);
 	return out;
+}
+
+/* The kind of the run's target: "unix" for a Unix socket ("unix:PATH"),
+ * "tcp" for an address and port, NULL when unknown or several. */
+const char *
+summary_target_kind(const struct summary *s)
+{
+	if (s->target == NULL || strcmp(s->target, SUMMARY_SEVERAL_TARGETS) == 0)
+		return NULL;
+	return strncmp(s->target, "unix:", 5) == 0 ? "unix" : "tcp";
 }
 
 /* A string member of o, copied, or NULL. */

@@ -18,6 +18,7 @@
 
 #define SUMMARY_FORMAT		"stutterfuzz-summary"
 #define SUMMARY_MAX_FINDINGS	10000	/* distinct findings kept in a model */
+#define SUMMARY_SEVERAL_TARGETS	"several targets"	/* merge: they differ */
 
 /* One distinct finding: a kind, a blob and a cut (or a kind and a detail
  * for a finding of the target itself), with how often it happened. */
@@ -120,6 +121,10 @@ char		*summary_text(const char *s);
 /* Formats the model as the --summary JSON text (allocated, ends in a
  * newline). */
 char		*summary_json(const struct summary *s);
+
+/* "unix" for a Unix socket target, "tcp" for host and port, NULL when
+ * unknown or several (a merge of runs against different targets). */
+const char	*summary_target_kind(const struct summary *s);
 
 /* Reads the figures of a summary JSON text into s (merge): totals, seconds,
  * fail_on, seed, target, pace, stopped, run id; and, through per_finding,

@@ -167,15 +167,41 @@ START_TEST(test_unix_paths)
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&su, sizeof su), 0);
 	ck_assert_int_eq(net_unix_target(path, &t, &cause), 0);
 	ck_assert(!net_alive(&t, 100));
+	ck_assert_int_eq(net_nothing_listens(&t, 100), ECONNREFUSED);
 	ck_assert_int_eq(listen(fd, 1), 0);
 	ck_assert(net_alive(&t, 100));
+	ck_assert_int_eq(net_nothing_listens(&t, 100), 0);
 	close(fd);
 	ck_assert(!net_alive(&t, 100));		/* refused: nobody listens */
+	ck_assert_int_eq(net_nothing_listens(&t, 100), ECONNREFUSED);
 	unlink(path);
 	ck_assert(!net_alive(&t, 100));		/* missing */
+	ck_assert_int_eq(net_nothing_listens(&t, 100), ENOENT);
 	/* Relative paths keep their form. */
 	ck_assert_int_eq(net_unix_target("run/x.sock", &t, &cause), 0);
 	ck_assert_str_eq(t.text, "unix:run/x.sock");
+}
+END_TEST
+
+/* A TCP listener on 127.0.0.1: accepted while it listens, refused after. */
+START_TEST(test_nothing_listens_tcp)
+{
+	struct sockaddr_in	 sin = { .sin_family = AF_INET };
+	struct net_target	 t = { 0 };
+	socklen_t		 len = sizeof sin;
+	int			 fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	memcpy(&t.addr, &sin, sizeof sin);
+	t.addrlen = sizeof sin;
+	ck_assert_int_eq(net_nothing_listens(&t, 500), 0);
+	close(fd);
+	ck_assert_int_eq(net_nothing_listens(&t, 500), ECONNREFUSED);
 }
 END_TEST
 
@@ -210,6 +236,7 @@ net_suite(void)
 	tcase_add_test(tc, test_localhost_addresses);
 	tcase_add_test(tc, test_invalid_names);
 	tcase_add_test(tc, test_fault_advice);
+	tcase_add_test(tc, test_nothing_listens_tcp);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("unix");
 	tcase_add_checked_fixture(tc, check_tmpdir_setup, check_tmpdir_teardown);

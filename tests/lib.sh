@@ -70,6 +70,13 @@ summary_field() {
 }
 
 # json_get FILE KEY.KEY...: one value of a JSON file ("" if absent).
+# run_conns FILE: the test server's "conn" lines of a run without a
+# supervised target, less the first connection: the check that the server
+# is up before the run (accepted first, closed without a byte).
+run_conns() {
+	grep '^conn ' "$1" | grep -v '^conn 1 '
+}
+
 json_get() {
 	python3 -c 'import json, sys
 v = json.load(open(sys.argv[1]))

@@ -6,7 +6,7 @@ t_record() {
 	local name="record: blobs arrive whole, byte for byte, in several reads"
 	start_server record
 	# --check=none: no whole sends for references, so the server sees
-	# exactly the run's connections.
+	# exactly the run's connections (and the check that it is up).
 	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=7 \
 		--rounds=200 --close-chance=0 --num-conns=20 --check=none
 	stop_server
@@ -20,9 +20,9 @@ t_record() {
 	while read -r _ _ _ _ _ r _ _ _ data; do
 		total=$((total + 1)); reads=$((reads + r))
 		case " ${want[*]} " in *" $data "*) ;; *) bad=$((bad + 1)) ;; esac
-	done < <(grep '^conn ' "$TMP/server.log")
+	done < <(run_conns "$TMP/server.log")
 	local zero_conns
-	zero_conns=$(grep -c '^conn [0-9]* bytes 0 ' "$TMP/server.log")
+	zero_conns=$(run_conns "$TMP/server.log" | grep -c '^conn [0-9]* bytes 0 ')
 	if [ "$total" -ne 800 ] || [ "$bad" -ne 0 ]; then
 		fail "$name" "server saw $total connections (wanted 800), $bad with bytes that are no blob"
 		return
@@ -49,7 +49,7 @@ t_only_repeats() {
 			--only=2 --fastopen-chance=0
 		stop_server
 		expect_rc "$name" 0 || return
-		sizes[i]=$(grep '^conn ' "$TMP/server.log" | awk '{print $4, $8}')
+		sizes[i]=$(run_conns "$TMP/server.log" | awk '{print $4, $8}')
 	done
 	if [ -z "${sizes[1]}" ] || [ "${sizes[1]}" != "${sizes[2]}" ]; then
 		fail "$name" "run 1: ${sizes[1]}" "run 2: ${sizes[2]}"
@@ -78,13 +78,16 @@ t_server_exits() {
 
 # --- nothing listens ----------------------------------------------------------
 t_wrong_port() {
-	local name="wrong port: refused finding, exit 1"
+	local name="nothing listens at the start (a wrong port): not up, no finding, exit 3"
 	start_server record
 	local p=$PORT
 	stop_server
-	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" --seed=1
-	expect_rc "$name" 1 || return
-	expect_err "$name" '^finding: refused .*error=Connection refused' || return
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" --seed=1 --summary="$TMP/wp.json" \
+		--findings-dir="$TMP/wp-findings"
+	expect_rc "$name" 3 || return
+	expect_err "$name" "^stutterfuzz: nothing accepts connections at 127.0.0.1:$p \(Connection refused\): start the server first" || return
+	if grep -q '^finding:' "$TMP/err"; then fail "$name" "a finding was reported"; return; fi
+	if ls "$TMP/wp-findings"/*.json >/dev/null 2>&1; then fail "$name" "a record was written"; return; fi
 	pass "$name"
 }
 
@@ -452,9 +455,8 @@ t_trace() {
 # --- the loop never spins: refusals and local faults still let timers run -------
 t_no_spin() {
 	local name="refused connects with --stop-on=none: --duration still stops the run"
-	start_server record
+	start_server exit-after --count=5
 	local p=$PORT
-	stop_server
 	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$p" --duration=2s --stop-on=none \
 		--fail-on=none --num-conns=50 -q
 	# sf's own timeout (60 s) fails a loop that spins past --duration.
@@ -678,7 +680,9 @@ t_read_pacing() {
 	local lines
 	lines=$(grep -c '^{"seconds":[0-9.]*,"rounds":[0-9]*,.*"fidelity":[0-9.]*,.*}$' "$TMP/stats.jsonl")
 	if expect_rc "$name" 0 && [ "$lines" -ge 1 ] && [ "$lines" -eq "$(wc -l <"$TMP/stats.jsonl")" ] &&
-		grep -q '"format":"stutterfuzz-summary".*"pace":"read","stopped":"duration reached","exit_code":0' "$TMP/summary.json"; then
+		grep -q '"format":"stutterfuzz-summary".*"pace":"read","stopped":"duration reached","exit_code":0' "$TMP/summary.json" &&
+		[ "$(json_get "$TMP/summary.json" target)" = "127.0.0.1:$PORT" ] &&
+		[ "$(json_get "$TMP/summary.json" target_kind)" = tcp ]; then
 		pass "$name ($lines stats lines)"
 	else
 		fail "$name" "$lines stats lines" "$(cat "$TMP/summary.json")"

@@ -345,3 +345,153 @@ t_resp_others_clean() {
 
 register t_resp_kv_mismatch t_resp_http_mismatch t_resp_controls \
 	t_resp_smtp_turns t_resp_others_clean
+
+# --- lenserver: a length-prefixed binary protocol; --turns=len:0:2 ---------
+t_resp_len() {
+	local name="lenserver: each frame is echoed with its type's high bit set"
+	start_resp lenserver
+	respc 's:\x00\x06\x01hello' 'w:\x00\x06\x81hello' 's:\x00\x01\x02' 'w:\x00\x01\x82'
+	expect_got "$name" '\x00\x06\x81hello\x00\x01\x82' || { stop_server; return; }
+	pass "$name"
+
+	name="lenserver: a read ending inside the length header misparses the length: an empty-frame error"
+	respc 's:\x00' 'r:1' 's:\x06\x01hello' 'e'
+	expect_got "$name" '\x00\x0c\xffempty frame' || { stop_server; return; }
+	expect_log "$name" '^misparsed length$' || { stop_server; return; }
+	pass "$name"
+
+	name="lenserver: two frames in one read (pipelining) get an error and a close"
+	respc 's:\x00\x06\x01hello\x00\x01\x02' 'e'
+	stop_server
+	expect_got "$name" '\x00\x0b\xffpipelining' || return
+	expect_log "$name" '^pipelining$' || return
+	pass "$name"
+
+	name="lenserver: a frame before the previous reply gets an error and a close"
+	start_resp lenserver --fixed --reply-ms=60000
+	respc 's:\x00\x06\x01hello' 'r:1' 's:\x00\x01\x02' 'e'
+	stop_server
+	expect_got "$name" '\x00\x0b\xffpipelining' || return
+	pass "$name"
+
+	name="lenserver --fixed: a header split by a read is read whole"
+	start_resp lenserver --fixed
+	respc 's:\x00' 'r:1' 's:\x06\x01hel' 'r:2' 's:lo' 'w:\x00\x06\x81hello'
+	stop_server
+	expect_got "$name" '\x00\x06\x81hello' || return
+	if grep -q '^misparsed' "$TMP/server.log"; then
+		fail "$name" "the fixed server misparsed a length"; return
+	fi
+	pass "$name"
+}
+
+t_resp_len_mismatch() {
+	local name="lenserver with --turns=len:0:2: the misparsed length is a mismatch at default options; its record keeps the rule and replays"
+	start_resp lenserver
+	sf_resp tests/corpus-len --rounds=2000 --turns=len:0:2
+	stop_server
+	expect_rc "$name" 1 || return
+	expect_err "$name" '^finding: mismatch blob=' || return
+	expect_err "$name" 'got ".*empty frame' || return
+	one_record mismatch || { fail "$name" "no mismatch record" "$(ls "$TMP/f")"; return; }
+	local k
+	for k in check.turns options.turns; do
+		[ "$(resp_json "$REC" $k)" = len:0:2 ] ||
+			{ fail "$name" "$k is '$(resp_json "$REC" $k)'"; return; }
+	done
+	grep -q '"turn_ends":\[' "$REC" || { fail "$name" "the record lacks turn_ends"; return; }
+	replay_rc "$name" lenserver
+	[ "$RC" = 1 ] || { fail "$name" "replay against the buggy server: $RC" "$(tail -n 5 "$TMP/replay")"; return; }
+	grep -q '^Result: reproduced (mismatch' "$TMP/replay" ||
+		{ fail "$name" "replay: $(tail -n 3 "$TMP/replay")"; return; }
+	replay_rc "$name" lenserver --fixed
+	[ "$RC" = 0 ] || { fail "$name" "replay against the fixed server: $RC" "$(tail -n 5 "$TMP/replay")"; return; }
+	grep -q 'pipelining' "$TMP/server.log" &&
+		{ fail "$name" "the replay pipelined: $(grep -c pipelining "$TMP/server.log")"; return; }
+	pass "$name"
+
+	# A record whose rule is malformed or not a rule is corrupt: exit 2,
+	# one line naming the field.
+	name="a record with a malformed or unknown turn rule is corrupt: exit 2 naming the field"
+	local edit want good=$REC
+	for edit in "d['check']['turns'] = 'len:0:3'|'check.turns' is not a turn rule: width '3' is not 1, 2, 4 or 8" \
+		"d['options']['turns'] = 'len:x:2'|'options.turns' is not a turn rule: offset 'x' is not a number" \
+		"d['check']['turns'] = {'rule': 'crc'}|'check.turns' is not a turn rule \(a string or null\)" \
+		"d['options']['turns'] = 5|'options.turns' is not a turn rule \(a string or null\)" \
+		"d['check']['turns'] = 'bad\\\\q'|'check.turns' is not a turn rule: bad escape"; do
+		want=${edit#*|}
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], "w").write(json.dumps(d))' "$good" "$TMP/bad-turns.json" "${edit%%|*}"
+		sf replay "$TMP/bad-turns.json" --host=127.0.0.1 --port=1
+		expect_rc "$name (${edit%%|*})" 2 || return
+		[ "$(wc -l <"$TMP/err")" = 1 ] || { fail "$name" "not one line:" "$(cat "$TMP/err")"; return; }
+		expect_err "$name" "^stutterfuzz: .*bad-turns\.json: corrupt record: $want" || return
+	done
+	pass "$name"
+}
+
+t_resp_len_clean() {
+	local name="lenserver --fixed with --turns=len:0:2: clean at three seeds, no pipelining"
+	local seed
+	for seed in 1 2 3; do
+		start_resp lenserver --fixed
+		sf_resp tests/corpus-len --seed=$seed --rounds=300 --turns=len:0:2
+		stop_server
+		expect_rc "$name (seed $seed)" 0 || return
+		[ "$(summary_field mismatch)" = 0 ] || { fail "$name" "mismatches"; return; }
+		[ "$(summary_field compared)" -gt 0 ] || { fail "$name" "nothing compared"; return; }
+		if grep -q 'pipelining' "$TMP/server.log"; then
+			fail "$name (seed $seed)" "the server saw pipelining" \
+				"$(grep -c pipelining "$TMP/server.log") times"; return
+		fi
+		grep -qE 'frames [1-9][0-9]* rejected 0$' "$TMP/server.log" ||
+			{ fail "$name" "no frames answered: $(tail -n 1 "$TMP/server.log")"; return; }
+	done
+	pass "$name"
+
+	name="lenserver --fixed without --turns: the multi-frame blobs are rejected as pipelining"
+	start_resp lenserver --fixed
+	sf_resp tests/corpus-len --seed=1 --rounds=50 --close-chance=0
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^pipelining$' || return
+	pass "$name"
+}
+
+t_resp_len_bad_turns() {
+	local name="bad --turns length rules: exit 2, one line naming --turns and the reason"
+	local arg want
+	for arg in "len:0:3|width '3' is not 1, 2, 4 or 8" \
+		"len:x:2|offset 'x' is not a number from 0 to 65535" \
+		"len:70000:2|offset '70000' is not a number from 0 to 65535" \
+		"len:0:2:+99999999999|adjustment '\+99999999999' is not \+N or -N" \
+		"len:0:2:be:le|byte order given twice" \
+		"len:0:2:big|'big' is not be, le, all or an adjustment" \
+		"len:0|a length rule is len:OFFSET:WIDTH" \
+		"len:|offset '' is not a number"; do
+		want=${arg#*|}
+		sf --blob-dir=tests/corpus-len --host=127.0.0.1 --port=1 "--turns=${arg%%|*}"
+		expect_rc "$name (${arg%%|*})" 2 || return
+		[ "$(wc -l <"$TMP/err")" = 1 ] || { fail "$name" "not one line:" "$(cat "$TMP/err")"; return; }
+		case $(cat "$TMP/err") in
+		"stutterfuzz: --turns '${arg%%|*}': "*) ;;
+		*) fail "$name" "does not name --turns '${arg%%|*}':" "$(cat "$TMP/err")"; return ;;
+		esac
+		expect_err "$name" "': $want" || return
+	done
+	pass "$name"
+
+	# The delimiter "len:" never occurs: each blob is one message, and the
+	# multi-frame blobs are pipelined as without --turns.
+	name="a delimiter that starts with len: is written with an escape"
+	start_resp lenserver --fixed
+	sf_resp tests/corpus-len --seed=1 --rounds=20 --close-chance=0 '--turns=\x6cen:'
+	stop_server
+	expect_rc "$name" 0 || return
+	expect_log "$name" '^pipelining$' || return
+	pass "$name"
+}
+
+register t_resp_len t_resp_len_mismatch t_resp_len_clean t_resp_len_bad_turns

@@ -46,12 +46,14 @@ t_unix_record() {
 	pace=$(json_get "$TMP/usum.json" pace)
 	fid=$(json_get "$TMP/usum.json" totals.fidelity)
 	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\) .*/\1/p' "$TMP/server.log")
-	conns=$(grep -c '^conn ' "$TMP/server.log")
+	# The check that the server is up before the run is one connection
+	# without a byte: not counted.
+	conns=$(grep -c '^conn [0-9]* bytes [1-9]' "$TMP/server.log")
 	want=" "
 	for b in get set random; do want="$want$(hex "$UCORPUS/$b") "; done
 	while read -r _ _ _ _ _ _ _ _ _ data; do
 		case "$want" in *" $data "*) ;; *) bad=$((bad + 1)) ;; esac
-	done < <(grep '^conn ' "$TMP/server.log")
+	done < <(grep '^conn [0-9]* bytes [1-9]' "$TMP/server.log")
 	if [ "$pace" != read ] || [ "$conns" -ne 300 ] || [ "$bad" -ne 0 ]; then
 		fail "$name" "pace=$pace, $conns connections (wanted 300), $bad with bytes that are no blob"
 		return
@@ -65,6 +67,11 @@ t_unix_record() {
 		return
 	fi
 	[ "$fid" = 1.0 ] || { fail "$name" "fidelity $fid"; return; }
+	if [ "$(json_get "$TMP/usum.json" target)" != "unix:$USOCK" ] ||
+		[ "$(json_get "$TMP/usum.json" target_kind)" != unix ]; then
+		fail "$name" "summary target: $(json_get "$TMP/usum.json" target) kind $(json_get "$TMP/usum.json" target_kind)"
+		return
+	fi
 	pass "$name ($frags fragments, $reads reads, fidelity $fid)"
 }
 
@@ -179,11 +186,11 @@ t_unix_refused() {
 	expect_err "$name" "reproduce: stutterfuzz --blob-dir=.* --unix=$USOCK --seed=99 --only=[0-9]+" || return
 	pass "$name"
 
-	name="unix: no socket at the path: refused finding, exit 1"
+	name="unix: no socket at the path at the start: not up, no finding, exit 3"
 	rm -f "$USOCK"
 	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=5 --num-conns=2
-	expect_rc "$name" 1 &&
-		expect_err "$name" '^finding: refused .*phase=connect .*error=No such file or directory' &&
+	expect_rc "$name" 3 &&
+		expect_err "$name" "^stutterfuzz: nothing accepts connections at unix:$USOCK \(No such file or directory\)" &&
 		pass "$name"
 }
 
