@@ -32,6 +32,7 @@
 #include "util.h"
 
 #define CUT_CONTEXT	24	/* bytes shown on each side of a cut */
+#define PLURAL(n)	((n) == 1 ? "" : "s")	/* after a count */
 #define REPORT_WAIT_MS	500	/* after a replay, for a report to complete */
 
 /* What the command line asked for. */
@@ -61,6 +62,7 @@ struct mrun {
 	struct net_target	 addr;
 	struct target		*proc;		/* NULL: no way to restart */
 	char			**argv;		/* the server command, or NULL */
+	const char		*cwd;		/* ... from the record: run there */
 	struct engine		*engine;	/* the replay running, or NULL */
 	struct event		*ev_timeout;
 	struct event		*ev_wait;	/* minimize_wait_news */
@@ -221,6 +223,29 @@ minimize_writable(const char *opt, const char *path, char **cause)
 	return rc;
 }
 
+/* Where the record's own command starts: the directory the run started
+ * it in, if the record says and it exists here; else (with a line saying
+ * so) the current one. */
+static void
+minimize_cwd(struct mrun *m)
+{
+	struct stat	 st;
+	char		*safe;
+
+	if (m->argv == NULL || m->rec->target_cwd == NULL)
+		return;
+	if (stat(m->rec->target_cwd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		m->cwd = m->rec->target_cwd;
+		return;
+	}
+	safe = record_escape(m->rec->target_cwd);
+	fprintf(stderr, "stutterfuzz minimize: the record's server ran in %s, "
+	    "which is not a directory here (%s); starting its command in the "
+	    "current directory (give -- SERVER-COMMAND to choose)\n", safe,
+	    strerror(errno == 0 ? ENOTDIR : errno));
+	free(safe);
+}
+
 /* The record's pacing; returns -1 (minimize_load's "go on"). */
 static int
 minimize_pacing(struct mrun *m)
@@ -252,6 +277,7 @@ minimize_load(struct mrun *m, char **cause)
 		return EXIT_USAGE;
 	}
 	m->argv = a->command != NULL ? NULL : minrecord_command(a->record);
+	minimize_cwd(m);
 	if (a->unix_path != NULL && (a->host != NULL || a->port != NULL)) {
 		*cause = xasprintf("--unix and --%s exclude each other",
 		    a->port != NULL ? "port" : "host");
@@ -507,15 +533,15 @@ minimize_progress(void *arg, const struct minimize_progress *p)
 	    strcmp(p->stage, "confirm") == 0))) {
 		minimize_break_line(m);
 		fprintf(stderr, "attempt %" PRIu64 " (%s): %s; smallest so far "
-		    "%zu connection%s, %zu bytes, %zu cut%s\n", p->attempts,
+		    "%zu connection%s, %zu byte%s, %zu cut%s\n", p->attempts,
 		    p->stage, p->reproduced ? "reproduced" : "not reproduced",
-		    p->conns, p->conns == 1 ? "" : "s", p->bytes, p->cuts,
-		    p->cuts == 1 ? "" : "s");
+		    p->conns, PLURAL(p->conns), p->bytes, PLURAL(p->bytes),
+		    p->cuts, PLURAL(p->cuts));
 	} else if (m->tty) {
 		fprintf(stderr, "\rattempt %" PRIu64 " (%s): %zu connection%s, "
-		    "%zu bytes, %zu cut%s left\033[K", p->attempts, p->stage,
-		    p->conns, p->conns == 1 ? "" : "s", p->bytes, p->cuts,
-		    p->cuts == 1 ? "" : "s");
+		    "%zu byte%s, %zu cut%s left\033[K", p->attempts, p->stage,
+		    p->conns, PLURAL(p->conns), p->bytes, PLURAL(p->bytes),
+		    p->cuts, PLURAL(p->cuts));
 		m->line_open = 1;
 	}
 	m->last_conns = p->conns;
@@ -611,9 +637,10 @@ minimize_write_reproducer(struct mrun *m, const struct minimize_result *res,
 	int		 rc;
 
 	about = xasprintf("%s (%s), minimized from %zu connection%s, %zu "
-	    "bytes, %zu cuts", m->rec->kind, m->rec->detail ? m->rec->detail :
-	    m->rec->phase, res->orig_conns, res->orig_conns == 1 ? "" : "s",
-	    res->orig_bytes, res->orig_cuts);
+	    "byte%s, %zu cut%s", m->rec->kind, m->rec->detail ?
+	    m->rec->detail : m->rec->phase, res->orig_conns,
+	    PLURAL(res->orig_conns), res->orig_bytes, PLURAL(res->orig_bytes),
+	    res->orig_cuts, PLURAL(res->orig_cuts));
 	reproducer_write(res->best, about, &b);
 	rc = minimize_write_file(m->a->reproducer, b.s, b.len, 0755, cause);
 	free(about);
@@ -633,9 +660,10 @@ minimize_print(struct mrun *m, const struct minimize_result *res,
 	for (size_t i = 0; i < res->best->nconns; i++) {
 		const struct record_conn	*c = &res->best->conns[i];
 
-		printf("connection %zu of %zu: blob %s, %zu bytes, %" PRIu32
+		printf("connection %zu of %zu: blob %s, %zu byte%s, %" PRIu32
 		    " fragment%s: ", i + 1, res->best->nconns, c->blob.name,
-		    c->blob.len, c->plan.nfrags, c->plan.nfrags == 1 ? "" : "s");
+		    c->blob.len, PLURAL(c->blob.len), c->plan.nfrags,
+		    PLURAL(c->plan.nfrags));
 		b.len = 0;
 		minimize_escape(&b, c->blob.data, c->blob.len < 4 *
 		    CUT_CONTEXT ? c->blob.len : 4 * CUT_CONTEXT);
@@ -652,25 +680,28 @@ minimize_print(struct mrun *m, const struct minimize_result *res,
 	fflush(stdout);
 	jbuf_free(&b);
 	minimize_break_line(m);
-	fprintf(stderr, "Minimized in %.1fs: %" PRIu64 " attempts, %" PRIu64
-	    " server starts; %zu connection%s, %zu bytes, %zu cuts -> %zu "
-	    "connection%s, %zu bytes, %zu cut%s\n", (double)took_us / 1e6,
-	    res->attempts, m->starts, res->orig_conns, res->orig_conns == 1 ?
-	    "" : "s", res->orig_bytes, res->orig_cuts, conns, conns == 1 ?
-	    "" : "s", bytes, cuts, cuts == 1 ? "" : "s");
+	fprintf(stderr, "Minimized in %.1fs: %" PRIu64 " attempt%s, %" PRIu64
+	    " server start%s; %zu connection%s, %zu byte%s, %zu cut%s -> %zu "
+	    "connection%s, %zu byte%s, %zu cut%s\n", (double)took_us / 1e6,
+	    res->attempts, PLURAL(res->attempts), m->starts, PLURAL(m->starts),
+	    res->orig_conns, PLURAL(res->orig_conns), res->orig_bytes,
+	    PLURAL(res->orig_bytes), res->orig_cuts, PLURAL(res->orig_cuts),
+	    conns, PLURAL(conns), bytes, PLURAL(bytes), cuts, PLURAL(cuts));
 	fprintf(stderr, "Stages:");
 	for (unsigned i = 0; i < MINIMIZE_STAGES; i++)
-		fprintf(stderr, "%s %s %" PRIu64 " attempts in %.1fs", i ? "," :
+		fprintf(stderr, "%s %s %" PRIu64 " attempt%s in %.1fs", i ? "," :
 		    "", minimize_stage_name(i), res->stage_attempts[i],
+		    PLURAL(res->stage_attempts[i]),
 		    (double)res->stage_us[i] / 1e6);
 	fputc('\n', stderr);
-	fprintf(stderr, "Reproduced: the record %u of %u tries", res->first_hits,
-	    res->first_tries);
+	fprintf(stderr, "Reproduced: the record %u of %u tr%s", res->first_hits,
+	    res->first_tries, res->first_tries == 1 ? "y" : "ies");
 	if (res->final_tries > 0)
-		fprintf(stderr, ", the minimal case %u of %u tries",
-		    res->final_hits, res->final_tries);
+		fprintf(stderr, ", the minimal case %u of %u tr%s",
+		    res->final_hits, res->final_tries, res->final_tries == 1 ?
+		    "y" : "ies");
 	fprintf(stderr, " (each candidate tried up to %u time%s)\n",
-	    res->per_candidate, res->per_candidate == 1 ? "" : "s");
+	    res->per_candidate, PLURAL(res->per_candidate));
 }
 
 /* Says how it ended; returns the exit status. */
@@ -690,9 +721,10 @@ minimize_verdict(struct mrun *m, const struct minimize_result *res)
 	case MINIMIZE_DONE:
 		if (res->flaky)
 			fprintf(stderr, "Result: the smallest case found, but "
-			    "the fault is flaky (the record %u of %u tries, "
+			    "the fault is flaky (the record %u of %u tr%s, "
 			    "this case %u of %u): not proven minimal; exit 1\n",
-			    res->first_hits, res->first_tries, res->final_hits,
+			    res->first_hits, res->first_tries,
+			    res->first_tries == 1 ? "y" : "ies", res->final_hits,
 			    res->final_tries);
 		else
 			fprintf(stderr, "Result: minimal: every remaining "
@@ -731,6 +763,7 @@ minimize_setup(struct mrun *m, struct event **sigs, char **cause)
 		.addrlen = m->addr.addrlen,
 		.startup_timeout_ms = m->a->startup_ms,
 		.grace_ms = m->o.grace_ms,
+		.cwd = m->a->command != NULL ? NULL : m->cwd,
 	};
 
 	struct event_config	*ec = event_config_new();
@@ -773,10 +806,11 @@ minimize_announce(struct mrun *m)
 {
 	struct jbuf	b = { 0 };
 	char		**argv = m->a->command != NULL ? m->a->command : m->argv;
+	char		*cwd;
 
 	fprintf(stderr, "Record: %s in %s, %zu connection%s, recorded against "
 	    "%s; minimizing against %s\n", m->rec->kind, m->rec->phase,
-	    m->rec->nconns, m->rec->nconns == 1 ? "" : "s", m->rec->target,
+	    m->rec->nconns, PLURAL(m->rec->nconns), m->rec->target,
 	    m->addr.text);
 	if (argv == NULL) {
 		fprintf(stderr, "No server command: attempts go to the server "
@@ -787,8 +821,14 @@ minimize_announce(struct mrun *m)
 		jbuf_append(&b, " ", 1);
 		options_shell_quote(&b, *p);
 	}
-	fprintf(stderr, "A fresh server for every attempt:%s%s\n", b.s,
-	    m->a->command == NULL ? " (from the record)" : "");
+	cwd = m->cwd != NULL ? record_escape(m->cwd) : NULL;
+	if (m->a->command != NULL)
+		fprintf(stderr, "A fresh server for every attempt:%s\n", b.s);
+	else
+		fprintf(stderr, "A fresh server for every attempt:%s (from the "
+		    "record%s%s)\n", b.s, cwd != NULL ? ", in " : "",
+		    cwd != NULL ? cwd : "");
+	free(cwd);
 	jbuf_free(&b);
 }
 
@@ -813,8 +853,8 @@ minimize_go(struct mrun *m)
 	if (res.best == NULL) {
 		if (res.end == MINIMIZE_NOT_REPRODUCIBLE) {
 			fprintf(stderr, "Result: the record did not reproduce "
-			    "in %u tries; nothing to minimize; exit 0\n",
-			    res.first_tries);
+			    "in %u tr%s; nothing to minimize; exit 0\n",
+			    res.first_tries, res.first_tries == 1 ? "y" : "ies");
 			status = EXIT_CLEAN;
 		} else if (res.end == MINIMIZE_ERROR) {
 			fprintf(stderr, "stutterfuzz minimize: %s\n", res.cause);

@@ -24,6 +24,31 @@
 #include "replay.h"
 #include "util.h"
 
+/* "s" after a count other than 1. */
+#define PLURAL(n)	((n) == 1 ? "" : "s")
+
+static const char replay_usage[] =
+"usage: stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--unix=PATH]\n"
+"           [--all] [--settle=TIME] [--connect-timeout=TIME]\n"
+"           [--hang-timeout=TIME] [--stall-timeout=TIME] [--drain-timeout=TIME]\n"
+"           [--trace=FILE]\n"
+"Sends a record's connections again, with the same bytes, cuts and gaps, to\n"
+"a server that is already running, and says whether the fault came back.\n"
+"  --host=HOST, --port=PORT  where to send (default: the record's target,\n"
+"                          whose host must then be a loopback address)\n"
+"  --unix=PATH             a Unix-domain stream socket instead\n"
+"  --all                   every connection that sent something together,\n"
+"                          identical ones included (default: one at a time,\n"
+"                          each distinct cut once, naming the culprit); a\n"
+"                          minimized record always replays all of its\n"
+"                          connections together\n"
+"  --settle=TIME           after a connection, wait this long for the server\n"
+"                          to die before checking it still accepts (500ms)\n"
+"  --connect-timeout, --hang-timeout, --stall-timeout, --drain-timeout\n"
+"                          as in a run (see stutterfuzz --help)\n"
+"Exit status: 1 reproduced, 0 not, 2 usage or a bad record, 3 the server\n"
+"did not accept connections or the tool could not work, 128+N signal N.\n";
+
 struct replay_cmd {
 	struct options		*opt;
 	struct record		*rec;
@@ -32,6 +57,7 @@ struct replay_cmd {
 	struct event_base	*base;
 	struct event		*ev_int;
 	struct event		*ev_term;
+	int			 all;		/* all candidates at once */
 	struct engine		*engine;	/* the one running, for signals */
 	int			 signal;	/* the signal that stopped us */
 };
@@ -155,10 +181,12 @@ replay_print_record(const struct replay_cmd *rc, size_t ncand)
 	char			*where = record_escape(rc->target.text);
 
 	fprintf(stderr, "Record: %s in %s, seed=%" PRIu64 ", recorded against "
-	    "%s%s by stutterfuzz %s; %zu distinct connection%s to replay (of "
+	    "%s%s by stutterfuzz %s; %zu %sconnection%s to replay%s (of "
 	    "%zu recorded)\n", finding_kind_name(rc->kind), phase, rec->seed,
 	    rec->target_unix ? "unix:" : "", target, tool, ncand,
-	    ncand == 1 ? "" : "s", rec->nconns);
+	    rc->all ? "" : "distinct ", PLURAL(ncand), rec->minimized ?
+	    " together, as minimized" : rc->all ? " together" : "",
+	    rec->nconns);
 	fprintf(stderr, "Target %s%s; pacing as recorded: %s\n",
 	    where, rc->target.is_unix ? " (Unix socket)" :
 	    rc->target.loopback ? " (loopback)" : "", pace);
@@ -194,26 +222,29 @@ replay_print_conn(const struct record_conn *c, int all, size_t ncand)
 	char	*name;
 
 	if (all) {
-		fprintf(stderr, "Replaying all %zu connections together\n",
-		    ncand);
+		fprintf(stderr, "Replaying %s%zu connection%s together\n",
+		    ncand == 1 ? "" : "all ", ncand, PLURAL(ncand));
 		return;
 	}
 	name = record_escape(c->blob.name);
-	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu bytes, "
-	    "%" PRIu32 " fragments, recorded outcome %s)\n", c->index, name,
-	    c->blob.len, c->plan.nfrags, conn_outcome_name(c->outcome));
+	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu byte%s, "
+	    "%" PRIu32 " fragment%s, recorded outcome %s)\n", c->index, name,
+	    c->blob.len, PLURAL(c->blob.len), c->plan.nfrags,
+	    PLURAL(c->plan.nfrags), conn_outcome_name(c->outcome));
 	free(name);
 }
 
 /* Says the finding came back, and through which connection. */
 static void
-replay_print_result(const struct replay_cmd *rc, const struct record_conn *c)
+replay_print_result(const struct replay_cmd *rc, const struct record_conn *c,
+    size_t ncand)
 {
 	char	*name;
 
-	if (rc->opt->replay_all) {
-		fprintf(stderr, "Result: reproduced (%s) with all connections "
-		    "together; exit 1\n", finding_kind_name(rc->kind));
+	if (rc->all) {
+		fprintf(stderr, "Result: reproduced (%s) with %s connection%s "
+		    "together; exit 1\n", finding_kind_name(rc->kind),
+		    ncand == 1 ? "the" : "all", PLURAL(ncand));
 		return;
 	}
 	name = record_escape(c->blob.name);
@@ -221,6 +252,28 @@ replay_print_result(const struct replay_cmd *rc, const struct record_conn *c)
 	    " (blob %s); exit 1\n", finding_kind_name(rc->kind), c->index,
 	    name);
 	free(name);
+}
+
+/* Chooses the connections to replay into cand: one at a time, each
+ * distinct cut once (replay_candidates); with --all every one that sent
+ * something, identical ones included, since together they are not the
+ * same test; a minimized record all of its connections, exactly as
+ * minimize's attempts sent them. Returns how many. */
+static size_t
+replay_pick(struct replay_cmd *rc, const struct record_conn **cand)
+{
+	const struct record	*rec = rc->rec;
+	size_t			 n = 0;
+
+	rc->all = rc->opt->replay_all || rec->minimized;
+	if (!rc->all)
+		return replay_candidates(rec, cand);
+	for (size_t i = 0; i < rec->nconns; i++) {
+		if (rec->minimized || rec->nconns == 1 ||
+		    rec->conns[i].bytes_sent > 0)
+			cand[n++] = &rec->conns[i];
+	}
+	return n;
 }
 
 /* Replays the candidates, one by one or all together; returns the exit
@@ -236,9 +289,9 @@ replay_each(struct replay_cmd *rc, const struct record_conn **cand,
 	char			*cause = NULL;
 
 	for (size_t i = 0; i < ncand; i++) {
-		replay_print_conn(cand[i], o->replay_all, ncand);
+		replay_print_conn(cand[i], rc->all, ncand);
 		if (replay_conns(rc->base, o, &rc->target, cand + i,
-		    o->replay_all ? ncand : 1, read_pacing, &rc->engine, &out,
+		    rc->all ? ncand : 1, read_pacing, &rc->engine, &out,
 		    &cause) == -1) {
 			fprintf(stderr, "stutterfuzz: %s\n", cause);
 			free(cause);
@@ -252,10 +305,10 @@ replay_each(struct replay_cmd *rc, const struct record_conn **cand,
 		}
 		replay_print_outcome(&out);
 		if (replay_reproduced(&out, rc->kind)) {
-			replay_print_result(rc, cand[i]);
+			replay_print_result(rc, cand[i], ncand);
 			return EXIT_FINDINGS;
 		}
-		if (o->replay_all)
+		if (rc->all)
 			break;
 	}
 	fprintf(stderr, "Result: not reproduced; exit 0\n");
@@ -273,9 +326,10 @@ replay_mismatch(struct replay_cmd *rc)
 
 	name = record_escape(c->blob.name);
 	fprintf(stderr, "Replaying connection %" PRIu64 " (blob %s, %zu "
-	    "bytes, %" PRIu32 " fragments%s%s): whole sends for a fresh "
+	    "byte%s, %" PRIu32 " fragment%s%s%s): whole sends for a fresh "
 	    "reference, then the cut\n", c->index, name, c->blob.len,
-	    c->plan.nfrags, c->plan.nturns ? ", turns" : "",
+	    PLURAL(c->blob.len), c->plan.nfrags, PLURAL(c->plan.nfrags),
+	    c->plan.nturns ? ", turns" : "",
 	    c->greet_us ? ", after the greeting" : "");
 	free(name);
 	if (replay_answer(rc->base, rc->opt, &rc->target, rc->rec, c,
@@ -301,7 +355,8 @@ replay_mismatch(struct replay_cmd *rc)
 	}
 	if (res.state == CONFIRM_UNSTABLE)
 		fprintf(stderr, "  -> the whole sends' answers vary (%u "
-		    "samples): nothing to compare\n", res.samples);
+		    "sample%s): nothing to compare\n", res.samples,
+		    PLURAL(res.samples));
 	else if (res.account[0] != '\0')
 		fprintf(stderr, "  -> answer %s, but not again\n", res.account);
 	else
@@ -326,7 +381,7 @@ cmd_replay_options(struct options *o)
 		goto out;
 	}
 	cand = xcalloc(rc.rec->nconns, sizeof *cand);
-	ncand = replay_candidates(rc.rec, cand);
+	ncand = replay_pick(&rc, cand);
 	replay_print_record(&rc, ncand);
 	signal(SIGPIPE, SIG_IGN);
 	if (replay_base(&rc) == -1) {
@@ -376,7 +431,7 @@ cmd_replay(int argc, char **argv)
 		return status;
 	}
 	if (opt.action == OPTIONS_HELP) {
-		fputs(options_usage(), stdout);
+		fputs(replay_usage, stdout);
 		return EXIT_CLEAN;
 	}
 	return cmd_replay_options(&opt);

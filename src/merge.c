@@ -10,15 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "json.h"
 #include "merge.h"
 #include "options.h"
 #include "record.h"
+#include "report.h"
 #include "sha256.h"
 #include "summary.h"
 #include "util.h"
 
-#define MERGE_MAX_SUMMARY	(64UL * 1024 * 1024)
+#define MERGE_MAX_SUMMARY	(64UL * 1024 * 1024)	/* and run index */
+#define MERGE_MAX_STATS		(256UL * 1024 * 1024)
 
 /* A record named by a run's summary: how often it happened, and when. */
 struct merge_count {
@@ -178,80 +182,68 @@ merge_drop_pending(struct merge_state *m)
 	m->npending = 0;
 }
 
-/* Reads a whole file of at most max bytes. */
-static char *
-merge_read(const char *path, size_t max, size_t *len, char **cause)
+/* Reads a whole regular file of at most max bytes. */
+char *
+merge_read_file(const char *path, size_t max, size_t *len, char **cause)
 {
-	FILE	*f = fopen(path, "re");
-	char	*buf;
-	size_t	 n;
+	struct stat	 st;
+	char		*buf;
+	size_t		 off = 0;
+	ssize_t		 n = 0;
+	int		 fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+			    O_NOCTTY);
 
-	if (f == NULL) {
+	if (fd == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	buf = xmalloc(max + 1);
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f) || n > max) {
-		*cause = xasprintf("%s: %s", path, ferror(f) ? "read error" :
-		    "too large");
-		fclose(f);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > max) {
+		*cause = S_ISREG(st.st_mode) ? xasprintf("%s: larger than the "
+		    "%zu MiB it may be", path, max >> 20) :
+		    xasprintf("%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	/* One byte more than it may hold: a file still growing is caught. */
+	buf = xmalloc((size_t)st.st_size + 2);
+	while (off <= (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size + 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	if (n == -1 || off > (size_t)st.st_size) {
+		*cause = n == -1 ? xasprintf("%s: %s", path, strerror(errno)) :
+		    xasprintf("%s: changed while it was read", path);
 		free(buf);
 		return NULL;
 	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
+	buf[off] = '\0';
+	*len = off;
 	return buf;
 }
 
-/* Copies src to dir/name through a temporary file, unless it is that
- * file already. */
+/* Writes text, read from src, to dir/name through a temporary file,
+ * unless src is that file already. */
 static int
-merge_copy(const char *src, const char *dir, const char *name, char **cause)
+merge_copy(const char *src, const char *text, size_t len, const char *dir,
+    const char *name, char **cause)
 {
-	char		*dst, *tmp, buf[65536];
+	char		*dst, *tmp;
 	struct stat	 a, b;
-	int		 in = -1, out = -1, rc = -1;
-	ssize_t		 n = 0;
+	int		 rc = 0;
 
-	if (dir == NULL)		/* reading only (report) */
+	if (dir == NULL)		/* reading only (report, the check) */
 		return 0;
 	dst = xasprintf("%s/%s", dir, name);
-	tmp = xasprintf("%s/.tmp-%s", dir, name);
-	if (stat(src, &a) == 0 && stat(dst, &b) == 0 && a.st_dev == b.st_dev &&
-	    a.st_ino == b.st_ino) {
-		rc = 0;
-		goto out;
-	}
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (in == -1 || out == -1) {
-		*cause = xasprintf("%s: %s", in == -1 ? src : tmp,
-		    strerror(errno));
-		goto out;
-	}
-	errno = 0;
-	while ((n = read(in, buf, sizeof buf)) > 0) {
-		if (write(out, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	}
-	if (close(out) == -1)
-		n = -1;
-	out = -1;
-	if (n != 0 || rename(tmp, dst) == -1) {
-		*cause = xasprintf("%s: %s", dst, strerror(errno ? errno : EIO));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (in != -1)
-		close(in);
-	if (out != -1)
-		close(out);
+	tmp = xasprintf("%s/.tmp-%d-%s", dir, (int)getpid(), name);
+	if (stat(src, &a) == -1 || stat(dst, &b) == -1 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		rc = util_write_atomic(tmp, dst, text, len, cause);
 	free(tmp);
 	free(dst);
 	return rc;
@@ -324,7 +316,7 @@ merge_run_summary(struct merge_state *m, const char *dir, const char *name,
 	size_t		 len;
 	int		 rc = -1;
 
-	text = merge_read(path, MERGE_MAX_SUMMARY, &len, cause);
+	text = merge_read_file(path, MERGE_MAX_SUMMARY, &len, cause);
 	if (text == NULL)
 		goto out;
 	if (summary_read_json(r, text, len, merge_note, m, &why) == -1) {
@@ -352,7 +344,8 @@ merge_run_summary(struct merge_state *m, const char *dir, const char *name,
 			m->ncounts += m->npending;
 			m->npending = 0;
 		}
-		if (merge_copy(path, m->cfg->output, name, cause) == -1)
+		if (merge_copy(path, text, len, m->cfg->output, name,
+		    cause) == -1)
 			goto out;
 	}
 	rc = 0;
@@ -455,13 +448,153 @@ merge_record(struct merge_state *m, const char *dir, const char *name,
 	}
 	strmap_put(&m->names, name, 0);
 	merge_entry(m, rec, dir, name, &f);
-	if (summary_add(m->s, &f) != NULL && m->s->nfindings > before)
-		rc = merge_copy(path, m->cfg->output, name, cause);
+	if (summary_add(m->s, &f) != NULL && m->s->nfindings > before &&
+	    m->cfg->output != NULL) {
+		size_t	 len;
+		char	*text = merge_read_file(path, RECORD_MAX_FILE, &len,
+			    cause);
+
+		rc = text == NULL ? -1 : merge_copy(path, text, len,
+		    m->cfg->output, name, cause);
+		free(text);
+	}
 out:
 	free(f.record);
 	free(f.reproduce);
 	free(f.run_id);
 	record_free(rec);
+	free(path);
+	return rc;
+}
+
+/* A member of a run index that must be a count if present. */
+static int
+index_count(const json_t *o, const char *key, int optional, char **why)
+{
+	const json_t	*v = json_object_get(o, key);
+
+	if ((v == NULL && optional) ||
+	    (json_is_integer(v) && json_integer_value(v) >= 0))
+		return 0;
+	*why = xasprintf("'%s' is %s", key, v == NULL ? "missing" :
+	    "not a count");
+	return -1;
+}
+
+/* Checks a run index's JSON: what recorder_finish writes. */
+static int
+index_check(const json_t *o, char **why)
+{
+	const json_t	*recs = json_object_get(o, "records"), *v, *e;
+	const char	*fmt = json_string_value(json_object_get(o, "format"));
+	const char	*seed = json_string_value(json_object_get(o, "seed"));
+	size_t		 i;
+
+	if (!json_is_object(o) || fmt == NULL ||
+	    strcmp(fmt, "stutterfuzz-run") != 0) {
+		*why = xstrdup("not a stutterfuzz run index");
+		return -1;
+	}
+	v = json_object_get(o, "format_version");
+	if (!json_is_integer(v) || json_integer_value(v) != 1) {
+		*why = xstrdup("run index format version not supported (this "
+		    "version reads 1)");
+		return -1;
+	}
+	if (seed == NULL || *seed == '\0' || strlen(seed) > 20 ||
+	    strspn(seed, "0123456789") != strlen(seed)) {
+		*why = xstrdup("'seed' is not a decimal string");
+		return -1;
+	}
+	if (index_count(o, "records_written", 1, why) == -1 ||
+	    index_count(o, "duplicates", 1, why) == -1 ||
+	    index_count(o, "over_cap", 1, why) == -1)
+		return -1;
+	if (!json_is_array(recs)) {
+		*why = xstrdup("'records' is not an array");
+		return -1;
+	}
+	json_array_foreach(recs, i, e) {
+		const char	*file = json_string_value(json_object_get(e,
+				    "file"));
+		const char	*kind = json_string_value(json_object_get(e,
+				    "kind"));
+
+		const char	*bad = NULL;
+		char		*what = NULL;
+
+		if (!json_is_object(e))
+			bad = "not an object";
+		else if (file == NULL || *file == '\0' ||
+		    strchr(file, '/') != NULL)
+			bad = "'file' is not a file name";
+		else if (kind == NULL || merge_kind(kind) == FINDING__COUNT)
+			bad = "'kind' is not a finding kind";
+		else if (index_count(e, "count", 0, &what) == -1)
+			bad = what;
+		if (bad != NULL) {
+			*why = xasprintf("'records' entry %zu: %s", i + 1, bad);
+			free(what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads dir/name, a run index: nothing of it is merged (the summary
+ * holds the counts), but a corrupt one is bad input. */
+static int
+merge_run_index(const char *dir, const char *name, char **cause)
+{
+	char		*path = xasprintf("%s/%s", dir, name), *text, *why = NULL;
+	json_error_t	 err;
+	json_t		*o = NULL;
+	size_t		 len;
+	int		 rc = -1;
+
+	if ((text = merge_read_file(path, MERGE_MAX_SUMMARY, &len,
+	    cause)) == NULL)
+		goto out;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (o == NULL)
+		*cause = xasprintf("%s: not JSON: %s (line %d)", path,
+		    err.text, err.line);
+	else if (index_check(o, &why) == -1)
+		*cause = xasprintf("%s: %s", path, why);
+	else
+		rc = 0;
+out:
+	json_decref(o);
+	free(why);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* Reads dir/name, a run's statistics lines, checks each as report reads
+ * it (report_parse_stats), and copies it. */
+static int
+merge_stats(struct merge_state *m, const char *dir, const char *name,
+    char **cause)
+{
+	char			*path = xasprintf("%s/%s", dir, name), *text;
+	char			*why = NULL;
+	struct report_series	 rs = { 0 };
+	size_t			 len;
+	int			 rc = -1;
+
+	if ((text = merge_read_file(path, MERGE_MAX_STATS, &len,
+	    cause)) == NULL)
+		goto out;
+	if (report_parse_stats(&rs, text, len, &why) == -1) {
+		*cause = xasprintf("%s: %s", path, why);
+		goto out;
+	}
+	rc = merge_copy(path, text, len, m->cfg->output, name, cause);
+out:
+	report_series_clear(&rs);
+	free(why);
+	free(text);
 	free(path);
 	return rc;
 }
@@ -504,11 +637,14 @@ merge_filter(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Merges one directory: its runs' summaries first, then its records,
- * then its statistics lines. */
+/* Merges one directory: its runs' summaries first, then their indexes
+ * (checked), its records, then its statistics lines (checked, copied). */
 static int
 merge_dir(struct merge_state *m, const char *dir, char **cause)
 {
+	static const enum merge_file order[] = {
+		MF_SUMMARY, MF_INDEX, MF_RECORD, MF_STATS,
+	};
 	struct dirent	**ents = NULL;
 	struct stat	 st;
 	int		 n, rc = 0, found = 0;
@@ -531,28 +667,30 @@ merge_dir(struct merge_state *m, const char *dir, char **cause)
 		*cause = xasprintf("%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	for (int pass = MF_SUMMARY; pass >= MF_RECORD && rc == 0; pass--) {
+	/* Summaries first: the records' counts come from them. */
+	for (size_t p = 0; p < sizeof order / sizeof order[0] && rc == 0;
+	    p++) {
 		for (int i = 0; i < n && rc == 0; i++) {
 			const char	*name = ents[i]->d_name;
-			enum merge_file	 t = merge_classify(name);
 
-			if (t == MF_INDEX && pass == MF_SUMMARY)
-				found++;
-			if ((int)t != pass)
+			if (merge_classify(name) != order[p])
 				continue;
-			found++;
-			rc = pass == MF_SUMMARY ?
-			    merge_run_summary(m, dir, name, cause) :
-			    merge_record(m, dir, name, cause);
+			found += order[p] != MF_STATS;
+			switch (order[p]) {
+			case MF_SUMMARY:
+				rc = merge_run_summary(m, dir, name, cause);
+				break;
+			case MF_INDEX:
+				rc = merge_run_index(dir, name, cause);
+				break;
+			case MF_RECORD:
+				rc = merge_record(m, dir, name, cause);
+				break;
+			default:
+				rc = merge_stats(m, dir, name, cause);
+				break;
+			}
 		}
-	}
-	for (int i = 0; i < n && rc == 0; i++) {
-		char	*path = xasprintf("%s/%s", dir, ents[i]->d_name);
-
-		if (merge_classify(ents[i]->d_name) == MF_STATS)
-			rc = merge_copy(path, m->cfg->output, ents[i]->d_name,
-			    cause);
-		free(path);
 	}
 	for (int i = 0; i < n; i++)
 		free(ents[i]);

@@ -5,8 +5,10 @@
  * each run's figures counted once (by run id, so a directory merged with
  * its own copy counts nothing twice), and one summary model for the fleet.
  *
- * Records are untrusted input: they are read through record_load, and any
- * that does not load makes the merge fail, naming it.
+ * Everything read is untrusted input: records through record_load, run
+ * summaries and indexes and statistics lines checked whole, every file
+ * bounded in size and never a FIFO or a device; anything that does not
+ * check makes the merge fail, naming it, before anything is written.
  */
 #ifndef STUTTERFUZZ_MERGE_H
 #define STUTTERFUZZ_MERGE_H
@@ -23,6 +25,13 @@ struct merge_config {
 	unsigned	 fail_on;	/* kinds that fail the merge ... */
 	int		 fail_on_set;	/* ... if given; else the runs' own */
 };
+
+/* Reads a whole regular file of at most max bytes (NUL-terminated, its
+ * length in *len). Never blocks on a FIFO or a device, never reads more
+ * than max + 1 bytes of a file still growing. Returns NULL with *cause
+ * naming path and why. */
+char		*merge_read_file(const char *path, size_t max, size_t *len,
+		     char **cause);
 
 /* Merges dirs into cfg->output; nothing is written when an input is bad.
  * Returns the model (exit_code set: 1 when a failing finding is among

@@ -691,11 +691,13 @@ minimize_run(const struct record *rec, const struct minimize_config *cfg,
 	struct record	*start = minimize_record_copy(rec);
 
 	memset(res, 0, sizeof *res);
-	minimize_size(rec, &res->orig_conns, &res->orig_bytes,
-	    &res->orig_cuts);
 	m.start_us = now_us(&m);
 	for (size_t i = 0; i < start->nconns; i++)
 		conn_normalize(&start->conns[i]);
+	/* Counted as the progress reports count: what the connections
+	 * send (an early close sends only the fragments before it). */
+	minimize_size(start, &res->orig_conns, &res->orig_bytes,
+	    &res->orig_cuts);
 	res->first_tries = cfg->tries;
 	steps(&m, start);
 	free(m.failed);

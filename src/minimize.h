@@ -72,6 +72,8 @@ struct minimize_result {
 	unsigned	 final_tries;	/* 0: not confirmed (budget, interrupt) */
 	unsigned	 per_candidate;	/* tries each candidate got at most */
 	int		 flaky;		/* some reproduction of a reproducing case failed */
+	/* The record's size as the progress counts it: what it sends (a
+	 * connection that closed early, what it sent before). */
 	size_t		 orig_conns, orig_bytes, orig_cuts;
 	/* Per stage (connections, cuts, bytes; all rounds): attempts and
 	 * time spent (by cfg->now_us). */

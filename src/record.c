@@ -462,15 +462,21 @@ record_text(const json_t *top, size_t *len)
 	return text;
 }
 
-/* The supervised target of a target finding: command and output tail. */
+/* The supervised target of a target finding: command, the directory it
+ * was started in, and output tail. */
 static json_t *
 target_process_json(const struct record_meta *m)
 {
 	json_t	*o = json_object(), *cmd = json_array();
+	char	*cwd = m->target_cwd == NULL ? getcwd(NULL, 0) : NULL;
 
 	for (char *const *a = m->target_argv; cmd != NULL && *a != NULL; a++)
 		json_array_append_new(cmd, text_json(*a));
 	set(o, "command", cmd);
+	if (m->target_cwd != NULL || cwd != NULL)
+		set(o, "cwd", text_json(m->target_cwd != NULL ? m->target_cwd :
+		    cwd));
+	free(cwd);
 	set(o, "output_tail", text_json(m->target_tail != NULL ?
 	    m->target_tail : ""));
 	return o;
@@ -1142,6 +1148,27 @@ record_header(const json_t *j, struct record *r, char **why)
 	return 0;
 }
 
+/* Reads target_process.cwd, where a supervised run's command ran: absent,
+ * or a non-empty string shorter than PATH_MAX. */
+static int
+record_target_cwd(const json_t *j, struct record *r, char **why)
+{
+	const json_t	*tp = json_object_get(j, "target_process");
+	const json_t	*v = json_object_get(tp, "cwd");
+	const char	*cwd = json_string_value(v);
+
+	if (v == NULL)
+		return 0;
+	if (cwd == NULL || *cwd == '\0' || strlen(cwd) >= PATH_MAX) {
+		*why = xasprintf("corrupt record: target_process 'cwd' %s",
+		    cwd == NULL ? "is not a string" : *cwd == '\0' ?
+		    "is empty" : "is longer than a path may be");
+		return -1;
+	}
+	r->target_cwd = xstrdup(cwd);
+	return 0;
+}
+
 /* Reads the connections: the finding's own first, then the suspects. */
 static int
 record_conns(const json_t *j, struct record *r, char **why)
@@ -1212,6 +1239,7 @@ record_load(const char *path, char **cause)
 	}
 	r = xcalloc(1, sizeof *r);
 	if (!json_is_object(j) || record_header(j, r, &why) == -1 ||
+	    record_target_cwd(j, r, &why) == -1 ||
 	    record_conns(j, r, &why) == -1 || record_turns(j, r, &why) == -1) {
 		*cause = xasprintf("%s: %s", path, why != NULL ? why :
 		    "not a stutterfuzz finding record");
@@ -1221,6 +1249,7 @@ record_load(const char *path, char **cause)
 		return NULL;
 	}
 	record_check(j, r);
+	r->minimized = json_is_object(json_object_get(j, "minimized"));
 	json_decref(j);
 	return r;
 }
@@ -1244,6 +1273,7 @@ record_free(struct record *r)
 	free(r->masks);
 	free(r->ignores);
 	free(r->expected);
+	free(r->target_cwd);
 	free(r->turns_text);
 	free(r->detail);
 	free(r->pace);

@@ -41,6 +41,9 @@ struct record_meta {
 	const char	*detail;	/* target findings: status or report line */
 	char *const	*target_argv;	/* target findings: the supervised command, */
 	const char	*target_tail;	/* and the tail of its output; or NULL */
+	const char	*target_cwd;	/* and where it was started; NULL: the
+					 * working directory now (no one
+					 * changes it) */
 	const char	*target_json;	/* or that object already formatted */
 	const char	*check_json;	/* mismatch: the "check" object, or NULL */
 };
@@ -123,6 +126,10 @@ struct record {
 	size_t			 nmasks;
 	char			**ignores;
 	size_t			 nignores;
+	char			*target_cwd;	/* target_process.cwd: where the
+						 * supervised command ran, or NULL */
+	int			 minimized;	/* written by minimize: its
+						 * connections go together */
 	struct turn_spec	 turns;		/* the run's turn rule (options
 						 * or check "turns"); TURN_NONE */
 	char			*turns_text;	/* ... as --turns took it; NULL */

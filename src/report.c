@@ -66,8 +66,8 @@ report_escape(FILE *f, const char *s)
 }
 
 /* Frees a series' arrays. */
-static void
-series_clear(struct report_series *rs)
+void
+report_series_clear(struct report_series *rs)
 {
 	free(rs->run_id);
 	free(rs->t);
@@ -89,10 +89,18 @@ member(const json_t *o, const char *key, double def)
 	return json_is_number(v) ? json_number_value(v) : -2;
 }
 
-/* Appends one parsed line to a series. */
+/* Appends one parsed line to a series; -1 with *why if it is not a
+ * statistics line. */
 static int
-series_add(struct report_series *rs, const json_t *o, double *t)
+series_add(struct report_series *rs, const json_t *o, double *t,
+    const char **why)
 {
+	static const char *const bad[] = {
+		"\"conns/s\" is not a number >= 0",
+		"\"frags/s\" is not a number >= 0",
+		"\"fidelity\" is not null or a number >= -1",
+		"\"coverage\" is not a number >= 0",
+	};
 	double	secs = member(o, "seconds", -2), v[4];
 	size_t	n = rs->n;
 
@@ -100,9 +108,20 @@ series_add(struct report_series *rs, const json_t *o, double *t)
 	v[1] = member(o, "frags/s", 0);
 	v[2] = member(o, "fidelity", -1);
 	v[3] = member(o, "coverage", 0);
-	if (!json_is_object(o) || secs < 0 || v[0] < 0 || v[1] < 0 ||
-	    v[2] < -1 || v[3] < 0 || !isfinite(secs))
+	if (!json_is_object(o)) {
+		*why = "not a JSON object";
 		return -1;
+	}
+	if (secs < 0 || !isfinite(secs)) {
+		*why = "\"seconds\" is missing or not a duration";
+		return -1;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (v[i] < (i == 2 ? -1 : 0) || !isfinite(v[i])) {
+			*why = bad[i];
+			return -1;
+		}
+	}
 	*t += secs;
 	rs->t = xreallocarray(rs->t, n + 1, sizeof *rs->t);
 	rs->conns = xreallocarray(rs->conns, n + 1, sizeof *rs->conns);
@@ -133,6 +152,8 @@ report_parse_stats(struct report_series *rs, const char *text, size_t len,
 		const char	*nl = memchr(p, '\n', (size_t)(end - p));
 		size_t		 n = nl != NULL ? (size_t)(nl - p) :
 				    (size_t)(end - p);
+		const char	*why = NULL;
+		json_error_t	 err;
 		json_t		*o;
 		int		 bad;
 
@@ -141,12 +162,13 @@ report_parse_stats(struct report_series *rs, const char *text, size_t len,
 			p += 1;
 			continue;
 		}
-		o = json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL);
-		bad = o == NULL || series_add(rs, o, &t) == -1;
+		o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &err);
+		bad = o == NULL || series_add(rs, o, &t, &why) == -1;
 		json_decref(o);
 		if (bad && nl != NULL) {	/* a cut last line is a kill */
-			*cause = xasprintf("line %zu is not a statistics line",
-			    line);
+			*cause = xasprintf("line %zu is not a statistics "
+			    "line: %s%s", line, o == NULL ? "not JSON: " : "",
+			    o == NULL ? err.text : why);
 			return -1;
 		}
 		p += n + (nl != NULL);
@@ -160,22 +182,14 @@ report_load_stats(struct report *r, const char *dir, const char *name,
     char **cause)
 {
 	char			*path = xasprintf("%s/%s", dir, name), *buf, *why;
-	FILE			*f = fopen(path, "re");
 	struct report_series	*rs;
 	size_t			 n;
 	int			 rc = -1;
 
-	if (f == NULL) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+	if ((buf = merge_read_file(path, REPORT_MAX_STATS, &n,
+	    cause)) == NULL) {
 		free(path);
 		return -1;
-	}
-	buf = xmalloc(REPORT_MAX_STATS + 1);
-	n = fread(buf, 1, REPORT_MAX_STATS + 1, f);
-	if (ferror(f) || n > REPORT_MAX_STATS) {
-		*cause = xasprintf("%s: %s", path, ferror(f) ? "read error" :
-		    "too large");
-		goto out;
 	}
 	r->series = xreallocarray(r->series, r->nseries + 1,
 	    sizeof *r->series);
@@ -189,7 +203,6 @@ report_load_stats(struct report *r, const char *dir, const char *name,
 	}
 	rc = 0;
 out:
-	fclose(f);
 	free(buf);
 	free(path);
 	return rc;
@@ -242,7 +255,7 @@ report_free(struct report *r)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->nseries; i++)
-		series_clear(&r->series[i]);
+		report_series_clear(&r->series[i]);
 	free(r->series);
 	summary_free(r->sum);
 	free(r);
@@ -521,8 +534,9 @@ table_corpus(FILE *f, const struct summary *s)
 	}
 	fprintf(f, "</tbody></table>\n");
 	if (s->nblobs > REPORT_MAX_BLOBS)
-		fprintf(f, "<p>%zu more blobs not shown.</p>\n",
-		    s->nblobs - REPORT_MAX_BLOBS);
+		fprintf(f, "<p>%zu more blob%s not shown.</p>\n",
+		    s->nblobs - REPORT_MAX_BLOBS,
+		    s->nblobs - REPORT_MAX_BLOBS == 1 ? "" : "s");
 }
 
 static const char report_style[] =

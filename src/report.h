@@ -44,6 +44,9 @@ void		 report_free(struct report *r);
 int		 report_parse_stats(struct report_series *rs, const char *text,
 		     size_t len, char **cause);
 
+/* Frees a series' contents (not the series); zeroes it. */
+void		 report_series_clear(struct report_series *rs);
+
 /* Writes s to f escaped for HTML text and attribute values. */
 void		 report_escape(FILE *f, const char *s);
 

@@ -249,8 +249,8 @@ reproducer_write(const struct record *rec, const char *about, struct jbuf *b)
 		const struct record_conn	*c = &rec->conns[i];
 		size_t				 off = 0;
 
-		jbuf_printf(b, "    [  # connection %zu: %zu bytes, blob ",
-		    i + 1, c->blob.len);
+		jbuf_printf(b, "    [  # connection %zu: %zu byte%s, blob ",
+		    i + 1, c->blob.len, c->blob.len == 1 ? "" : "s");
 		reproducer_comment(b, c->blob.name);
 		jbuf_append(b, "\n", 1);
 		for (uint32_t k = 0; k < c->plan.close_after &&

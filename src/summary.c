@@ -502,6 +502,43 @@ read_fail_on(struct summary *s, const json_t *o, char **cause)
 	return 0;
 }
 
+/* The text members a summary may hold: each a string, or null. And the
+ * seed, when there is one, a decimal string. */
+static int
+read_check_texts(const json_t *o, char **cause)
+{
+	static const char *const keys[] = {
+		"target", "pace", "stopped", "started", "run_id", "blob_dir",
+		"source", "findings_dir", "seed",
+	};
+	const json_t	*v;
+	const char	*seed;
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		v = json_object_get(o, keys[i]);
+		if (v != NULL && !json_is_string(v) && !json_is_null(v)) {
+			*cause = xasprintf("\"%s\" is not a string", keys[i]);
+			return -1;
+		}
+	}
+	seed = json_string_value(json_object_get(o, "seed"));
+	if (seed != NULL && (*seed == '\0' || strlen(seed) > 20 ||
+	    strspn(seed, "0123456789") != strlen(seed))) {
+		*cause = xasprintf("\"seed\" is not a decimal number");
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char	*key = i ? "distinct_findings" : "corpus";
+
+		v = json_object_get(o, key);
+		if (v != NULL && !json_is_array(v)) {
+			*cause = xasprintf("\"%s\" is not an array", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Reads "corpus" and "distinct_findings". */
 static int
 read_lists(struct summary *s, const json_t *o, summary_finding_fn fn,
@@ -530,7 +567,9 @@ read_lists(struct summary *s, const json_t *o, summary_finding_fn fn,
 		const json_t	*at = json_object_get(v, "at_s");
 		uint64_t	 count;
 
-		if (get_count(v, "count", &count) == -1 ||
+		if (!json_is_object(v) || get_count(v, "count", &count) == -1 ||
+		    (rec != NULL && !json_is_string(rec) &&
+		    !json_is_null(rec)) ||
 		    (at != NULL && !json_is_number(at))) {
 			*cause = xasprintf("finding %zu: bad count or time", i);
 			return -1;
@@ -571,7 +610,8 @@ summary_read_json(struct summary *s, const char *text, size_t len,
 		goto out;
 	}
 	s->seconds = v != NULL ? json_number_value(v) : 0;
-	if (read_counts(s, o, cause) == -1 || read_fail_on(s, o, cause) == -1)
+	if (read_counts(s, o, cause) == -1 || read_fail_on(s, o, cause) == -1 ||
+	    read_check_texts(o, cause) == -1)
 		goto out;
 	v = json_object_get(o, "seed");
 	if (json_is_string(v)) {

@@ -22,8 +22,11 @@ summary_cut_text(const struct summary_finding *f)
 	if (f->ncut == 0)
 		jbuf_printf(&b, "nothing sent");
 	if (f->sent_bytes < f->blob_size)
-		jbuf_printf(&b, " (%zu of %zu bytes sent%s)", f->sent_bytes,
-		    f->blob_size, f->early ? ", closed early as planned" : "");
+		jbuf_printf(&b, " (%zu of %zu byte%s sent%s)", f->sent_bytes,
+		    f->blob_size, f->blob_size == 1 ? "" : "s", f->early ?
+		    ", closed early as planned" : "");
+	else if (f->blob_size == 1)
+		jbuf_printf(&b, " (1 byte)");
 	else
 		jbuf_printf(&b, " (all %zu bytes)", f->blob_size);
 	return b.s;

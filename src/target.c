@@ -741,7 +741,8 @@ target_exec(struct target *t, int out, int err, int status)
 		dup2(devnull, STDIN_FILENO);
 	dup2(out, STDOUT_FILENO);
 	dup2(err, STDERR_FILENO);
-	execvp(t->cfg.argv[0], t->cfg.argv);
+	if (t->cfg.cwd == NULL || chdir(t->cfg.cwd) == 0)
+		execvp(t->cfg.argv[0], t->cfg.argv);
 	child_errno = errno;
 	if (write(status, &child_errno, sizeof child_errno) < 0)
 		_exit(127);

@@ -56,6 +56,7 @@ struct target_config {
 						 * report's completion too */
 	uint64_t		 max_restarts;	/* a minute (target_may_restart) */
 	const char		*log_path;	/* copy of its output; NULL: none */
+	const char		*cwd;		/* run it there; NULL: here */
 };
 
 /* The restart policy: at most max restarts within any minute. */

@@ -244,13 +244,14 @@ crash_crlf(const struct record *r)
 
 /* The progress callback: counts calls, keeps the last report. */
 static uint64_t			progress_calls;
-static struct minimize_progress	progress_last;
+static struct minimize_progress	progress_first, progress_last;
 
 static void
 fake_progress(void *arg, const struct minimize_progress *p)
 {
 	(void)arg;
-	progress_calls++;
+	if (progress_calls++ == 0)
+		progress_first = *p;
 	progress_last = *p;
 }
 
@@ -578,6 +579,37 @@ START_TEST(test_early_close_prefix)
 }
 END_TEST
 
+/* The progress reports count as the result does: the first (the check of
+ * the record) as its "from" figures, the last as the minimal case. */
+START_TEST(test_progress_agrees_with_result)
+{
+	static const size_t	 c0[] = { 1, 4, 6, 0 };
+	static const size_t	 c1[] = { 2, 0 };
+	static const size_t	*cuts[] = { c0, c1 };
+	static const char	*texts[] = { "ABCDEFGH", "xyz" };
+	struct record		*r = mkrec(2, texts, cuts);
+	struct fake		 f = { .crashes = crash_first1 };
+	struct minimize_result	 res;
+	size_t			 conns, bytes, ncuts;
+
+	r->conns[0].plan.close_after = 2;	/* "A", "BCD", then close */
+	ck_assert_int_eq(run(r, &f, 2, 0, &res), 0);
+	ck_assert_uint_eq(res.orig_conns, progress_first.conns);
+	ck_assert_uint_eq(res.orig_bytes, progress_first.bytes);
+	ck_assert_uint_eq(res.orig_cuts, progress_first.cuts);
+	ck_assert_uint_eq(res.orig_bytes, 4 + 3);
+	ck_assert_uint_eq(res.orig_cuts, 1 + 1);
+	minimize_size(res.best, &conns, &bytes, &ncuts);
+	ck_assert_str_eq(progress_last.stage, "confirm");
+	ck_assert_uint_eq(conns, progress_last.conns);
+	ck_assert_uint_eq(bytes, progress_last.bytes);
+	ck_assert_uint_eq(ncuts, progress_last.cuts);
+	minimize_result_release(&res);
+	fake_release(&f);
+	record_free(r);
+}
+END_TEST
+
 START_TEST(test_describe_cuts)
 {
 	static const size_t	 c0[] = { 10, 0 };
@@ -638,6 +670,7 @@ minimize_suite(void)
 	tcase_add_test(tc, test_interrupt_keeps_best);
 	tcase_add_test(tc, test_attempt_error);
 	tcase_add_test(tc, test_early_close_prefix);
+	tcase_add_test(tc, test_progress_agrees_with_result);
 	tcase_add_test(tc, test_describe_cuts);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reproducer");

@@ -168,6 +168,52 @@ START_TEST(test_record_roundtrip)
 }
 END_TEST
 
+/* A target finding's record keeps the command and where it ran: the
+ * given directory, else the working directory of the writer. */
+START_TEST(test_record_target_cwd)
+{
+	static char *const	 argv[] = { (char *)"./server", (char *)"-v",
+				    NULL };
+	struct record_meta	 m = meta;
+	struct blob		 b = { .name = (char *)"b",
+				    .data = (unsigned char *)"xy", .len = 2 };
+	static const uint32_t	 sizes[] = { 2 };
+	uint32_t		 gaps[1];
+	struct plan		 p;
+	struct conn_report	 r;
+	struct recorder		*rec;
+	struct record		*back;
+	char			*cause = NULL, path[600], *here;
+	const char		*name = NULL;
+
+	make_report(&r, &p, &b, sizes, 1, gaps);
+	m.kind = "target-exit";
+	m.detail = "exited with status 42";
+	m.target_argv = argv;
+	m.target_tail = "bye\n";
+	rec = recorder_new(check_dir, 10, &cause);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_int_eq(recorder_add(rec, &m, NULL, &r, 1, &name, &cause), 1);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
+	back = record_load(path, &cause);
+	ck_assert_msg(back != NULL, "%s", cause);
+	here = getcwd(NULL, 0);
+	ck_assert_str_eq(back->target_cwd, here);
+	ck_assert_int_eq(back->minimized, 0);
+	free(here);
+	record_free(back);
+	m.target_cwd = "/srv/ci/job 7";
+	m.detail = "exited with status 43";
+	ck_assert_int_eq(recorder_add(rec, &m, NULL, &r, 1, &name, &cause), 1);
+	snprintf(path, sizeof path, "%s/%s", check_dir, name);
+	back = record_load(path, &cause);
+	ck_assert_msg(back != NULL, "%s", cause);
+	ck_assert_str_eq(back->target_cwd, "/srv/ci/job 7");
+	record_free(back);
+	recorder_free(rec);
+}
+END_TEST
+
 START_TEST(test_record_unix_target)
 {
 	struct blob		 b = { .name = (char *)"b",
@@ -733,6 +779,7 @@ record_suite(void)
 	tcase_add_test(rec, test_record_roundtrip);
 	tcase_add_test(rec, test_record_unix_target);
 	tcase_add_test(rec, test_record_corrupt);
+	tcase_add_test(rec, test_record_target_cwd);
 	tcase_add_test(rec, test_replay_candidates);
 	tcase_add_test(rec, test_replay_candidates_many);
 	tcase_add_test(rec, test_replay_candidates_distinct);

@@ -172,6 +172,22 @@ START_TEST(test_model_dedup)
 	cut = summary_cut_text(&s->findings[2]);
 	ck_assert_str_eq(cut, "3 (3 of 10 bytes sent)");
 	free(cut);
+	{
+		struct summary_finding	one = s->findings[0];
+		uint32_t		frag1 = 1;
+
+		one.cut = &frag1;	/* a blob of one byte, sent whole */
+		one.ncut = 1;
+		one.blob_size = one.sent_bytes = 1;
+		cut = summary_cut_text(&one);
+		ck_assert_str_eq(cut, "1 (1 byte)");
+		free(cut);
+		one.ncut = 0;
+		one.sent_bytes = 0;
+		cut = summary_cut_text(&one);
+		ck_assert_str_eq(cut, "nothing sent (0 of 1 byte sent)");
+		free(cut);
+	}
 	s->totals.findings[FINDING_RESET] = 4;
 	s->totals.findings[FINDING_HANG] = 9;
 	ck_assert_uint_eq(summary_failing(s), 4);
@@ -296,7 +312,27 @@ START_TEST(test_stats_lines)
 	free(rs.coverage);
 	memset(&rs, 0, sizeof rs);
 	ck_assert_int_eq(report_parse_stats(&rs, bad, strlen(bad), &why), -1);
-	ck_assert_str_eq(why, "line 2 is not a statistics line");
+	ck_assert_str_eq(why, "line 2 is not a statistics line: not JSON: "
+	    "'[' or '{' expected near 'not'");
+	free(why);
+	report_series_clear(&rs);
+	ck_assert_int_eq(report_parse_stats(&rs, "{\"seconds\":1}\n[1]\n",
+	    18,
+	    &why), -1);
+	ck_assert_str_eq(why, "line 2 is not a statistics line: not a JSON "
+	    "object");
+	free(why);
+	report_series_clear(&rs);
+	ck_assert_int_eq(report_parse_stats(&rs, "{\"seconds\":-1}\n", 15,
+	    &why), -1);
+	ck_assert_str_eq(why, "line 1 is not a statistics line: \"seconds\" "
+	    "is missing or not a duration");
+	free(why);
+	report_series_clear(&rs);
+	ck_assert_int_eq(report_parse_stats(&rs, "{\"seconds\":1,\"frags/s\":"
+	    "\"x\"}\n", 28, &why), -1);
+	ck_assert_str_eq(why, "line 1 is not a statistics line: \"frags/s\" "
+	    "is not a number >= 0");
 	free(why);
 	free(rs.t);
 	free(rs.conns);

@@ -184,6 +184,87 @@ t_ci_merge_bad() {
 	pass "$name"
 }
 
+# --- merge and report check every file they read: one line, exit 2 ------------------
+# ci_bad_case NAME DIR REGEX: merge and report of DIR both fail with exit 2
+# and one line on stderr matching REGEX; the merge writes nothing.
+ci_bad_case() {
+	local name=$1 dir=$2 re=$3 cmd
+	for cmd in merge report; do
+		rm -rf "$TMP/mbad" "$TMP/rbad.html"
+		if [ "$cmd" = merge ]; then
+			sf merge --output="$TMP/mbad" "$dir"
+		else
+			sf report "$dir" --output="$TMP/rbad.html"
+		fi
+		expect_rc "$cmd: $name" 2 || return 1
+		expect_err "$cmd: $name" "^stutterfuzz $cmd: $re\$" || return 1
+		[ "$(wc -l <"$TMP/err")" = 1 ] || { fail "$cmd: $name" "more than one line" "$(cat "$TMP/err")"; return 1; }
+		[ ! -e "$TMP/mbad" ] && [ ! -e "$TMP/rbad.html" ] ||
+			{ fail "$cmd: $name" "it wrote its output"; return 1; }
+	done
+}
+
+# ci_bad_copy: a fresh copy of the failing run's directory in $TMP/bad; sets
+# RUNID.
+ci_bad_copy() {
+	rm -rf "$TMP/bad"
+	cp -r "$TMP/ci-badsrc" "$TMP/bad"
+	RUNID=$(ls "$TMP/bad"/run-*.json); RUNID=${RUNID##*/run-}; RUNID=${RUNID%.json}
+}
+
+t_ci_bad_files() {
+	local name="merge and report: a corrupt run index, summary or stats file is exit 2, one line naming it"
+	ci_failing_run "$TMP/ci-badsrc" --stats-interval=100ms
+	expect_rc "$name (run)" 1 || return
+	local b=$TMP/bad
+	ci_bad_copy
+	sf merge --output="$TMP/mgood" "$b"
+	expect_rc "$name (the copy merges)" 1 || return
+
+	ci_bad_copy; echo '{"format":"stutterfuzz-run",' >"$b/run-$RUNID.json"
+	ci_bad_case "truncated run index" "$b" ".*/bad/run-$RUNID\.json: not JSON: .*" || return
+	ci_bad_copy; edit_json "$b/run-$RUNID.json" 'd["records"][0]["count"] = "many"'
+	ci_bad_case "run index with a count that is not one" "$b" \
+		".*/bad/run-$RUNID\.json: 'records' entry 1: 'count' is not a count" || return
+	ci_bad_copy; edit_json "$b/run-$RUNID.json" 'd["records"][0]["file"] = "../../etc/passwd"'
+	ci_bad_case "run index naming a path" "$b" ".*/bad/run-$RUNID\.json: 'records' entry 1: 'file' is not a file name" ||
+		return
+	ci_bad_copy; edit_json "$b/run-$RUNID.json" 'd["format"] = "other"'
+	ci_bad_case "run index of another format" "$b" ".*/bad/run-$RUNID\.json: not a stutterfuzz run index" || return
+	ci_bad_copy; edit_json "$b/summary-$RUNID.json" 'd["target"] = 5'
+	ci_bad_case "summary with a target that is not text" "$b" ".*/bad/summary-$RUNID\.json: \"target\" is not a string" ||
+		return
+	ci_bad_copy; edit_json "$b/summary-$RUNID.json" 'd["corpus"] = {}'
+	ci_bad_case "summary with a corpus that is not a list" "$b" \
+		".*/bad/summary-$RUNID\.json: \"corpus\" is not an array" || return
+	ci_bad_copy; printf '{"seconds":0.1}\n{"seconds":0.1,"frags/s":-4}\n{"seconds":0.1}\n' >"$b/stats-$RUNID.jsonl"
+	ci_bad_case "stats line with a negative rate" "$b" \
+		".*/bad/stats-$RUNID\.jsonl: line 2 is not a statistics line: \"frags/s\" is not a number >= 0" || return
+	ci_bad_copy; printf '{"seconds":0.1}\n\nnot json\n' >>"$b/stats-$RUNID.jsonl"
+	ci_bad_case "stats line that is not JSON" "$b" \
+		".*/bad/stats-$RUNID\.jsonl: line [0-9]+ is not a statistics line: not JSON: .*" || return
+	ci_bad_copy; rm "$b/stats-$RUNID.jsonl"; mkfifo "$b/stats-$RUNID.jsonl"
+	ci_bad_case "stats FIFO" "$b" ".*/bad/stats-$RUNID\.jsonl: not a regular file" || return
+	ci_bad_copy; rm "$b/run-$RUNID.json"; mkfifo "$b/run-$RUNID.json"
+	ci_bad_case "run index FIFO" "$b" ".*/bad/run-$RUNID\.json: not a regular file" || return
+	ci_bad_copy; rm "$b/run-$RUNID.json"; ln -s "run-$RUNID.json" "$b/run-$RUNID.json"
+	ci_bad_case "run index symlink loop" "$b" ".*/bad/run-$RUNID\.json: Too many levels of symbolic links" || return
+	ci_bad_copy; rm "$b/summary-$RUNID.json"; ln -s /dev/zero "$b/summary-$RUNID.json"
+	ci_bad_case "endless summary (/dev/zero)" "$b" ".*/bad/summary-$RUNID\.json: not a regular file" || return
+	ci_bad_copy; truncate -s 300M "$b/stats-$RUNID.jsonl"
+	ci_bad_case "huge stats file" "$b" ".*/bad/stats-$RUNID\.jsonl: larger than the 256 MiB it may be" || return
+	rm -rf "$b"
+	pass "$name"
+}
+
+# edit_json FILE PYTHON: FILE's JSON with PYTHON applied to d, in place.
+edit_json() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+open(sys.argv[1], "w").write(json.dumps(d))' "$1" "$2"
+}
+
 # --- the report -----------------------------------------------------------------------
 t_ci_report() {
 	local name="report: one page with SVG plots, an entry per finding, escaped, nothing external"
@@ -263,5 +344,5 @@ t_ci_examples() {
 	pass "$name"
 }
 
-register t_ci_junit_sarif t_ci_output_errors t_ci_findings_dir t_ci_merge t_ci_merge_bad t_ci_report \
-	t_ci_github t_ci_examples
+register t_ci_junit_sarif t_ci_output_errors t_ci_findings_dir t_ci_merge t_ci_merge_bad \
+	t_ci_bad_files t_ci_report t_ci_github t_ci_examples

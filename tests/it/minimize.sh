@@ -4,7 +4,7 @@
 # tests/integration.sh.
 
 MZ=$TMP/mz
-mkdir -p "$MZ/split" "$MZ/first1" "$MZ/header" "$MZ/pair" "$MZ/flaky"
+mkdir -p "$MZ/split" "$MZ/first1" "$MZ/header" "$MZ/pair" "$MZ/flaky" "$MZ/twin"
 printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$MZ/split/crash"
 printf 'PING\r\n' >"$MZ/split/ping"
 printf 'GET / HTTP/1.1\r\n\r\n' >"$MZ/split/get"
@@ -15,6 +15,10 @@ printf 'GET /RIGHT HTTP/1.0\r\n\r\n' >"$MZ/pair/right"
 printf 'GET / HTTP/1.0\r\n\r\n' >"$MZ/pair/get"
 printf 'PING\r\n' >"$MZ/pair/ping"
 printf 'xCRASHy' >"$MZ/flaky/crash"
+printf 'GET /TWIN HTTP/1.0\r\n\r\n' >"$MZ/twin/twin"
+printf 'PING\r\n' >"$MZ/twin/ping"
+# stutterfuzz by an absolute path, for runs from another directory.
+case $SF in /*) MZ_SF=$SF ;; *) MZ_SF=$PWD/$SF ;; esac
 
 # mz_port: a port nothing listens on now.
 mz_port() {
@@ -62,6 +66,21 @@ mz_one_of() {
 	done
 	fail "$name" "unexpected cut lines:" "$got"
 	return 1
+}
+
+# mz_agree NAME SIZE: the last progress line and the result line both give
+# SIZE ("1 connection, 5 bytes, 1 cut"), and the first progress line (the
+# record's check) the same size as the result's "from".
+mz_agree() {
+	local name=$1 want=$2 last first from
+	last=$(grep '^attempt ' "$TMP/err" | tail -1)
+	first=$(grep '^attempt ' "$TMP/err" | head -1)
+	from=$(sed -n 's/^Minimized in [0-9.]*s: [0-9]* attempts*, [0-9]* server starts*; \(.*\) -> .*/\1/p' "$TMP/err")
+	case "$last" in "attempt "*" (confirm): reproduced; smallest so far $want") ;;
+	*) fail "$name" "last progress line: $last, wanted ... $want"; return 1 ;; esac
+	grep -Eq -- "-> $want\$" "$TMP/err" || { fail "$name" "result line lacks -> $want" "$(grep '^Minimized' "$TMP/err")"; return 1; }
+	[ -n "$from" ] && [ "$first" = "attempt 1 (check): reproduced; smallest so far $from" ] ||
+		{ fail "$name" "first progress line: $first; result from: $from"; return 1; }
 }
 
 # mz_replays NAME RECORD REPLAY-ARGS... -- SERVER-ARGS...: the record brings
@@ -116,6 +135,7 @@ t_minimize_split() {
 		'cut 1 of 1 at byte 3 of 5: "CRA" | "SH"' 'cut 1 of 1 at byte 4 of 5: "CRAS" | "H"' || return
 	expect_err "$name" "^Result: minimal: every remaining connection, cut and byte is needed; exit 1" || return
 	expect_err "$name" "^Reproduced: the record 3 of 3 tries, the minimal case 3 of 3 tries" || return
+	mz_agree "$name" '1 connection, 5 bytes, 1 cut' || return
 	local took
 	took=$(mz_took)
 	mz_replays "$name" "$d/min.json" -- crash-split --token=CRASH || return
@@ -186,6 +206,67 @@ t_minimize_pair() {
 	mz_replays "$name" "$d/min.json" --all -- crash-pair --token=LEFT --token2=RIGHT || return
 	mz_repro "$name" "$d/repro.py" crash-pair --token=LEFT --token2=RIGHT || return
 	pass "$name ($took)"
+}
+
+t_minimize_twin() {
+	local name="a fault that needs two identical connections: minimized to both, and the record replays"
+	local p d=$MZ/out-twin
+	p=$(mz_port)
+	mkdir -p "$d"
+	mz_record "$MZ/f-twin" "$MZ/twin" "$p" -- --mode=crash-pair --token=TWIN --token2=TWIN
+	[ -n "$REC" ] || { fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"; return; }
+	mz "$REC" --output="$d/min.json" --settle=50ms
+	expect_rc "$name" 1 || return
+	expect_out "$name" 'connection 1 of 2: blob twin, 4 bytes, 1 fragment: "TWIN"' || return
+	expect_out "$name" 'connection 2 of 2: blob twin, 4 bytes, 1 fragment: "TWIN"' || return
+	mz_agree "$name" '2 connections, 8 bytes, 0 cuts' || return
+	local took
+	took=$(mz_took)
+	mz_replays "$name" "$d/min.json" --all -- crash-pair --token=TWIN --token2=TWIN || return
+	expect_err "$name" '; 2 connections to replay together, as minimized \(of 2 recorded\)$' || return
+	expect_err "$name" '^Result: reproduced \(target-exit\) with all connections together; exit 1$' || return
+	# A minimized record's connections go together even without --all.
+	mz_replays "$name (without --all)" "$d/min.json" -- crash-pair --token=TWIN --token2=TWIN || return
+	pass "$name ($took)"
+}
+
+t_minimize_cwd() {
+	local name="minimize from another directory: the record's relative server command starts where the run started it"
+	local p d=$MZ/cwd
+	p=$(mz_port)
+	rm -rf "$d"
+	mkdir -p "$d/srv" "$d/elsewhere"
+	cp "$SERVER" "$d/srv/server"
+	(cd "$d/srv" && timeout -k 5 60 "$MZ_SF" --blob-dir="$MZ/split" --host=127.0.0.1 --port="$p" --seed=1 \
+		--findings-dir="$d/f" -q -- ./server --port="$p" --max-seconds=60 --mode=crash-split --token=CRASH \
+		>/dev/null 2>&1)
+	REC=$(ls "$d"/f/target-exit-*.json 2>/dev/null | head -1)
+	[ -n "$REC" ] || { fail "$name" "no target-exit record"; return; }
+	[ "$(json_get "$REC" target_process.cwd)" = "$d/srv" ] ||
+		{ fail "$name" "the record's cwd is '$(json_get "$REC" target_process.cwd)', wanted $d/srv"; return; }
+	(cd "$d/elsewhere" && timeout -k 5 150 "$MZ_SF" minimize "$REC" --settle=50ms 2>"$TMP/err" >"$TMP/out")
+	RC=$?
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^A fresh server for every attempt: ./server .* \(from the record, in $d/srv\)$" || return
+	expect_err "$name" "^Result: minimal" || return
+	pass "$name"
+
+	name="minimize of a record whose directory is gone: says so in one line, runs here"
+	edit_mz_record "$REC" "$d/gone.json" "d['target_process']['cwd'] = '$d/gone'"
+	(cd "$d/srv" && timeout -k 5 150 "$MZ_SF" minimize "$d/gone.json" --settle=50ms 2>"$TMP/err" >"$TMP/out")
+	RC=$?
+	expect_rc "$name" 1 || return
+	expect_err "$name" "^stutterfuzz minimize: the record's server ran in $d/gone, which is not a directory here \(No such file or directory\); starting its command in the current directory \(give -- SERVER-COMMAND to choose\)$" ||
+		return
+	expect_err "$name" "^A fresh server for every attempt: ./server .* \(from the record\)$" && pass "$name"
+}
+
+# edit_mz_record IN OUT PYTHON: OUT is IN's JSON with PYTHON applied to d.
+edit_mz_record() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], "w").write(json.dumps(d))' "$1" "$2" "$3"
 }
 
 t_minimize_flaky() {
@@ -284,5 +365,5 @@ t_minimize_interrupt() {
 	mz_replays "$name" "$d/min.json" -- crash-split --token=CRASH && pass "$name"
 }
 
-register t_minimize_split t_minimize_first1 t_minimize_header t_minimize_pair t_minimize_flaky \
-	t_minimize_errors t_minimize_interrupt
+register t_minimize_split t_minimize_first1 t_minimize_header t_minimize_pair t_minimize_twin \
+	t_minimize_cwd t_minimize_flaky t_minimize_errors t_minimize_interrupt

@@ -172,5 +172,70 @@ t_records_signal() {
 	done
 }
 
+# --- the supervised command's working directory: a path, or corrupt ------------
+t_records_cwd() {
+	local name v
+	for v in '5' '""' '"x" * 5000' '["/"]'; do
+		name="a record whose target_process cwd is $v: corrupt, one line, exit 2"
+		edit_record tests/records/v1-target-exit.json "$TMP/cwd.json" "d['target_process']['cwd'] = $v"
+		sf replay "$TMP/cwd.json" --port=1
+		expect_rc "$name" 2 || continue
+		expect_err "$name" "^stutterfuzz: .*cwd.json: corrupt record: target_process 'cwd' (is not a string|is empty|is longer than a path may be)$" ||
+			continue
+		[ "$(wc -l <"$TMP/err")" = 1 ] || { fail "$name" "more than one line"; continue; }
+		pass "$name"
+	done
+	name="a record with a cwd that is a path loads (replay does not start a server)"
+	edit_record tests/records/v1-target-exit.json "$TMP/cwd.json" "d['target_process']['cwd'] = '/nonexistent/dir'"
+	start_server crash-split --token=CRASH
+	sf replay "$TMP/cwd.json" --host=127.0.0.1 --port="$PORT" --settle=100ms
+	stop_server
+	expect_rc "$name" 1 && pass "$name"
+}
+
+# --- counts in replay's lines: singular for one -------------------------------
+t_records_plural() {
+	local name="replay of one connection of 1 byte in 1 fragment: singular counts"
+	edit_record tests/records/v1-reset.json "$TMP/one.json" '
+c = d["connection"]
+c.update(blob="x", blob_size=1, blob_base64="eA==", fragments=[1], close_after=1,
+	sent_fragments=1, sent_bytes=1, gaps_us=[3], fastopen=False,
+	blob_sha256="2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881")'
+	start_server reset
+	sf replay "$TMP/one.json" --host=127.0.0.1 --port="$PORT" --settle=0ms
+	stop_server
+	expect_rc "$name" 1 || return
+	expect_err "$name" "; 1 distinct connection to replay \(of 1 recorded\)$" || return
+	expect_err "$name" "^Replaying connection 0 \(blob x, 1 byte, 1 fragment, recorded outcome reset\)$" || return
+	start_server reset
+	sf replay "$TMP/one.json" --all --host=127.0.0.1 --port="$PORT" --settle=0ms
+	stop_server
+	expect_rc "$name (--all)" 1 || return
+	expect_err "$name" "; 1 connection to replay together \(of 1 recorded\)$" || return
+	expect_err "$name" "^Replaying 1 connection together$" || return
+	expect_err "$name" "^Result: reproduced \(reset\) with the connection together; exit 1$" && pass "$name"
+}
+
+# --- every subcommand's --help is its own usage, exit 0 -----------------------
+t_records_help() {
+	local name c
+	for c in replay minimize merge report proxy; do
+		name="stutterfuzz $c --help: its own usage on stdout, exit 0"
+		sf "$c" --help
+		expect_rc "$name" 0 || continue
+		head -1 "$TMP/out" | grep -q "^usage: stutterfuzz $c " ||
+			{ fail "$name" "first line: $(head -1 "$TMP/out")"; continue; }
+		[ ! -s "$TMP/err" ] || { fail "$name" "stderr: $(head -2 "$TMP/err")"; continue; }
+		pass "$name"
+	done
+	name="stutterfuzz replay RECORD --help and replay -h: replay's usage, exit 0"
+	sf replay tests/records/v1-reset.json --help
+	expect_rc "$name" 0 && head -1 "$TMP/out" | grep -q '^usage: stutterfuzz replay RECORD' ||
+		{ fail "$name" "$(head -1 "$TMP/out")"; return; }
+	sf replay -h
+	expect_rc "$name" 0 && head -1 "$TMP/out" | grep -q '^usage: stutterfuzz replay RECORD' &&
+		pass "$name"
+}
+
 register t_records_v1 t_records_escape t_records_target t_records_bounds t_records_names \
-	t_records_signal
+	t_records_signal t_records_cwd t_records_plural t_records_help
