@@ -965,16 +965,21 @@ prun_summary_file(struct prun *r, int status, char **cause)
 	uint64_t		 written = 0, dups = 0, over = 0;
 	json_t			*o;
 	FILE			*f;
+	char			 seed[24];
 
 	if (r->rec != NULL)
 		recorder_totals(r->rec, &written, &dups, &over);
-	o = json_pack("{s:s,s:f,s:s,s:I,s:s,s:s,s:s,s:b,s:s?,"
+	/* A seed is a string, as in the main run's summary: JSON integers
+	 * stop at 2^63. */
+	snprintf(seed, sizeof seed, "%" PRIu64, r->seed);
+	o = json_pack("{s:s,s:i,s:s,s:s,s:f,s:s,s:s,s:s,s:s,s:s,s:b,s:s?,"
 	    "s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:I,s:I,s:I,s:I,s:o,"
 	    "s:o,s:I,s:I,s:I,s:i}",
-	    "mode", "proxy",
+	    "format", "stutterfuzz-proxy-summary", "format_version", 1,
+	    "tool_version", STUTTERFUZZ_VERSION, "mode", "proxy",
 	    "duration_s", (double)(util_now_us() - r->start_us) / 1e6,
-	    "stopped", r->stop, "seed", (json_int_t)r->seed,
-	    "listen", r->listen_text, "target", net_record_target(&r->to),
+	    "stopped", r->stop, "seed", seed,
+	    "listen", r->listen_text, "target", r->to.text,
 	    "target_kind", r->to.is_unix ? "unix" : "tcp",
 	    "cut", r->o->cut, "pace", r->o->cut ? options_pace_name(pace) :
 	    NULL, "connections",
@@ -996,7 +1001,7 @@ prun_summary_file(struct prun *r, int status, char **cause)
 	    "lost_with_target", (json_int_t)s->lost_with_target,
 	    "local_errors", (json_int_t)s->local_errors,
 	    "restarts", (json_int_t)r->restarts,
-	    "exit_status", status);
+	    "exit_code", status);
 	if (o != NULL && r->cap != NULL)
 		json_object_set_new(o, "corpus", json_pack("{s:I,s:I,s:I}",
 		    "recorded", (json_int_t)r->recorded,

@@ -539,6 +539,12 @@ t_proxy_unix_cut() {
 	fid=$(json_get "$TMP/px/usum.json" fidelity)
 	pace=$(json_get "$TMP/px/usum.json" pace)
 	[ "$(json_get "$TMP/px/usum.json" target_kind)" = unix ] || { fail "$name" "summary target_kind"; return; }
+	[ "$(json_get "$TMP/px/usum.json" target)" = "unix:$PUSOCK" ] &&
+		[ "$(json_get "$TMP/px/usum.json" seed)" = 5 ] &&
+		[ "$(json_get "$TMP/px/usum.json" exit_code)" = 0 ] &&
+		grep -q '"seed": *"5"' "$TMP/px/usum.json" &&
+		[ "$(json_get "$TMP/px/usum.json" format)" = stutterfuzz-proxy-summary ] ||
+		{ fail "$name" "summary: $(cat "$TMP/px/usum.json")"; return; }
 	[ -n "$reads" ] && [ "$reads" -ge 8 ] || { fail "$name" "only $reads reads for 4 streams"; return; }
 	[ "$frags" = "$reads" ] || { fail "$name" "$frags pieces sent, $reads reads"; return; }
 	[ "$(summary_field fragments)" = "$reads" ] || { fail "$name" "summary line: $(summary_field fragments) pieces"; return; }
