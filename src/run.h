@@ -45,6 +45,8 @@ struct run {
 	char			*startup_why;	/* the target never got ready */
 	int			 interrupted;	/* a signal before the engine ran */
 	uint64_t		 restarts;
+	uint64_t		 ready_us;	/* the target last listened again,
+						 * in the engine's time; 0: first */
 	FILE			*stats_out;	/* --stats-file, or stderr */
 	size_t			 cols;		/* the terminal's width */
 	int			 output_failed;	/* a write to an output file */

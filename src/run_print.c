@@ -167,12 +167,15 @@ run_print_tail(struct run *r, int lines)
  * dying: is it (lost with it), may it be (hold until its fate is known),
  * or is it a finding? */
 static int
-run_target_verdict(struct run *r, const struct finding *f)
+run_target_verdict(struct run *r, const struct finding *f,
+    const struct conn_report *conn)
 {
 	if (f->kind != FINDING_RESET && f->kind != FINDING_REFUSED &&
 	    f->kind != FINDING_CONNECT_TIMEOUT)
 		return ENGINE_KEEP;
-	if (target_check(r->proc))
+	/* Started before the target (re)started: a connection of an earlier
+	 * instance, whose death was the finding. */
+	if (conn->start_us < r->ready_us || target_check(r->proc))
 		return ENGINE_LOST;
 	return f->held ? ENGINE_KEEP : ENGINE_HOLD;
 }
@@ -199,7 +202,7 @@ run_finding(void *arg, const struct finding *f,
 	uint64_t	 limit = r->opt->finding_lines;
 
 	if (r->proc != NULL && f->conn != NULL) {
-		int	v = run_target_verdict(r, f);
+		int	v = run_target_verdict(r, f, conn);
 
 		if (v != ENGINE_KEEP)
 			return v;

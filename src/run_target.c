@@ -57,6 +57,7 @@ run_target_ready(void *arg)
 	char		*cause = NULL;
 
 	if (r->engine != NULL) {
+		r->ready_us = engine_elapsed_us(r->engine);
 		run_break_line(r);
 		fprintf(stderr, "Target restarted (pid %d), fuzzing again\n",
 		    target_pid(r->proc));
