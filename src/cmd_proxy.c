@@ -199,6 +199,8 @@ struct prun {
 	char			*startup_why;
 	uint64_t		 recorded, duplicates, truncated;
 	uint64_t		 restarts;
+	uint64_t		 ready_us;	/* the target last became ready,
+						 * since start_us */
 	uint64_t		 local_faults;
 	int			 ready;		/* the proxy accepts */
 	int			 tty;
@@ -557,12 +559,16 @@ prun_record(struct prun *r, const struct finding *f,
  * dying: is it (lost with it: its exit is the finding), may it be (hold
  * until its fate is known), or is it a finding? */
 static int
-prun_target_verdict(struct prun *r, const struct finding *f)
+prun_target_verdict(struct prun *r, const struct finding *f,
+    const struct conn_report *culprit)
 {
 	if (r->proc == NULL || (f->kind != FINDING_RESET &&
 	    f->kind != FINDING_REFUSED && f->kind != FINDING_CONNECT_TIMEOUT))
 		return PROXY_KEEP;
-	if (target_check(r->proc))
+	/* Started before the target last became ready: a connection of an
+	 * earlier instance, whose death was the finding. */
+	if ((culprit != NULL && culprit->start_us < r->ready_us) ||
+	    target_check(r->proc))
 		return PROXY_LOST;
 	return f->held ? PROXY_KEEP : PROXY_HOLD;
 }
@@ -575,7 +581,7 @@ prun_finding(void *arg, const struct finding *f,
 {
 	struct prun	*r = arg;
 	const char	*record, *verdict;
-	int		 v = prun_target_verdict(r, f);
+	int		 v = prun_target_verdict(r, f, culprit);
 
 	if (v != PROXY_KEEP)
 		return v;
@@ -753,6 +759,7 @@ prun_target_ready(void *arg)
 	fprintf(stderr, "Target ready at %s (pid %d)\n", r->to.text,
 	    target_pid(r->proc));
 	r->ready = 1;
+	r->ready_us = util_now_us() - r->start_us;
 	proxy_resume(r->proxy);
 }
 
