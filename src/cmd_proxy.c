@@ -500,23 +500,6 @@ prun_options_json(struct prun *r, enum pace_mode pace)
 	return s != NULL ? s : xstrdup("{}");
 }
 
-/* The supervised target's command and output tail, as JSON. */
-static char *
-prun_target_json(struct prun *r)
-{
-	json_t	*o = json_object(), *cmd = json_array();
-	char	*s;
-
-	for (char **a = r->o->target_argv; *a != NULL; a++)
-		json_array_append_new(cmd, json_string(*a));
-	json_object_set_new(o, "command", cmd);
-	json_object_set_new(o, "output_tail",
-	    json_string(target_tail(r->proc)));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
 /* Writes the record of a finding; returns its file name or NULL. */
 static const char *
 prun_record(struct prun *r, const struct finding *f,
@@ -535,12 +518,15 @@ prun_record(struct prun *r, const struct finding *f,
 		.detail = f->detail,
 	};
 	const char		*name = NULL;
-	char			*cause = NULL, *tj = NULL;
+	char			*cause = NULL;
 
 	if (r->rec == NULL || (culprit == NULL && n == 0))
 		return NULL;
-	if (r->proc != NULL && culprit == NULL)
-		m.target_json = tj = prun_target_json(r);
+	if (r->proc != NULL && culprit == NULL) {
+		/* The command, where it ran (here), its output's tail. */
+		m.target_argv = r->o->target_argv;
+		m.target_tail = target_tail(r->proc);
+	}
 	if (recorder_add(r->rec, &m, culprit, sus, n, &name, &cause) == -1) {
 		if (!r->rec_failed) {
 			prun_break_line(r);
@@ -551,7 +537,6 @@ prun_record(struct prun *r, const struct finding *f,
 		name = NULL;
 	}
 	free(cause);
-	free(tj);
 	return name;
 }
 

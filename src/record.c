@@ -516,8 +516,6 @@ record_json(const struct record_meta *m, const struct conn_report *culprit,
 		set(o, "detail", text_json(m->detail));
 	if (m->target_argv != NULL)
 		set(o, "target_process", target_process_json(m));
-	else if (m->target_json != NULL)
-		set(o, "target_process", json_loads(m->target_json, 0, NULL));
 	if (m->check_json != NULL)
 		set(o, "check", json_loads(m->check_json, 0, NULL));
 	set(o, "options", m->options_json != NULL ?

@@ -44,7 +44,6 @@ struct record_meta {
 	const char	*target_cwd;	/* and where it was started; NULL: the
 					 * working directory now (no one
 					 * changes it) */
-	const char	*target_json;	/* or that object already formatted */
 	const char	*check_json;	/* mismatch: the "check" object, or NULL */
 };
 

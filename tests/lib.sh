@@ -77,6 +77,11 @@ run_conns() {
 	grep '^conn ' "$1" | grep -v '^conn 1 '
 }
 
+# jget FILE EXPR: a Python expression over the JSON document d of FILE.
+jget() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
 json_get() {
 	python3 -c 'import json, sys
 v = json.load(open(sys.argv[1]))

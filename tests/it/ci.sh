@@ -11,11 +11,6 @@ printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$CI_SPLIT/crash"
 printf 'PING\r\n' >"$CI_SPLIT/ping"
 printf 'GET / HTTP/1.1\r\n\r\n' >"$CI_SPLIT/get"
 
-# jget FILE EXPR: a Python expression over the JSON document d of FILE.
-jget() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
 # check NAME CMD...: runs a check, sets OUT; fails NAME with its output.
 check() {
 	local name=$1; shift

@@ -703,6 +703,12 @@ t_proxy_unix_crash_replay() {
 		fail "$name" "record target: $(json_get "$rec" target_kind) $(json_get "$rec" target)"
 		return
 	fi
+	# The command whole and the directory it ran in, for minimize.
+	if [ "$(json_get "$rec" target_process.cwd)" != "$PWD" ] ||
+		[ "$(jget "$rec" '" ".join(d["target_process"]["command"])')" != "$SERVER --mode=crash-split --unix=$PUSOCK --max-seconds=60" ]; then
+		fail "$name" "target_process: $(jget "$rec" 'd["target_process"]')"
+		return
+	fi
 	pass "$name"
 
 	name="proxy --unix: replay of its record reproduces against a crashing server (1), not a fixed one (0)"
