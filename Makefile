@@ -54,7 +54,9 @@ LIB_OBJS = $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out $(MAIN_SRCS),$(SRCS)))
 MAIN_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(MAIN_SRCS))
 TEST_SRCS = $(wildcard tests/check_*.c)
 TEST_OBJS = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
-SERVERS	= $(patsubst tests/servers/%.c,$(BUILD)/servers/%,$(wildcard tests/servers/*.c))
+# tests/servers/serve.c is the servers' shared part, linked into each.
+SERVE_SRC = tests/servers/serve.c
+SERVERS	= $(patsubst tests/servers/%.c,$(BUILD)/servers/%,$(filter-out $(SERVE_SRC),$(wildcard tests/servers/*.c)))
 EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES	= $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
@@ -96,8 +98,8 @@ FORCE:
 $(BUILD)/check_units: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(CHECK_LIBS) $(EVENT_LIBS) $(JSON_LIBS) -lm
 
-$(BUILD)/servers/%: tests/servers/%.c | $(BUILD)/servers
-	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+$(BUILD)/servers/%: tests/servers/%.c $(SERVE_SRC) | $(BUILD)/servers
+	$(CC) $(TOOL_CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 $(BUILD)/examples/%: examples/%.c | $(BUILD)/examples
 	$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)

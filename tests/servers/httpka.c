@@ -16,16 +16,9 @@
  * METHOD PATH", "bad request", "dropped content-length", and "total conns C
  * reads R requests Q bad B dropped D" at exit.
  */
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,49 +26,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SERVE_NAME "httpka"
 #include "serve.h"
 
 #define BUF_MAX		65536
 
 struct client {
-	int	fd;
+	struct serve_conn *conn;
 	char	buf[BUF_MAX];
 	size_t	len;
 };
 
-static volatile sig_atomic_t stop;
-static FILE *logfp;
-static int fixed, log_reads, stamps;
+static struct serve_opts opts;
+static int stamps;
 static unsigned long total_conns, total_reads, total_requests, total_bad,
     total_dropped;
-
-/* SIGTERM, SIGINT, SIGALRM: stop. */
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Writes the log line "what arg". */
-static void
-log_line(const char *what, const char *arg)
-{
-	if (logfp == NULL)
-		return;
-	fprintf(logfp, "%s%s\n", what, arg);
-	fflush(logfp);
-}
-
-/* Sends n bytes of s on c (answers are small: one write). */
-static void
-reply(struct client *c, const char *s, size_t n)
-{
-	ssize_t	w = write(c->fd, s, n);
-
-	(void)w;
-}
 
 /* Sends a response with status and body. */
 static void
@@ -109,7 +73,8 @@ respond(struct client *c, const char *status, const char *body)
 	n = snprintf(out, sizeof out, "HTTP/1.1 %s\r\nDate: %s\r\n%s"
 	    "Content-Length: %zu\r\n\r\n%s", status, date, extra,
 	    strlen(body), body);
-	reply(c, out, n < (int)sizeof out ? (size_t)n : sizeof out - 1);
+	serve_send(c->conn->fd, out, n < (int)sizeof out ? (size_t)n :
+	    sizeof out - 1);
 }
 
 /* Whether [s, s + n) is "METHOD /path HTTP/1.x". */
@@ -164,7 +129,7 @@ client_parse(struct client *c)
 		ll = (size_t)(eol - c->buf);
 		if (!good_request_line(c->buf, ll)) {
 			total_bad++;
-			log_line("bad request", "");
+			serve_log(opts.log, "bad request");
 			respond(c, "400 Bad Request", "");
 			consume(c, ll + 2);
 			continue;
@@ -173,10 +138,10 @@ client_parse(struct client *c)
 			return;
 		hdr = (size_t)(end - c->buf) + 4;
 		cl = content_length(c->buf, hdr);
-		if (!fixed && cl > 0 && hdr == c->len) {
+		if (!opts.fixed && cl > 0 && hdr == c->len) {
 			cl = 0;		/* the planted bug */
 			total_dropped++;
-			log_line("dropped content-length", "");
+			serve_log(opts.log, "dropped content-length");
 		}
 		if (cl > BUF_MAX / 2 || c->len < hdr + cl)
 			return;
@@ -184,7 +149,7 @@ client_parse(struct client *c)
 		*strrchr(line, ' ') = '\0';
 		snprintf(body, sizeof body, "%s body=%zu\n", line, cl);
 		total_requests++;
-		log_line("request ", line);
+		serve_log(opts.log, "request %s", line);
 		respond(c, "200 OK", body);
 		consume(c, hdr + cl);
 	}
@@ -192,105 +157,72 @@ client_parse(struct client *c)
 
 /* Reads what c sent; closes it at EOF, on an error or when it overflows. */
 static void
-client_read(struct client *c)
+client_read(void *user)
 {
-	ssize_t	n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+	struct client	*c = user;
+	ssize_t		 n = read(c->conn->fd, c->buf + c->len,
+			    sizeof c->buf - c->len);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0 || c->len + (size_t)n == sizeof c->buf) {
-		close(c->fd);
+		serve_close(c->conn);
 		free(c);
 		return;
 	}
 	total_reads++;
-	if (log_reads && logfp != NULL) {
-		fprintf(logfp, "read %zd\n", n);
-		fflush(logfp);
-	}
+	serve_log_read(&opts, n);
 	c->len += (size_t)n;
 	client_parse(c);
 }
 
+/* A new connection with an empty buffer. */
+static void *
+client_new(struct serve_conn *conn)
+{
+	struct client	*c;
+
+	if ((c = malloc(sizeof *c)) == NULL)
+		serve_die("calloc");
+	c->conn = conn;
+	c->len = 0;
+	total_conns++;
+	return c;
+}
+
+/* httpka's own option: --stamps. */
+static int
+own_option(int opt, const char *arg)
+{
+	(void)arg;
+	if (opt != 'S')
+		return -1;
+	stamps = 1;
+	return 0;
+}
+
+/* Options, the listening socket, and the loop. */
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-reads", no_argument, NULL, 'r' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "max-seconds", required_argument, NULL, 's' },
-		{ "fixed", no_argument, NULL, 'F' },
+	static const struct option own[] = {
 		{ "stamps", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
-	unsigned		 max_seconds = 120, port = 0;
-	int			 opt, lfd, ep;
-	struct epoll_event	 ev, evs[256];
-	struct sigaction	 sa;
+	static const struct serve_ops ops = {
+		.accepted = client_new,
+		.readable = client_read,
+	};
+	int	rc;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': port_file = optarg; break;
-		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'l':
-			if ((logfp = fopen(optarg, "w")) == NULL)
-				die(optarg);
-			break;
-		case 'r': log_reads = 1; break;
-		case 'b': bind_addr = optarg; break;
-		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'F': fixed = 1; break;
-		case 'S': stamps = 1; break;
-		default: return 2;
-		}
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	alarm(max_seconds);
+	if ((rc = serve_options(&opts, "httpka", SERVE_LOG_READS, argc, argv,
+	    own, own_option)) != 0)
+		return rc;
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	lfd = listen_on(bind_addr, port, port_file);
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	while (!stop) {
-		int	n = epoll_wait(ep, evs, 256, 200);
-
-		for (int i = 0; i < n; i++) {
-			struct client	*c = evs[i].data.ptr;
-			int		 cfd;
-
-			if (c != NULL) {
-				client_read(c);
-				continue;
-			}
-			while ((cfd = accept4(lfd, NULL, NULL,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-				if ((c = malloc(sizeof *c)) == NULL)
-					die("calloc");
-				c->fd = cfd;
-				c->len = 0;
-				total_conns++;
-				ev.events = EPOLLIN;
-				ev.data.ptr = c;
-				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-			}
-		}
-	}
-	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu requests %lu bad %lu "
-		    "dropped %lu\n", total_conns, total_reads, total_requests,
-		    total_bad, total_dropped);
-		fclose(logfp);
-	}
+	serve_run(&opts, &ops);
+	serve_log(opts.log, "total conns %lu reads %lu requests %lu bad %lu "
+	    "dropped %lu", total_conns, total_reads, total_requests,
+	    total_bad, total_dropped);
+	serve_end(&opts);
 	return 0;
 }

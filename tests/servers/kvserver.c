@@ -23,22 +23,13 @@
  * "cut key HEAD" when the bug bites (bytes of a key were lost; HEAD is what
  * is kept) and "total conns C reads R cut K" at exit.
  */
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#define SERVE_NAME "kvserver"
 #include "serve.h"
 
 #define LINE_MAX_BYTES	2048
@@ -46,7 +37,7 @@
 #define KEY_MAX		256
 
 struct client {
-	int	fd;
+	struct serve_conn *conn;
 	unsigned long id;	/* its keyspace */
 	char	line[LINE_MAX_BYTES];
 	size_t	len;
@@ -59,20 +50,10 @@ struct entry {
 	char	*value;
 };
 
-static volatile sig_atomic_t stop;
-static FILE *logfp;
-static int fixed, log_reads;
+static struct serve_opts opts;
 static struct entry store[STORE_MAX];
 static size_t nstore;
 static unsigned long total_conns, total_reads, total_cut;
-
-/* SIGTERM, SIGINT, SIGALRM: stop. */
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* The entry of key, or NULL; with create, a new one. */
 static struct entry *
@@ -118,9 +99,7 @@ drop_keys(const struct client *c)
 static void
 reply(struct client *c, const char *s)
 {
-	ssize_t	n = write(c->fd, s, strlen(s));
-
-	(void)n;
+	serve_send(c->conn->fd, s, strlen(s));
 }
 
 /* Runs one command line (NUL-terminated, no line end). */
@@ -184,11 +163,7 @@ static void
 key_lost(const struct client *c)
 {
 	total_cut++;
-	if (logfp != NULL) {
-		fprintf(logfp, "cut key %.*s\n", (int)(c->len - 4),
-		    c->line + 4);
-		fflush(logfp);
-	}
+	serve_log(opts.log, "cut key %.*s", (int)(c->len - 4), c->line + 4);
 }
 
 /* Takes in the n bytes of one read. */
@@ -216,7 +191,7 @@ client_bytes(struct client *c, const char *buf, size_t n)
 		} else if (c->len + 1 < sizeof c->line)
 			c->line[c->len++] = b;
 	}
-	if (!fixed && in_set_key(c)) {
+	if (!opts.fixed && in_set_key(c)) {
 		c->skip_key = 1;
 		c->dropped = 0;
 	}
@@ -224,101 +199,54 @@ client_bytes(struct client *c, const char *buf, size_t n)
 
 /* Reads what c sent; closes it at EOF or on an error. */
 static void
-client_read(struct client *c)
+client_read(void *user)
 {
-	char	buf[65536];
-	ssize_t	n = read(c->fd, buf, sizeof buf);
+	struct client	*c = user;
+	char		 buf[65536];
+	ssize_t		 n = read(c->conn->fd, buf, sizeof buf);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		drop_keys(c);
-		close(c->fd);
+		serve_close(c->conn);
 		free(c);
 		return;
 	}
 	total_reads++;
-	if (log_reads && logfp != NULL) {
-		fprintf(logfp, "read %zd\n", n);
-		fflush(logfp);
-	}
+	serve_log_read(&opts, n);
 	client_bytes(c, buf, (size_t)n);
 }
 
+/* A new connection with a keyspace of its own. */
+static void *
+client_new(struct serve_conn *conn)
+{
+	struct client	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		serve_die("calloc");
+	c->conn = conn;
+	c->id = ++total_conns;
+	return c;
+}
+
+/* Options, the listening socket, and the loop. */
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-reads", no_argument, NULL, 'r' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "max-seconds", required_argument, NULL, 's' },
-		{ "fixed", no_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
+	static const struct serve_ops ops = {
+		.accepted = client_new,
+		.readable = client_read,
 	};
-	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
-	unsigned		 max_seconds = 120, port = 0;
-	int			 opt, lfd, ep;
-	struct epoll_event	 ev, evs[256];
-	struct sigaction	 sa;
+	int	rc;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': port_file = optarg; break;
-		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'l':
-			if ((logfp = fopen(optarg, "w")) == NULL)
-				die(optarg);
-			break;
-		case 'r': log_reads = 1; break;
-		case 'b': bind_addr = optarg; break;
-		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'F': fixed = 1; break;
-		default: return 2;
-		}
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	alarm(max_seconds);
-	lfd = listen_on(bind_addr, port, port_file);
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	while (!stop) {
-		int	n = epoll_wait(ep, evs, 256, 200);
-
-		for (int i = 0; i < n; i++) {
-			struct client	*c = evs[i].data.ptr;
-			int		 cfd;
-
-			if (c != NULL) {
-				client_read(c);
-				continue;
-			}
-			while ((cfd = accept4(lfd, NULL, NULL,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-				if ((c = calloc(1, sizeof *c)) == NULL)
-					die("calloc");
-				c->fd = cfd;
-				c->id = ++total_conns;
-				ev.events = EPOLLIN;
-				ev.data.ptr = c;
-				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-			}
-		}
-	}
-	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu cut %lu\n",
-		    total_conns, total_reads, total_cut);
-		fclose(logfp);
-	}
+	if ((rc = serve_options(&opts, "kvserver", SERVE_LOG_READS, argc, argv,
+	    NULL, NULL)) != 0)
+		return rc;
+	serve_run(&opts, &ops);
+	serve_log(opts.log, "total conns %lu reads %lu cut %lu", total_conns,
+	    total_reads, total_cut);
+	serve_end(&opts);
 	return 0;
 }

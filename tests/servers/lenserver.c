@@ -26,74 +26,35 @@
  * logs "misparsed length", "empty frame", "pipelining", and "total conns C
  * reads R frames F rejected J" at exit.
  */
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define SERVE_NAME "lenserver"
 #include "serve.h"
 
 #define FRAME_MAX	(3 + 65535)
 
 enum state {
 	S_READY,	/* reading a frame */
-	S_REPLYING,	/* a frame is in; its reply goes out at due_ms */
+	S_REPLYING,	/* a frame is in; its reply is due (serve_due) */
 	S_SHUT,		/* an error was answered; discarding until EOF */
 };
 
 struct client {
-	int		 fd;
+	struct serve_conn *conn;
 	enum state	 state;
-	uint64_t	 due_ms;
 	unsigned char	 frame[FRAME_MAX];	/* header, type, payload */
 	size_t		 have;			/* bytes of frame in hand */
 	size_t		 need;			/* frame's size once known; 0 */
-	struct client	*next, *prev;
 };
 
-static volatile sig_atomic_t stop;
-static FILE *logfp;
-static int fixed, log_reads;
+static struct serve_opts opts;
 static unsigned long reply_ms = 10;
 static unsigned long total_conns, total_reads, total_frames, total_rejected;
-static struct client *clients;
-
-/* SIGTERM, SIGINT, SIGALRM: stop. */
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Monotonic milliseconds. */
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Writes a log line. */
-static void
-log_line(const char *s)
-{
-	if (logfp == NULL)
-		return;
-	fprintf(logfp, "%s\n", s);
-	fflush(logfp);
-}
 
 /* Sends one frame of type and payload on c (one write; replies are at most
  * a frame, which a loopback socket buffer holds). */
@@ -102,28 +63,12 @@ send_frame(struct client *c, unsigned type, const unsigned char *p,
     size_t n)
 {
 	static unsigned char	out[FRAME_MAX];
-	ssize_t			w;
 
 	out[0] = (unsigned char)((n + 1) >> 8);
 	out[1] = (unsigned char)(n + 1);
 	out[2] = (unsigned char)type;
 	memcpy(out + 3, p, n);
-	w = write(c->fd, out, n + 3);
-	(void)w;
-}
-
-/* Closes c and forgets it. */
-static void
-client_close(struct client *c)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		clients = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	close(c->fd);
-	free(c);
+	serve_send(c->conn->fd, out, n + 3);
 }
 
 /* Answers an error frame and shuts c's sending side; what else comes is
@@ -133,11 +78,10 @@ reject(struct client *c, const char *why)
 {
 	total_rejected++;
 	send_frame(c, 0xff, (const unsigned char *)why, strlen(why));
-	shutdown(c->fd, SHUT_WR);
-	log_line(why);
+	shutdown(c->conn->fd, SHUT_WR);
+	serve_log(opts.log, "%s", why);
 	c->state = S_SHUT;
 }
-
 /* The length header is complete (or, with the bug, taken as complete):
  * the frame's size from its length, or an error. Returns 0, or -1 after a
  * reject. */
@@ -167,10 +111,10 @@ client_bytes(struct client *c, const unsigned char *buf, size_t n)
 	while (i < n) {
 		if (c->need == 0) {
 			c->frame[c->have++] = buf[i++];
-			if (c->have == 1 && i == n && !fixed) {
+			if (c->have == 1 && i == n && !opts.fixed) {
 				/* The planted bug: a read ending inside the
 				 * header; its one byte taken for the length. */
-				log_line("misparsed length");
+				serve_log(opts.log, "misparsed length");
 				c->have = 2;
 				c->frame[1] = c->frame[0];
 				if (header_done(c, c->frame[0]) == -1)
@@ -193,7 +137,7 @@ client_bytes(struct client *c, const unsigned char *buf, size_t n)
 			return;
 		}
 		c->state = S_REPLYING;
-		c->due_ms = now_ms() + reply_ms;
+		serve_due(c->conn, reply_ms);
 	}
 }
 
@@ -207,140 +151,85 @@ answer(struct client *c)
 	c->state = S_READY;
 }
 
+/* The reply is due (unless an error was answered meanwhile). */
+static void
+client_due(void *user)
+{
+	struct client	*c = user;
+
+	if (c->state == S_REPLYING)
+		answer(c);
+}
+
 /* Reads what c sent; closes it at EOF (a reply still due goes first) or on
  * an error. */
 static void
-client_read(struct client *c)
+client_read(void *user)
 {
-	unsigned char	buf[4096];
-	ssize_t		n = read(c->fd, buf, sizeof buf);
+	struct client	*c = user;
+	unsigned char	 buf[4096];
+	ssize_t		 n = read(c->conn->fd, buf, sizeof buf);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		if (n == 0 && c->state == S_REPLYING)
 			answer(c);
-		client_close(c);
+		serve_close(c->conn);
+		free(c);
 		return;
 	}
 	total_reads++;
-	if (log_reads && logfp != NULL) {
-		fprintf(logfp, "read %zd\n", n);
-		fflush(logfp);
-	}
+	serve_log_read(&opts, n);
 	client_bytes(c, buf, (size_t)n);
 }
 
-/* Sends the replies that are due; returns the ms until the next one (at
- * most 200). */
-static int
-run_due(void)
+/* A new connection, reading a frame. */
+static void *
+client_new(struct serve_conn *conn)
 {
-	uint64_t	 now = now_ms(), next = now + 200;
+	struct client	*c;
 
-	for (struct client *c = clients; c != NULL; c = c->next) {
-		if (c->state != S_REPLYING)
-			continue;
-		if (c->due_ms > now) {
-			if (c->due_ms < next)
-				next = c->due_ms;
-			continue;
-		}
-		answer(c);
-	}
-	return (int)(next - now);
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		serve_die("calloc");
+	c->conn = conn;
+	c->state = S_READY;
+	total_conns++;
+	return c;
 }
 
-/* Accepts every pending connection onto the epoll set. */
-static void
-accept_all(int lfd, int ep)
+/* lenserver's own option: --reply-ms. */
+static int
+own_option(int opt, const char *arg)
 {
-	struct epoll_event	 ev;
-	struct client		*c;
-	int			 cfd;
-
-	while ((cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
-		if ((c = calloc(1, sizeof *c)) == NULL)
-			die("calloc");
-		c->fd = cfd;
-		c->state = S_READY;
-		c->next = clients;
-		if (clients != NULL)
-			clients->prev = c;
-		clients = c;
-		total_conns++;
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-	}
+	if (opt != 'R')
+		return -1;
+	reply_ms = strtoul(arg, NULL, 10);
+	return 0;
 }
 
 /* Options, the listening socket, and the loop. */
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-reads", no_argument, NULL, 'r' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "max-seconds", required_argument, NULL, 's' },
-		{ "fixed", no_argument, NULL, 'F' },
+	static const struct option own[] = {
 		{ "reply-ms", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
-	unsigned		 max_seconds = 120, port = 0;
-	int			 opt, lfd, ep;
-	struct epoll_event	 ev, evs[256];
-	struct sigaction	 sa;
+	static const struct serve_ops ops = {
+		.accepted = client_new,
+		.readable = client_read,
+		.due = client_due,
+	};
+	int	rc;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': port_file = optarg; break;
-		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'l':
-			if ((logfp = fopen(optarg, "w")) == NULL)
-				die(optarg);
-			break;
-		case 'r': log_reads = 1; break;
-		case 'b': bind_addr = optarg; break;
-		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'F': fixed = 1; break;
-		case 'R': reply_ms = strtoul(optarg, NULL, 10); break;
-		default: return 2;
-		}
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	alarm(max_seconds);
-	lfd = listen_on(bind_addr, port, port_file);
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	while (!stop) {
-		int	n = epoll_wait(ep, evs, 256, run_due());
-
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr != NULL)
-				client_read(evs[i].data.ptr);
-			else
-				accept_all(lfd, ep);
-		}
-	}
-	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu frames %lu "
-		    "rejected %lu\n", total_conns, total_reads, total_frames,
-		    total_rejected);
-		fclose(logfp);
-	}
+	if ((rc = serve_options(&opts, "lenserver", SERVE_LOG_READS, argc,
+	    argv, own, own_option)) != 0)
+		return rc;
+	serve_run(&opts, &ops);
+	serve_log(opts.log, "total conns %lu reads %lu frames %lu "
+	    "rejected %lu", total_conns, total_reads, total_frames,
+	    total_rejected);
+	serve_end(&opts);
 	return 0;
 }

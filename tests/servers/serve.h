@@ -1,79 +1,86 @@
 /*
- * What the response test servers (kvserver, httpka, smtpish) share: dying on
- * a setup failure and listening on a loopback address with the port written
- * to --port-file. Define SERVE_NAME before including it.
+ * What the test servers share (serve.c): the common options, the listening
+ * socket (TCP on --bind, or a Unix path), and one epoll loop that calls the
+ * server's callbacks with a per-connection user pointer. A server keeps only
+ * its protocol:
+ *
+ *	static struct serve_opts opts;
+ *	...
+ *	if ((rc = serve_options(&opts, "name", SERVE_LOG_READS, argc, argv,
+ *	    own_options, own_option)) != 0)
+ *		return rc;
+ *	serve_run(&opts, &ops);
+ *	(log the totals to opts.log)
+ *	serve_end(&opts);
  */
 #ifndef SERVE_H
 #define SERVE_H
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
+#include <sys/types.h>
 
-/* Ends the process on a setup failure. */
-static void
-die(const char *what)
-{
-	fprintf(stderr, SERVE_NAME ": %s: %s\n", what, strerror(errno));
-	exit(1);
-}
+/* The common options a server may take besides the ones all take. */
+#define SERVE_UNIX	0x1	/* --unix=PATH */
+#define SERVE_LOG_READS	0x2	/* --log-reads */
 
-/* Binds the listening socket; writes the port to port_file. */
-static int
-listen_on(const char *addr, unsigned port, const char *port_file)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		sslen;
-	int			fd, one = 1;
-	unsigned		bound;
+/* The common options (--port-file, --port, --bind, --log, --max-seconds,
+ * --fixed; --unix and --log-reads where taken) and how to listen. */
+struct serve_opts {
+	const char	*port_file;	/* the bound port goes there ("unix") */
+	const char	*bind;		/* address to listen on */
+	const char	*unix_path;	/* listen on this Unix path instead */
+	unsigned	 port;		/* 0: a free one */
+	unsigned	 max_seconds;	/* exit after this long (alarm) */
+	FILE		*log;		/* --log, or NULL */
+	int		 log_reads;	/* log "read B" per read */
+	int		 fixed;		/* the planted bug is removed */
+	int		 backlog;	/* of listen(2) */
+	int		 rcvbuf;	/* SO_RCVBUF of the listener; 0: default */
+};
 
-	memset(&ss, 0, sizeof ss);
-	if (strchr(addr, ':') != NULL) {
-		struct sockaddr_in6	*s6 = (void *)&ss;
+struct serve;
 
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
-			die("bad --bind");
-		sslen = sizeof *s6;
-	} else {
-		struct sockaddr_in	*s4 = (void *)&ss;
+/* One accepted connection; serve_close() ends it. */
+struct serve_conn {
+	int			 fd;
+	void			*user;		/* what accepted() returned */
+	int			 due;		/* ops->due is set for due_ms */
+	uint64_t		 due_ms;
+	struct serve		*srv;
+	struct serve_conn	*next, *prev;
+};
 
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
-			die("bad --bind");
-		sslen = sizeof *s4;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 4096) < 0)
-		die("bind");
-	sslen = sizeof ss;
-	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	bound = ss.ss_family == AF_INET6 ?
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (port_file != NULL) {
-		char	 tmp[4096];
-		FILE	*f;
+/* What a server does on the loop's events. */
+struct serve_ops {
+	/* A new connection: returns its user pointer, or NULL to leave it
+	 * open and unread. */
+	void	*(*accepted)(struct serve_conn *);
+	/* The connection is readable. */
+	void	 (*readable)(void *user);
+	/* The time set with serve_due() came (optional). */
+	void	 (*due)(void *user);
+	/* Before each wait (optional). */
+	void	 (*tick)(void);
+};
 
-		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-		if ((f = fopen(tmp, "w")) == NULL)
-			die(tmp);
-		fprintf(f, "%u\n", bound);
-		fclose(f);
-		if (rename(tmp, port_file) < 0)
-			die("rename");
-	}
-	return fd;
-}
+/* Set by SIGTERM, SIGINT and SIGALRM (--max-seconds): the loop ends. */
+extern volatile sig_atomic_t serve_stop;
+
+void	 serve_die(const char *);
+int	 serve_options(struct serve_opts *, const char *, int, int, char **,
+	    const struct option *, int (*)(int, const char *));
+void	 serve_run(const struct serve_opts *, const struct serve_ops *);
+void	 serve_end(const struct serve_opts *);
+void	 serve_close(struct serve_conn *);
+void	 serve_due(struct serve_conn *, unsigned long);
+void	 serve_stop_accepting(struct serve *);
+uint64_t serve_now_ms(void);
+void	 serve_send(int, const void *, size_t);
+void	 serve_log(FILE *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 serve_log_read(const struct serve_opts *, ssize_t);
 
 #endif

@@ -23,24 +23,13 @@
  * read), --max-seconds; logs "greeted", "554 early", "554 pipelining",
  * "crash", and "total conns C reads R commands K rejected J" at exit.
  */
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
-#define SERVE_NAME "smtpish"
 #include "serve.h"
 
 #define LINE_MAX_BYTES	1024
@@ -48,69 +37,28 @@
 enum state { S_GREETING, S_READY, S_REPLYING };
 
 struct client {
-	int		 fd;
-	enum state	 state;
-	uint64_t	 due_ms;	/* greeting or reply goes out then */
+	struct serve_conn *conn;
+	enum state	 state;		/* greeting or reply is due unless ready */
 	char		 line[LINE_MAX_BYTES];
 	size_t		 len;
-	struct client	*next, *prev;
 };
 
-static volatile sig_atomic_t stop;
-static FILE *logfp;
-static int fixed, log_reads;
+static struct serve_opts opts;
 static unsigned long greet_ms = 20, reply_ms = 10;
 static unsigned long total_conns, total_reads, total_commands, total_rejected;
-static struct client *clients;
-
-/* SIGTERM, SIGINT, SIGALRM: stop. */
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Monotonic milliseconds. */
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Writes a log line. */
-static void
-log_line(const char *s)
-{
-	if (logfp == NULL)
-		return;
-	fprintf(logfp, "%s\n", s);
-	fflush(logfp);
-}
 
 /* Sends s on c (answers are small: one write). */
 static void
 reply(struct client *c, const char *s)
 {
-	ssize_t	n = write(c->fd, s, strlen(s));
-
-	(void)n;
+	serve_send(c->conn->fd, s, strlen(s));
 }
 
 /* Closes c and forgets it. */
 static void
 client_close(struct client *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		clients = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	close(c->fd);
+	serve_close(c->conn);
 	free(c);
 }
 
@@ -120,7 +68,7 @@ reject(struct client *c, const char *why, const char *logged)
 {
 	total_rejected++;
 	reply(c, why);
-	log_line(logged);
+	serve_log(opts.log, "%s", logged);
 	client_close(c);
 }
 
@@ -177,8 +125,8 @@ client_bytes(struct client *c, const char *buf, size_t n)
 	memcpy(c->line + c->len, buf, take);
 	c->len += take;
 	c->line[c->len] = '\0';
-	if (!fixed && nl == NULL && strcasecmp(c->line, "MAIL FROM:") == 0) {
-		log_line("crash");
+	if (!opts.fixed && nl == NULL && strcasecmp(c->line, "MAIL FROM:") == 0) {
+		serve_log(opts.log, "crash");
 		abort();	/* the planted bug */
 	}
 	if (nl == NULL)
@@ -186,15 +134,16 @@ client_bytes(struct client *c, const char *buf, size_t n)
 	c->len -= c->len >= 2 && c->line[c->len - 2] == '\r' ? 2 : 1;
 	c->line[c->len] = '\0';
 	c->state = S_REPLYING;
-	c->due_ms = now_ms() + reply_ms;
+	serve_due(c->conn, reply_ms);
 }
 
 /* Reads what c sent; closes it at EOF or on an error. */
 static void
-client_read(struct client *c)
+client_read(void *user)
 {
-	char	buf[4096];
-	ssize_t	n = read(c->fd, buf, sizeof buf);
+	struct client	*c = user;
+	char		 buf[4096];
+	ssize_t		 n = read(c->conn->fd, buf, sizeof buf);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -203,125 +152,73 @@ client_read(struct client *c)
 		return;
 	}
 	total_reads++;
-	if (log_reads && logfp != NULL) {
-		fprintf(logfp, "read %zd\n", n);
-		fflush(logfp);
-	}
+	serve_log_read(&opts, n);
 	client_bytes(c, buf, (size_t)n);
 }
 
-/* Sends the greetings and replies that are due; returns the ms until the
- * next one (at most 200). */
-static int
-run_due(void)
+/* The greeting or the reply is due. */
+static void
+client_due(void *user)
 {
-	uint64_t	 now = now_ms(), next = now + 200;
-	struct client	*c = clients, *nc;
+	struct client	*c = user;
 
-	for (; c != NULL; c = nc) {
-		nc = c->next;
-		if (c->state == S_READY)
-			continue;
-		if (c->due_ms > now) {
-			if (c->due_ms < next)
-				next = c->due_ms;
-			continue;
-		}
-		if (c->state == S_GREETING) {
-			reply(c, "220 ready\r\n");
-			log_line("greeted");
-			c->state = S_READY;
-		} else
-			command(c);
-	}
-	return (int)(next - now);
+	if (c->state == S_GREETING) {
+		reply(c, "220 ready\r\n");
+		serve_log(opts.log, "greeted");
+		c->state = S_READY;
+	} else if (c->state == S_REPLYING)
+		command(c);
 }
 
+/* A new connection; the greeting is due in --greet-ms. */
+static void *
+client_new(struct serve_conn *conn)
+{
+	struct client	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		serve_die("calloc");
+	c->conn = conn;
+	c->state = S_GREETING;
+	serve_due(conn, greet_ms);
+	total_conns++;
+	return c;
+}
+
+/* smtpish's own options: --greet-ms, --reply-ms. */
+static int
+own_option(int opt, const char *arg)
+{
+	switch (opt) {
+	case 'g': greet_ms = strtoul(arg, NULL, 10); return 0;
+	case 'R': reply_ms = strtoul(arg, NULL, 10); return 0;
+	default: return -1;
+	}
+}
+
+/* Options, the listening socket, and the loop. */
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-reads", no_argument, NULL, 'r' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "max-seconds", required_argument, NULL, 's' },
-		{ "fixed", no_argument, NULL, 'F' },
+	static const struct option own[] = {
 		{ "greet-ms", required_argument, NULL, 'g' },
 		{ "reply-ms", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
-	unsigned		 max_seconds = 120, port = 0;
-	int			 opt, lfd, ep;
-	struct epoll_event	 ev, evs[256];
-	struct sigaction	 sa;
+	static const struct serve_ops ops = {
+		.accepted = client_new,
+		.readable = client_read,
+		.due = client_due,
+	};
+	int	rc;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p': port_file = optarg; break;
-		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'l':
-			if ((logfp = fopen(optarg, "w")) == NULL)
-				die(optarg);
-			break;
-		case 'r': log_reads = 1; break;
-		case 'b': bind_addr = optarg; break;
-		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'F': fixed = 1; break;
-		case 'g': greet_ms = strtoul(optarg, NULL, 10); break;
-		case 'R': reply_ms = strtoul(optarg, NULL, 10); break;
-		default: return 2;
-		}
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	alarm(max_seconds);
-	lfd = listen_on(bind_addr, port, port_file);
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	while (!stop) {
-		int	n = epoll_wait(ep, evs, 256, run_due());
-
-		for (int i = 0; i < n; i++) {
-			struct client	*c = evs[i].data.ptr;
-			int		 cfd;
-
-			if (c != NULL) {
-				client_read(c);
-				continue;
-			}
-			while ((cfd = accept4(lfd, NULL, NULL,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-				if ((c = calloc(1, sizeof *c)) == NULL)
-					die("calloc");
-				c->fd = cfd;
-				c->state = S_GREETING;
-				c->due_ms = now_ms() + greet_ms;
-				c->next = clients;
-				if (clients != NULL)
-					clients->prev = c;
-				clients = c;
-				total_conns++;
-				ev.events = EPOLLIN;
-				ev.data.ptr = c;
-				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-			}
-		}
-	}
-	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu commands %lu "
-		    "rejected %lu\n", total_conns, total_reads, total_commands,
-		    total_rejected);
-		fclose(logfp);
-	}
+	if ((rc = serve_options(&opts, "smtpish", SERVE_LOG_READS, argc, argv,
+	    own, own_option)) != 0)
+		return rc;
+	serve_run(&opts, &ops);
+	serve_log(opts.log, "total conns %lu reads %lu commands %lu "
+	    "rejected %lu", total_conns, total_reads, total_commands,
+	    total_rejected);
+	serve_end(&opts);
 	return 0;
 }
