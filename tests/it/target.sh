@@ -176,7 +176,7 @@ t_target_asan() {
 	local name="an ASan-built target's whole report, up to SUMMARY:, is in the record and target.log"
 	local asan=$TMP/asan-server p rec
 	if ! cc -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=address -fno-omit-frame-pointer \
-		-o "$asan" tests/servers/testserver.c 2>"$TMP/cc.err"; then
+		-o "$asan" tests/servers/testserver.c tests/servers/serve.c 2>"$TMP/cc.err"; then
 		echo "SKIP: $name (no AddressSanitizer: $(head -n 1 "$TMP/cc.err"))"
 		return
 	fi

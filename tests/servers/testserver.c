@@ -41,28 +41,40 @@
  * It exits on SIGTERM or SIGINT, or after --max-seconds (default 120), and
  * then writes "total conns C reads R bytes B" to the log.
  */
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "serve.h"
+
 enum mode { M_RECORD, M_EXIT_AFTER, M_RESET, M_NO_ACCEPT, M_NO_READ, M_SLOW,
     M_CRASH_SPLIT, M_CRASH_HEADER, M_CRASH_FIRST1, M_OVERREAD, M_SPIN_SPLIT,
     M_PAUSE, M_CRASH_PAIR };
 
+/* --mode's names. */
+static const char *const mode_names[] = {
+	[M_RECORD] = "record",
+	[M_EXIT_AFTER] = "exit-after",
+	[M_RESET] = "reset",
+	[M_NO_ACCEPT] = "no-accept",
+	[M_NO_READ] = "no-read",
+	[M_SLOW] = "slow",
+	[M_CRASH_SPLIT] = "crash-split",
+	[M_CRASH_HEADER] = "crash-header",
+	[M_CRASH_FIRST1] = "crash-first1",
+	[M_OVERREAD] = "overread",
+	[M_SPIN_SPLIT] = "spin-split",
+	[M_PAUSE] = "pause",
+	[M_CRASH_PAIR] = "crash-pair",
+};
+
 struct client {
-	int		 fd;
+	struct serve_conn *conn;
 	unsigned long	 id;
 	size_t		 bytes, reads;
 	char		*sizes;		/* "s1,s2,..." */
@@ -72,45 +84,22 @@ struct client {
 	int		 seen;		/* crash-pair: 1 token, 2 token2 (bits) */
 };
 
-static volatile sig_atomic_t stop;
+static struct serve_opts opts;
 static enum mode mode = M_RECORD;
-static FILE *logfp;
 static int log_data = 1;
 static unsigned long count = 1, delay_us, pause_ms = 1500, every_ms = 3000;
 static unsigned long total_conns, total_reads, total_bytes, total_splits;
 static unsigned long total_pauses, next_pause;
+static unsigned long accepted;		/* connections so far */
 static const char *token = "TOKEN", *token2 = "TOKEN2";
-static int fixed, abort_crash;
+static int abort_crash;
 static int armed = 1;		/* --every: this start may crash */
 static unsigned long every = 1;
 static const char *count_file;
 static unsigned long pair_ids[2][2];	/* crash-pair: first conns per token */
 static volatile unsigned char sink;
 
-/* Milliseconds on the monotonic clock. */
-static unsigned long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long)ts.tv_sec * 1000 + (unsigned long)ts.tv_nsec / 1000000;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "testserver: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
+/* Appends n bytes of s to the growing string *buf. */
 static void
 append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
@@ -121,7 +110,7 @@ append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 			ncap *= 2;
 		*buf = realloc(*buf, ncap);
 		if (*buf == NULL)
-			die("realloc");
+			serve_die("realloc");
 		*cap = ncap;
 	}
 	memcpy(*buf + *len, s, n);
@@ -129,30 +118,32 @@ append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	(*buf)[*len] = '\0';
 }
 
+/* Logs c's "conn" line. */
 static void
 client_log(struct client *c)
 {
-	if (logfp == NULL)
+	if (opts.log == NULL)
 		return;
-	fprintf(logfp, "conn %lu bytes %zu reads %zu sizes %s", c->id, c->bytes,
+	fprintf(opts.log, "conn %lu bytes %zu reads %zu sizes %s", c->id, c->bytes,
 	    c->reads, c->sizes ? c->sizes : "-");
 	if (log_data) {
-		fputs(" data ", logfp);
+		fputs(" data ", opts.log);
 		for (size_t i = 0; i < c->bytes; i++)
-			fprintf(logfp, "%02x", c->data[i]);
+			fprintf(opts.log, "%02x", c->data[i]);
 		if (c->bytes == 0)
-			fputc('-', logfp);
+			fputc('-', opts.log);
 	}
-	fputc('\n', logfp);
-	fflush(logfp);
+	fputc('\n', opts.log);
+	fflush(opts.log);
 }
 
+/* Closes c, after its "conn" line with log. */
 static void
 client_close(struct client *c, int log)
 {
 	if (log)
 		client_log(c);
-	close(c->fd);
+	serve_close(c->conn);
 	free(c->sizes);
 	free(c->data);
 	free(c);
@@ -190,7 +181,7 @@ count_start(void)
 	n++;
 	f = fopen(count_file, "w");
 	if (f == NULL)
-		die(count_file);
+		serve_die(count_file);
 	fprintf(f, "%lu\n", n);
 	fclose(f);
 	armed = n % every == 0;
@@ -224,22 +215,23 @@ pair_done(struct client *c)
 	return 0;
 }
 
+/* Reads what c sent and does what the mode says. */
 static void
-client_read(int ep, struct client *c)
+client_read(void *user)
 {
-	unsigned char	buf[65536];
-	ssize_t		n;
-	char		num[32];
-	int		len;
+	struct client	*c = user;
+	unsigned char	 buf[65536];
+	ssize_t		 n;
+	char		 num[32];
+	int		 len;
 
-	(void)ep;
 	if (mode == M_SLOW && delay_us > 0) {
 		struct timespec	ts = { (time_t)(delay_us / 1000000),
 		    (long)(delay_us % 1000000) * 1000 };
 
 		nanosleep(&ts, NULL);
 	}
-	n = read(c->fd, buf, sizeof buf);
+	n = read(c->conn->fd, buf, sizeof buf);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -262,7 +254,7 @@ client_read(int ep, struct client *c)
 			c->data_cap = (c->bytes + (size_t)n) * 2;
 			c->data = realloc(c->data, c->data_cap);
 			if (c->data == NULL)
-				die("realloc");
+				serve_die("realloc");
 		}
 		memcpy(c->data + len2, buf, (size_t)n);
 	}
@@ -271,10 +263,10 @@ client_read(int ep, struct client *c)
 	    c->bytes - (size_t)n < 5) ||
 	    (mode == M_CRASH_FIRST1 && c->reads == 1 && n == 1) ||
 	    (mode == M_CRASH_PAIR && pair_done(c)))) {
-		if (logfp != NULL) {
-			fprintf(logfp, "crash after %lu connections\n",
+		if (opts.log != NULL) {
+			fprintf(opts.log, "crash after %lu connections\n",
 			    total_conns);
-			fflush(logfp);
+			fflush(opts.log);
 		}
 		_exit(42);
 	}
@@ -290,14 +282,14 @@ client_read(int ep, struct client *c)
 	}
 	if (mode == M_CRASH_SPLIT && split_token(c, (size_t)n)) {
 		total_splits++;
-		if (!fixed && armed) {
+		if (!opts.fixed && armed) {
 			struct timespec	ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			if (logfp != NULL) {
-				fprintf(logfp, "crash_at %lld.%09ld\n",
+			if (opts.log != NULL) {
+				fprintf(opts.log, "crash_at %lld.%09ld\n",
 				    (long long)ts.tv_sec, ts.tv_nsec);
-				fflush(logfp);
+				fflush(opts.log);
 			}
 			if (abort_crash)
 				abort();
@@ -308,38 +300,106 @@ client_read(int ep, struct client *c)
 		struct timespec	ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		if (logfp != NULL) {
-			fprintf(logfp, "spin_at %lld.%09ld\n",
+		if (opts.log != NULL) {
+			fprintf(opts.log, "spin_at %lld.%09ld\n",
 			    (long long)ts.tv_sec, ts.tv_nsec);
-			fflush(logfp);
+			fflush(opts.log);
 		}
-		while (!stop)
+		while (!serve_stop)
 			sink++;		/* the planted bug: a loop never left */
 	}
 	if (mode == M_RESET) {
 		struct linger	l = { 1, 0 };
 
-		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+		setsockopt(c->conn->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 		client_close(c, 0);
 	}
 }
 
+/* pause: every --every-ms, reads nothing for --pause-ms (before a wait). */
+static void
+pause_tick(void)
+{
+	if (next_pause == 0)
+		next_pause = serve_now_ms() + every_ms;
+	if (serve_now_ms() >= next_pause) {
+		struct timespec	ts = { (time_t)(pause_ms / 1000),
+		    (long)(pause_ms % 1000) * 1000000 };
+
+		nanosleep(&ts, NULL);	/* reads nothing meanwhile */
+		total_pauses++;
+		next_pause = serve_now_ms() + every_ms;
+	}
+}
+
+/* A new connection: exit-after exits, no-read leaves it unread, no-accept
+ * stops accepting after --count. */
+static void *
+client_new(struct serve_conn *conn)
+{
+	struct client	*c;
+
+	accepted++;
+	total_conns++;
+	if (mode == M_EXIT_AFTER && accepted >= count) {
+		if (opts.log)
+			fflush(opts.log);
+		_exit(42);
+	}
+	if (mode == M_NO_ACCEPT && accepted >= count)
+		serve_stop_accepting(conn->srv);
+	if (mode == M_NO_READ)
+		return NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		serve_die("calloc");
+	c->conn = conn;
+	c->id = accepted;
+	return c;
+}
+
+/* testserver's own options. */
+static int
+own_option(int opt, const char *arg)
+{
+	size_t	m;
+
+	switch (opt) {
+	case 'm':
+		for (m = 0; m < sizeof mode_names / sizeof *mode_names; m++) {
+			if (strcmp(arg, mode_names[m]) == 0)
+				break;
+		}
+		if (m == sizeof mode_names / sizeof *mode_names) {
+			fprintf(stderr, "testserver: bad mode\n");
+			return -1;
+		}
+		mode = (enum mode)m;
+		break;
+	case 'c': count = strtoul(arg, NULL, 10); break;
+	case 'd': delay_us = strtoul(arg, NULL, 10); break;
+	case 'n': log_data = 0; break;
+	case 't': token = arg; break;
+	case 'A': abort_crash = 1; break;
+	case 'u': pause_ms = strtoul(arg, NULL, 10); break;
+	case 'e': every_ms = strtoul(arg, NULL, 10); break;
+	case 'T': token2 = arg; break;
+	case 'E': every = strtoul(arg, NULL, 10); break;
+	case 'C': count_file = arg; break;
+	default: return -1;
+	}
+	return 0;
+}
+
+/* Options, the listening socket, and the loop. */
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option own[] = {
 		{ "mode", required_argument, NULL, 'm' },
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "unix", required_argument, NULL, 'U' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "delay-us", required_argument, NULL, 'd' },
-		{ "max-seconds", required_argument, NULL, 's' },
 		{ "no-data", no_argument, NULL, 'n' },
 		{ "token", required_argument, NULL, 't' },
-		{ "fixed", no_argument, NULL, 'F' },
 		{ "abort", no_argument, NULL, 'A' },
 		{ "pause-ms", required_argument, NULL, 'u' },
 		{ "every-ms", required_argument, NULL, 'e' },
@@ -348,197 +408,27 @@ main(int argc, char **argv)
 		{ "count-file", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*port_file = NULL, *bind_addr = "127.0.0.1";
-	const char		*unix_path = NULL;
-	unsigned		 max_seconds = 120, port = 0;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	int			 opt, lfd, ep, one = 1, accepting = 1;
-	unsigned long		 accepted = 0;
-	struct epoll_event	 ev, evs[256];
-	struct sigaction	 sa;
+	struct serve_ops	ops = {
+		.accepted = client_new,
+		.readable = client_read,
+	};
+	int			rc;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			if (strcmp(optarg, "record") == 0) mode = M_RECORD;
-			else if (strcmp(optarg, "exit-after") == 0) mode = M_EXIT_AFTER;
-			else if (strcmp(optarg, "reset") == 0) mode = M_RESET;
-			else if (strcmp(optarg, "no-accept") == 0) mode = M_NO_ACCEPT;
-			else if (strcmp(optarg, "no-read") == 0) mode = M_NO_READ;
-			else if (strcmp(optarg, "slow") == 0) mode = M_SLOW;
-			else if (strcmp(optarg, "crash-split") == 0) mode = M_CRASH_SPLIT;
-			else if (strcmp(optarg, "crash-header") == 0) mode = M_CRASH_HEADER;
-			else if (strcmp(optarg, "crash-first1") == 0) mode = M_CRASH_FIRST1;
-			else if (strcmp(optarg, "overread") == 0) mode = M_OVERREAD;
-			else if (strcmp(optarg, "spin-split") == 0) mode = M_SPIN_SPLIT;
-			else if (strcmp(optarg, "pause") == 0) mode = M_PAUSE;
-			else if (strcmp(optarg, "crash-pair") == 0) mode = M_CRASH_PAIR;
-			else { fprintf(stderr, "testserver: bad mode\n"); return 2; }
-			break;
-		case 'p': port_file = optarg; break;
-		case 'P': port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'l':
-			logfp = fopen(optarg, "w");
-			if (logfp == NULL)
-				die(optarg);
-			break;
-		case 'b': bind_addr = optarg; break;
-		case 'U': unix_path = optarg; break;
-		case 'c': count = strtoul(optarg, NULL, 10); break;
-		case 'd': delay_us = strtoul(optarg, NULL, 10); break;
-		case 's': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'n': log_data = 0; break;
-		case 't': token = optarg; break;
-		case 'F': fixed = 1; break;
-		case 'A': abort_crash = 1; break;
-		case 'u': pause_ms = strtoul(optarg, NULL, 10); break;
-		case 'e': every_ms = strtoul(optarg, NULL, 10); break;
-		case 'T': token2 = optarg; break;
-		case 'E': every = strtoul(optarg, NULL, 10); break;
-		case 'C': count_file = optarg; break;
-		default: return 2;
-		}
-	}
-
+	if ((rc = serve_options(&opts, "testserver", SERVE_UNIX, argc, argv,
+	    own, own_option)) != 0)
+		return rc;
 	count_start();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	alarm(max_seconds);
-
-	memset(&ss, 0, sizeof ss);
-	if (unix_path != NULL) {
-		struct sockaddr_un	*su = (void *)&ss;
-
-		su->sun_family = AF_UNIX;
-		if (strlen(unix_path) >= sizeof su->sun_path)
-			die("--unix too long");
-		strcpy(su->sun_path, unix_path);
-		unlink(unix_path);
-		sslen = sizeof *su;
-	} else if (strchr(bind_addr, ':') != NULL) {
-		struct sockaddr_in6	*s6 = (void *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, bind_addr, &s6->sin6_addr) != 1)
-			die("bad --bind");
-		sslen = sizeof *s6;
-	} else {
-		struct sockaddr_in	*s4 = (void *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, bind_addr, &s4->sin_addr) != 1)
-			die("bad --bind");
-		sslen = sizeof *s4;
-	}
-	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		die("socket");
-	if (unix_path == NULL)
-		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (mode == M_NO_READ) {
-		int	small = 2048;
-
-		setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-	}
-	if (bind(lfd, (struct sockaddr *)&ss, sslen) < 0)
-		die("bind");
-	if (listen(lfd, mode == M_NO_ACCEPT ? 1 : 4096) < 0)
-		die("listen");
-	sslen = sizeof ss;
-	getsockname(lfd, (struct sockaddr *)&ss, &sslen);
-	if (port_file != NULL) {
-		char	 tmp[4096];
-		FILE	*f;
-		unsigned bound = ss.ss_family == AF_UNIX ? 0 :
-		    ss.ss_family == AF_INET6 ?
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port);
-
-		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-		f = fopen(tmp, "w");
-		if (f == NULL)
-			die(tmp);
-		if (unix_path != NULL)
-			fprintf(f, "unix\n");
-		else
-			fprintf(f, "%u\n", bound);
-		fclose(f);
-		if (rename(tmp, port_file) < 0)
-			die("rename");
-	}
-
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.ptr = NULL;
-	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-
-	next_pause = now_ms() + every_ms;
-	while (!stop) {
-		int	n;
-
-		if (mode == M_PAUSE && now_ms() >= next_pause) {
-			struct timespec	ts = { (time_t)(pause_ms / 1000),
-			    (long)(pause_ms % 1000) * 1000000 };
-
-			nanosleep(&ts, NULL);	/* reads nothing meanwhile */
-			total_pauses++;
-			next_pause = now_ms() + every_ms;
-		}
-		n = epoll_wait(ep, evs, 256, 200);
-
-		for (int i = 0; i < n; i++) {
-			struct client	*c = evs[i].data.ptr;
-
-			if (c != NULL) {
-				client_read(ep, c);
-				continue;
-			}
-			while (accepting) {
-				int	cfd = accept4(lfd, NULL, NULL,
-				    SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-				if (cfd < 0)
-					break;
-				accepted++;
-				total_conns++;
-				if (mode == M_EXIT_AFTER && accepted >= count) {
-					if (logfp)
-						fflush(logfp);
-					_exit(42);
-				}
-				c = calloc(1, sizeof *c);
-				if (c == NULL)
-					die("calloc");
-				c->fd = cfd;
-				c->id = accepted;
-				if (mode != M_NO_READ) {
-					ev.events = EPOLLIN;
-					ev.data.ptr = c;
-					epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-				}
-				if (mode == M_NO_ACCEPT && accepted >= count) {
-					accepting = 0;
-					epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
-				}
-			}
-		}
-	}
-	if (logfp != NULL) {
-		fprintf(logfp, "total conns %lu reads %lu bytes %lu pauses %lu"
+	if (mode == M_NO_READ)
+		opts.rcvbuf = 2048;
+	if (mode == M_NO_ACCEPT)
+		opts.backlog = 1;
+	if (mode == M_PAUSE)
+		ops.tick = pause_tick;
+	serve_run(&opts, &ops);
+	if (opts.log != NULL)
+		fprintf(opts.log, "total conns %lu reads %lu bytes %lu pauses %lu"
 		    " split %lu\n", total_conns, total_reads, total_bytes,
 		    total_pauses, total_splits);
-		fclose(logfp);
-	}
-	if (unix_path != NULL)
-		unlink(unix_path);
+	serve_end(&opts);
 	return 0;
 }
