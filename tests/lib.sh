@@ -20,19 +20,52 @@ trap cleanup EXIT
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $1"; shift; for l in "$@"; do echo "    $l"; done; }
 
-# start_server MODE [args...]: starts the test server, sets SERVER_PID, PORT.
-start_server() {
+# await_file FILE: waits (at most 5 s) until FILE is not empty.
+await_file() {
+	for _ in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# spawn_server MODE [args...]: starts the test server with $TMP/port and
+# $TMP/server.log, sets SERVER_PID, waits for the port file.
+spawn_server() {
 	local mode=$1; shift
 	rm -f "$TMP/port" "$TMP/server.log"
 	"$SERVER" --mode="$mode" --port-file="$TMP/port" --log="$TMP/server.log" \
 		--max-seconds=90 "$@" &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$TMP/port" ] && break
-		sleep 0.05
-	done
+	await_file "$TMP/port"
+}
+
+# start_server MODE [args...]: starts the test server, sets SERVER_PID, PORT.
+start_server() {
+	spawn_server "$@"
 	PORT=$(cat "$TMP/port" 2>/dev/null)
 	[ -n "$PORT" ] || { echo "test server did not start"; exit 1; }
+}
+
+# start_unix_server PATH MODE [args...]: the test server on the Unix socket
+# PATH; sets SERVER_PID once it listens (its --port-file is written after
+# listen()).
+start_unix_server() {
+	local path=$1 mode=$2; shift 2
+	rm -f "$path"
+	spawn_server "$mode" --unix="$path" "$@"
+	[ -S "$path" ] || { echo "test server did not listen on $path"; exit 1; }
+}
+
+# unix_exit_record NAME DIR PATH: the target-exit record in DIR, in REC;
+# fails NAME unless there is one and it names the Unix socket PATH.
+unix_exit_record() {
+	REC=$(ls "$2"/target-exit-*.json 2>/dev/null | head -1)
+	[ -n "$REC" ] || { fail "$1" "no target-exit record in $2"; return 1; }
+	[ "$(json_get "$REC" target_kind)" = unix ] && [ "$(json_get "$REC" target)" = "$3" ] &&
+		return 0
+	fail "$1" "record target: $(json_get "$REC" target_kind) $(json_get "$REC" target)"
+	return 1
 }
 
 # stop_server: SIGTERM and wait, so its log is complete.

@@ -25,15 +25,33 @@ stop_proxy() {
 	cp "$TMP/perr" "$TMP/err"
 }
 
+# px_send_stop STREAM...: sends each $TMP/px/STREAM through the proxy
+# (answers unread), then stops the proxy (its status in RC) and the server.
+px_send_stop() {
+	local f
+	for f; do
+		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
+	done
+	stop_proxy
+	stop_server
+}
+
+# px_whole NAME STREAM...: checks that each stream is one connection's data
+# in the test server's log.
+px_whole() {
+	local f
+	for f in "${@:2}"; do
+		grep -q " data $(hex "$TMP/px/$f")\$" "$TMP/server.log" ||
+			{ fail "$1" "$f did not arrive whole"; return 1; }
+	done
+}
+
 # start_answerer MODE: the python answering server; sets ECHO_PID, EPORT.
 start_answerer() {
 	rm -f "$TMP/eport"
 	$PYC serve "$1" "$TMP/eport" ${2:-} &
 	ECHO_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$TMP/eport" ] && break
-		sleep 0.05
-	done
+	await_file "$TMP/eport"
 	EPORT=$(cat "$TMP/eport" 2>/dev/null)
 }
 
@@ -238,12 +256,7 @@ t_proxy_cut() {
 	proxy_samples
 	start_server record
 	start_proxy --to=127.0.0.1:"$PORT" --cut --seed=5 --split=small --trace="$TMP/px/trace"
-	local f
-	for f in r1 r2 r3 r1; do
-		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
-	done
-	stop_proxy
-	stop_server
+	px_send_stop r1 r2 r3 r1
 	expect_rc "$name" 0 || return
 	expect_err "$name" "pace=read" || return
 	local reads out
@@ -260,16 +273,10 @@ t_proxy_cut() {
 	name="proxy --cut --pace=ack: streams arrive whole and cut, byte for byte"
 	start_server record
 	start_proxy --to=127.0.0.1:"$PORT" --cut --pace=ack --seed=5 --split=small
-	for f in r1 r2 r3; do
-		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
-	done
-	stop_proxy
-	stop_server
+	px_send_stop r1 r2 r3
 	expect_rc "$name" 0 || return
 	expect_err "$name" "pace=ack" || return
-	for f in r1 r2 r3; do
-		grep -q " data $(hex "$TMP/px/$f")\$" "$TMP/server.log" || { fail "$name" "$f did not arrive whole"; return; }
-	done
+	px_whole "$name" r1 r2 r3 || return
 	reads=$(awk '/^conn /{n += $6} END {print n}' "$TMP/server.log")
 	[ "$reads" -ge 6 ] || { fail "$name" "only $reads reads for 3 streams"; return; }
 	pass "$name ($reads reads)"
@@ -490,21 +497,6 @@ t_proxy_bad_input() {
 
 PUSOCK=$TMP/pu.sock
 
-# start_punix MODE [args...]: the test server on $PUSOCK; sets SERVER_PID
-# once it listens (its --port-file is written after listen()).
-start_punix() {
-	local mode=$1; shift
-	rm -f "$TMP/port" "$TMP/server.log" "$PUSOCK"
-	"$SERVER" --mode="$mode" --unix="$PUSOCK" --port-file="$TMP/port" \
-		--log="$TMP/server.log" --max-seconds=90 "$@" &
-	SERVER_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$TMP/port" ] && break
-		sleep 0.05
-	done
-	[ -S "$PUSOCK" ] || { echo "test server did not listen on $PUSOCK"; exit 1; }
-}
-
 # start_uproxy PATH ARGS...: stutterfuzz proxy listening on unix:PATH;
 # sets PROXY_PID once it says it listens (PPORT empty if it did not).
 start_uproxy() {
@@ -520,16 +512,11 @@ start_uproxy() {
 t_proxy_unix_cut() {
 	local name="proxy --unix --cut: the server reads each stream in the pieces sent (SIOCOUTQ)"
 	proxy_samples
-	start_punix record
+	start_unix_server "$PUSOCK" record
 	start_proxy --unix="$PUSOCK" --cut --seed=5 --split=small --trace="$TMP/px/utrace" \
 		--summary="$TMP/px/usum.json"
 	[ -n "$PPORT" ] || { stop_server; fail "$name" "proxy did not listen"; return; }
-	local f
-	for f in r1 r2 r3 r1; do
-		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
-	done
-	stop_proxy
-	stop_server
+	px_send_stop r1 r2 r3 r1
 	expect_rc "$name" 0 || return
 	expect_err "$name" "forwarding to unix:$PUSOCK \(Unix socket\)" || return
 	expect_err "$name" "^Cutting: split=small, pacing: read \(SIOCOUTQ" || return
@@ -558,19 +545,13 @@ t_proxy_unix_cut() {
 	pass "$name ($reads reads)"
 
 	name="proxy --to=unix:PATH --cut --pace=ack: pieces read apart, --gap-us kept"
-	start_punix record
+	start_unix_server "$PUSOCK" record
 	start_proxy --to=unix:"$PUSOCK" --cut --pace=ack --gap-us=0 --seed=5 --split=small \
 		--summary="$TMP/px/usum.json"
-	for f in r1 r2 r3; do
-		$PYC send 127.0.0.1 "$PPORT" "$TMP/px/$f" "$TMP/px/ans" >/dev/null
-	done
-	stop_proxy
-	stop_server
+	px_send_stop r1 r2 r3
 	expect_rc "$name" 0 || return
 	expect_err "$name" "^Cutting: split=small, pacing: ack \(--gap-us, then SIOCOUTQ" || return
-	for f in r1 r2 r3; do
-		grep -q " data $(hex "$TMP/px/$f")\$" "$TMP/server.log" || { fail "$name" "$f did not arrive whole"; return; }
-	done
+	px_whole "$name" r1 r2 r3 || return
 	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\) .*/\1/p' "$TMP/server.log")
 	frags=$(json_get "$TMP/px/usum.json" fragments)
 	[ "$frags" = "$reads" ] && [ "$(json_get "$TMP/px/usum.json" pace)" = ack ] ||
@@ -582,7 +563,7 @@ t_proxy_unix_cut() {
 t_proxy_unix_hang() {
 	local name="proxy --unix --cut: a piece left unread (SIOCOUTQ) is a hang finding; exit 1"
 	proxy_samples
-	start_punix no-read
+	start_unix_server "$PUSOCK" no-read
 	start_proxy --unix="$PUSOCK" --cut --split=bytewise --hang-timeout=1s \
 		--findings-dir="$TMP/px/uhang"
 	local how rec
@@ -697,12 +678,8 @@ t_proxy_unix_crash_replay() {
 	expect_err "$name" "$cmdline" || return
 	expect_err "$name" "^finding: target-exit .*exited with status 42" || return
 	expect_err "$name" "findings: refused=0 connect-timeout=0 reset=0 hang=0 target-exit=1 " || return
-	rec=$(ls "$fd"/target-exit-*.json 2>/dev/null | head -1)
-	[ -n "$rec" ] || { fail "$name" "no target-exit record"; return; }
-	if [ "$(json_get "$rec" target_kind)" != unix ] || [ "$(json_get "$rec" target)" != "$PUSOCK" ]; then
-		fail "$name" "record target: $(json_get "$rec" target_kind) $(json_get "$rec" target)"
-		return
-	fi
+	unix_exit_record "$name" "$fd" "$PUSOCK" || return
+	rec=$REC
 	# The command whole and the directory it ran in, for minimize.
 	if [ "$(json_get "$rec" target_process.cwd)" != "$PWD" ] ||
 		[ "$(jget "$rec" '" ".join(d["target_process"]["command"])')" != "$SERVER --mode=crash-split --unix=$PUSOCK --max-seconds=60" ]; then
@@ -712,7 +689,7 @@ t_proxy_unix_crash_replay() {
 	pass "$name"
 
 	name="proxy --unix: replay of its record reproduces against a crashing server (1), not a fixed one (0)"
-	start_punix crash-split
+	start_unix_server "$PUSOCK" crash-split
 	sf replay "$rec" --settle=100ms
 	wait "$SERVER_PID" 2>/dev/null
 	local status=$?
@@ -721,7 +698,7 @@ t_proxy_unix_crash_replay() {
 	expect_err "$name" "^Target unix:$PUSOCK \(Unix socket\)" || return
 	expect_err "$name" "Result: reproduced" || return
 	[ "$status" -eq 42 ] || { fail "$name" "replay: server exit status $status"; return; }
-	start_punix crash-split --fixed
+	start_unix_server "$PUSOCK" crash-split --fixed
 	sf replay "$rec" --settle=50ms
 	stop_server
 	expect_rc "$name" 0 && expect_err "$name" "^Result: not reproduced; exit 0" || return
@@ -794,7 +771,7 @@ WRAP
 # --- a full backlog of a Unix server: the client waits, a local error --------
 t_proxy_unix_backlog() {
 	local name="proxy --unix: a full listen backlog (EAGAIN) is retried, a local error, never a finding"
-	start_punix no-accept --count=1
+	start_unix_server "$PUSOCK" no-accept --count=1
 	start_proxy --unix="$PUSOCK" --connect-timeout=1s
 	rm -f "$TMP/px/release"
 	$PYC hold 127.0.0.1 "$PPORT" 6 "$TMP/px/release" >/dev/null &

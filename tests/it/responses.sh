@@ -336,7 +336,7 @@ t_resp_others_clean() {
 	rm -f "$TMP/port"
 	"$BUILD/examples/exampled" --port-file="$TMP/port" >/dev/null 2>&1 &
 	SERVER_PID=$!
-	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	await_file "$TMP/port"
 	PORT=$(cat "$TMP/port")
 	sf --blob-dir=corpus-samples/http --host=127.0.0.1 --port="$PORT" --rounds=20 \
 		--stats-interval=10s

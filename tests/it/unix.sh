@@ -14,26 +14,10 @@ mkdir -p "$USPLIT"
 printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$USPLIT/crash"
 printf 'PING\r\n' >"$USPLIT/ping"
 
-# start_unix_server MODE [args...]: the test server on $USOCK; sets
-# SERVER_PID once the socket is listening (its --port-file is written
-# after listen()).
-start_unix_server() {
-	local mode=$1; shift
-	rm -f "$TMP/port" "$TMP/server.log" "$USOCK"
-	"$SERVER" --mode="$mode" --unix="$USOCK" --port-file="$TMP/port" \
-		--log="$TMP/server.log" --max-seconds=90 "$@" &
-	SERVER_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$TMP/port" ] && break
-		sleep 0.05
-	done
-	[ -S "$USOCK" ] || { echo "test server did not listen on $USOCK"; exit 1; }
-}
-
 # --- every fragment read on its own -------------------------------------------
 t_unix_record() {
 	local name="unix: the recording server reads every fragment on its own"
-	start_unix_server record
+	start_unix_server "$USOCK" record
 	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=7 --rounds=100 --check=none \
 		--num-conns=20 --close-chance=0 --summary="$TMP/usum.json" -q
 	stop_server
@@ -78,7 +62,7 @@ t_unix_record() {
 # --- ack and cycle pacing keep boundaries too: SIOCOUTQ is 0 once read ---------
 t_unix_ack() {
 	local name="unix: ack pacing reads every fragment on its own as well"
-	start_unix_server record
+	start_unix_server "$USOCK" record
 	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=8 --rounds=20 --check=none \
 		--num-conns=10 --close-chance=0 --pace=ack --gap-us=0 \
 		--summary="$TMP/usum.json" -q
@@ -104,16 +88,12 @@ t_unix_crash_replay() {
 	expect_rc "$name" 1 || return
 	expect_err "$name" "^Target ready at unix:$USOCK \(pid [0-9]+" || return
 	expect_err "$name" "^finding: target-exit seed=1 at=[0-9.]+s: exited with status 42" || return
-	rec=$(ls "$fd"/target-exit-*.json 2>/dev/null | head -1)
-	[ -n "$rec" ] || { fail "$name" "no target-exit record in $fd"; return; }
-	if [ "$(json_get "$rec" target_kind)" != unix ] || [ "$(json_get "$rec" target)" != "$USOCK" ]; then
-		fail "$name" "record target: $(json_get "$rec" target_kind) $(json_get "$rec" target)"
-		return
-	fi
+	unix_exit_record "$name" "$fd" "$USOCK" || return
+	rec=$REC
 	pass "$name"
 
 	name="unix: the record replays over the socket it names; exit 1"
-	start_unix_server crash-split --token=CRASH
+	start_unix_server "$USOCK" crash-split --token=CRASH
 	sf replay "$rec" --settle=100ms
 	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
 	expect_rc "$name" 1 || return
@@ -122,7 +102,7 @@ t_unix_crash_replay() {
 	pass "$name"
 
 	name="unix: replay against a fixed server: not reproduced, exit 0"
-	start_unix_server crash-split --token=CRASH --fixed
+	start_unix_server "$USOCK" crash-split --token=CRASH --fixed
 	sf replay "$rec" --unix="$USOCK" --settle=50ms
 	stop_server
 	expect_rc "$name" 0 && expect_err "$name" "^Result: not reproduced; exit 0" || return
@@ -160,10 +140,10 @@ t_unix_minimize() {
 
 	name="unix: the python3 reproducer takes a socket path: 1 crashed, 0 fixed"
 	local rc1 rc0
-	start_unix_server crash-split --token=CRASH
+	start_unix_server "$USOCK" crash-split --token=CRASH
 	timeout 60 python3 "$TMP/urepro.py" "$USOCK" >"$TMP/out" 2>&1; rc1=$?
 	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
-	start_unix_server crash-split --token=CRASH --fixed
+	start_unix_server "$USOCK" crash-split --token=CRASH --fixed
 	timeout 60 python3 "$TMP/urepro.py" "$USOCK" >>"$TMP/out" 2>&1; rc0=$?
 	stop_server
 	if [ "$rc1" != 1 ] || [ "$rc0" != 0 ]; then
@@ -178,7 +158,7 @@ t_unix_minimize() {
 # --- findings: a server that goes away, a socket that was never there ---------
 t_unix_refused() {
 	local name="unix: a server that exits: refused finding, exit 1"
-	start_unix_server exit-after --count=100
+	start_unix_server "$USOCK" exit-after --count=100
 	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=99 --num-conns=20
 	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
 	expect_rc "$name" 1 || return
@@ -197,7 +177,7 @@ t_unix_refused() {
 # --- a server that stops reading: the stall check sees it through SIOCOUTQ ----
 t_unix_stall() {
 	local name="unix: a server spinning on a split token: a stall finding (hang), exit 1"
-	start_unix_server spin-split --token=CRASH
+	start_unix_server "$USOCK" spin-split --token=CRASH
 	sf --blob-dir="$USPLIT" --unix="$USOCK" --seed=2 --num-conns=5 --stall-timeout=1s -q
 	stop_server
 	expect_rc "$name" 1 &&
@@ -233,7 +213,7 @@ t_unix_bad_input() {
 t_unix_backlog() {
 	local name="unix: a full listen backlog (EAGAIN) is backed off, not a finding"
 	# Accepts one connection, then never again; its backlog holds one more.
-	start_unix_server no-accept --count=1
+	start_unix_server "$USOCK" no-accept --count=1
 	sf --blob-dir="$UCORPUS" --unix="$USOCK" --seed=3 --num-conns=20 \
 		--duration=1s --hang-timeout=0 --stall-timeout=0
 	stop_server
