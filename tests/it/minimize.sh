@@ -121,13 +121,34 @@ mz_repro() {
 	return 1
 }
 
+# mz_crash NAME X SERVER-ARGS...: mz_record of the corpus $MZ/X into
+# $MZ/f-X (with $MZ/out-X made for the results) on a free port; fails NAME
+# when the run left no target-exit record.
+mz_crash() {
+	local name=$1 x=$2
+	shift 2
+	mkdir -p "$MZ/out-$x"
+	mz_record "$MZ/f-$x" "$MZ/$x" "$(mz_port)" -- "$@"
+	[ -n "$REC" ] && return 0
+	fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"
+	return 1
+}
+
+# mz_min_crashes NAME DIR REPLAY-ARGS... -- SERVER-ARGS...: DIR/min.json
+# replays to a crash (mz_replays) and DIR/repro.py reproduces it (mz_repro).
+mz_min_crashes() {
+	local name=$1 dir=$2 args=()
+	shift 2
+	while [ "$1" != "--" ]; do args+=("$1"); shift; done
+	shift
+	mz_replays "$name" "$dir/min.json" "${args[@]}" -- "$@" &&
+		mz_repro "$name" "$dir/repro.py" "$@"
+}
+
 t_minimize_split() {
 	local name="minimize a token split across two reads: one cut inside the token, 5 bytes"
-	local p d=$MZ/out-split
-	p=$(mz_port)
-	mkdir -p "$d"
-	mz_record "$MZ/f-split" "$MZ/split" "$p" -- --mode=crash-split --token=CRASH
-	[ -n "$REC" ] || { fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"; return; }
+	local d=$MZ/out-split
+	mz_crash "$name" split --mode=crash-split --token=CRASH || return
 	mz "$REC" --output="$d/min.json" --reproducer="$d/repro.py" --settle=50ms
 	expect_rc "$name" 1 || return
 	expect_out "$name" 'connection 1 of 1: blob crash, 5 bytes, 2 fragments: "CRASH"' || return
@@ -138,36 +159,28 @@ t_minimize_split() {
 	mz_agree "$name" '1 connection, 5 bytes, 1 cut' || return
 	local took
 	took=$(mz_took)
-	mz_replays "$name" "$d/min.json" -- crash-split --token=CRASH || return
-	mz_repro "$name" "$d/repro.py" crash-split --token=CRASH || return
+	mz_min_crashes "$name" "$d" -- crash-split --token=CRASH || return
 	pass "$name (from $(grep -c '"blob_base64"' "$REC") connections; $took)"
 }
 
 t_minimize_first1() {
 	local name="minimize a first read of one byte: the cut at byte 1 of 2"
-	local p d=$MZ/out-first1
-	p=$(mz_port)
-	mkdir -p "$d"
-	mz_record "$MZ/f-first1" "$MZ/first1" "$p" -- --mode=crash-first1
-	[ -n "$REC" ] || { fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"; return; }
+	local d=$MZ/out-first1
+	mz_crash "$name" first1 --mode=crash-first1 || return
 	mz "$REC" --output="$d/min.json" --reproducer="$d/repro.py" --settle=50ms
 	expect_rc "$name" 1 || return
 	expect_out "$name" 'cut 1 of 1 at byte 1 of 2: "G" | "E"' || return
 	[ "$(grep -c '^cut ' "$TMP/out")" = 1 ] || { fail "$name" "more than one cut" "$(cat "$TMP/out")"; return; }
 	local took
 	took=$(mz_took)
-	mz_replays "$name" "$d/min.json" -- crash-first1 || return
-	mz_repro "$name" "$d/repro.py" crash-first1 || return
+	mz_min_crashes "$name" "$d" -- crash-first1 || return
 	pass "$name ($took)"
 }
 
 t_minimize_header() {
 	local name="minimize a header cut into three pieces: two cuts, 3 or 4 bytes"
-	local p d=$MZ/out-header
-	p=$(mz_port)
-	mkdir -p "$d"
-	mz_record "$MZ/f-header" "$MZ/header" "$p" -- --mode=crash-header
-	[ -n "$REC" ] || { fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"; return; }
+	local d=$MZ/out-header
+	mz_crash "$name" header --mode=crash-header || return
 	mz "$REC" --output="$d/min.json" --reproducer="$d/repro.py" --settle=50ms
 	expect_rc "$name" 1 || return
 	# Each cut stays between the bytes it was between: only the bytes
@@ -181,18 +194,14 @@ t_minimize_header() {
 	esac
 	local took
 	took=$(mz_took)
-	mz_replays "$name" "$d/min.json" -- crash-header || return
-	mz_repro "$name" "$d/repro.py" crash-header || return
+	mz_min_crashes "$name" "$d" -- crash-header || return
 	pass "$name ($took)"
 }
 
 t_minimize_pair() {
 	local name="minimize a fault that needs two connections at once: both kept, no cut"
-	local p d=$MZ/out-pair
-	p=$(mz_port)
-	mkdir -p "$d"
-	mz_record "$MZ/f-pair" "$MZ/pair" "$p" -- --mode=crash-pair --token=LEFT --token2=RIGHT
-	[ -n "$REC" ] || { fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"; return; }
+	local d=$MZ/out-pair
+	mz_crash "$name" pair --mode=crash-pair --token=LEFT --token2=RIGHT || return
 	mz "$REC" --output="$d/min.json" --reproducer="$d/repro.py" --settle=50ms
 	expect_rc "$name" 1 || return
 	grep -qE '^connection [12] of 2: blob left, 4 bytes, 1 fragment: "LEFT"$' "$TMP/out" ||
@@ -203,18 +212,14 @@ t_minimize_pair() {
 	expect_err "$name" "^Minimal record: .* \(stutterfuzz replay --all " || return
 	local took
 	took=$(mz_took)
-	mz_replays "$name" "$d/min.json" --all -- crash-pair --token=LEFT --token2=RIGHT || return
-	mz_repro "$name" "$d/repro.py" crash-pair --token=LEFT --token2=RIGHT || return
+	mz_min_crashes "$name" "$d" --all -- crash-pair --token=LEFT --token2=RIGHT || return
 	pass "$name ($took)"
 }
 
 t_minimize_twin() {
 	local name="a fault that needs two identical connections: minimized to both, and the record replays"
-	local p d=$MZ/out-twin
-	p=$(mz_port)
-	mkdir -p "$d"
-	mz_record "$MZ/f-twin" "$MZ/twin" "$p" -- --mode=crash-pair --token=TWIN --token2=TWIN
-	[ -n "$REC" ] || { fail "$name" "no target-exit record" "$(tail -5 "$TMP/err")"; return; }
+	local d=$MZ/out-twin
+	mz_crash "$name" twin --mode=crash-pair --token=TWIN --token2=TWIN || return
 	mz "$REC" --output="$d/min.json" --settle=50ms
 	expect_rc "$name" 1 || return
 	expect_out "$name" 'connection 1 of 2: blob twin, 4 bytes, 1 fragment: "TWIN"' || return
