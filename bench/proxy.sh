@@ -75,8 +75,8 @@ for sp in mix/read/tcp small/read/tcp mix/ack/tcp mix/read/unix mix/ack/unix; do
 	stop_proxy
 	kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; srv=
 	frags=$(grep -oE ' fragments=[0-9]+' "$tmp/perr" | tail -1 | cut -d= -f2)
-	says=$(grep -oE ' fidelity=-?[0-9.]+' "$tmp/perr" | tail -1 | cut -d= -f2)
-	[ "$says" = "-1.000" ] && says="-"
+	says=$(grep -oE ' fidelity=[^ ]+' "$tmp/perr" | tail -1 | cut -d= -f2)
+	[ "$says" = "n/a" ] && says="-"
 	reads=$(sed -n 's/^total conns [0-9]* reads \([0-9]*\).*/\1/p' "$tmp/log")
 	printf '| %-11s | %-4s | %-6s | %5s | %9.0f | %11s | %12s | %8.3f | %10s |\n' "$split" "$pace" \
 		"$kind" 100 "$(echo "$OPS / $SECS" | bc -l)" "$frags" "$reads" \

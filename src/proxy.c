@@ -1856,6 +1856,7 @@ proxy_pace(const struct proxy *p, const char **why)
 	return p->pace;
 }
 
+/* The proxy's counters. */
 const struct proxy_stats *
 proxy_stats(const struct proxy *p)
 {
