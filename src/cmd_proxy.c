@@ -819,12 +819,16 @@ prun_summary(struct prun *r)
 	    ps->resets, ps->server_first);
 	fprintf(stderr, "  bytes: up=%" PRIu64 " down=%" PRIu64 " fragments=%"
 	    PRIu64, s->bytes, ps->bytes_down, s->fragments);
-	if (r->o->cut)
+	if (r->o->cut) {
 		fprintf(stderr, " chunks=%" PRIu64 " pace=%s fid_checked=%"
-		    PRIu64 " fid_ok=%" PRIu64 " fidelity=%.3f", ps->chunks,
-		    options_pace_name(pace), s->fid_checked, s->fid_ok,
-		    s->fid_checked ? (double)s->fid_ok /
-		    (double)s->fid_checked : -1.0);
+		    PRIu64 " fid_ok=%" PRIu64, ps->chunks,
+		    options_pace_name(pace), s->fid_checked, s->fid_ok);
+		if (s->fid_checked > 0)
+			fprintf(stderr, " fidelity=%.3f", (double)s->fid_ok /
+			    (double)s->fid_checked);
+		else
+			fputs(" fidelity=n/a", stderr);	/* nothing checked */
+	}
 	fputc('\n', stderr);
 	fprintf(stderr, "  findings:");
 	for (int k = 0; k < FINDING__COUNT; k++) {
@@ -1238,6 +1242,33 @@ prun_free(struct prun *r)
 	free(r->startup_why);
 }
 
+/* Prints the summary and writes --summary and the trace; returns the
+ * exit status (a failed write turns a clean run into exit 3). */
+static int
+prun_finish(struct prun *r)
+{
+	int	 status = prun_summary(r);
+	char	*cause = NULL;
+
+	if (r->o->summary_path != NULL &&
+	    prun_summary_file(r, status, &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		cause = NULL;
+		if (status == EXIT_CLEAN)
+			status = EXIT_RUNTIME;
+	}
+	if (util_output_close(r->trace, "--trace", r->o->trace_path,
+	    r->trace_err, &cause) == -1) {
+		fprintf(stderr, "stutterfuzz: %s\n", cause);
+		free(cause);
+		if (status == EXIT_CLEAN)
+			status = EXIT_RUNTIME;
+	}
+	r->trace = NULL;
+	return status;
+}
+
 /* stutterfuzz proxy. */
 int
 cmd_proxy(int argc, char **argv)
@@ -1296,22 +1327,7 @@ cmd_proxy(int argc, char **argv)
 		fprintf(stderr, "stutterfuzz: %s\n", r.startup_why);
 		goto out;
 	}
-	status = prun_summary(&r);
-	if (o.summary_path != NULL && prun_summary_file(&r, status,
-	    &cause) == -1) {
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		free(cause);
-		cause = NULL;
-		if (status == EXIT_CLEAN)
-			status = EXIT_RUNTIME;
-	}
-	if (util_output_close(r.trace, "--trace", o.trace_path, r.trace_err,
-	    &cause) == -1) {
-		fprintf(stderr, "stutterfuzz: %s\n", cause);
-		if (status == EXIT_CLEAN)
-			status = EXIT_RUNTIME;
-	}
-	r.trace = NULL;
+	status = prun_finish(&r);
 out:
 	free(cause);
 	prun_free(&r);

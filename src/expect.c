@@ -273,7 +273,8 @@ expect_ref_blob(const struct expect *x, size_t i)
 	return x->opt->only_set ? (size_t)(x->opt->only % x->nblobs) : i;
 }
 
-/* Blobs whose reference is unstable. */
+/* Blobs whose reference is unstable (answers that differ in structure,
+ * or none at all: every whole send failed). */
 size_t
 expect_unstable(const struct expect *x)
 {
@@ -281,6 +282,17 @@ expect_unstable(const struct expect *x)
 
 	for (size_t i = 0; i < expect_nref(x); i++)
 		n += !answer_ref_stable(x->blobs[expect_ref_blob(x, i)].ref);
+	return n;
+}
+
+/* Blobs without a reference: every whole send of theirs failed. */
+static size_t
+expect_unanswered(const struct expect *x)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < expect_nref(x); i++)
+		n += answer_ref_samples(x->blobs[expect_ref_blob(x, i)].ref) == 0;
 	return n;
 }
 
@@ -292,12 +304,16 @@ expect_refs_notes(const struct expect *x,
 	const struct options	*o = x->opt;
 	size_t			 nref = expect_nref(x);
 	size_t			 unstable = expect_unstable(x);
-	char			*text;
+	size_t			 none = expect_unanswered(x);
+	char			*text, failed[96] = "";
 
+	if (none > 0)
+		snprintf(failed, sizeof failed, " (%zu without any answer: "
+		    "their whole sends failed)", none);
 	text = xasprintf("references: %zu blob%s sent whole %u time%s: %zu "
-	    "stable, %zu unstable; the server %s; comparing %s", nref,
+	    "stable, %zu unstable%s; the server %s; comparing %s", nref,
 	    nref == 1 ? "" : "s", x->samples, x->samples == 1 ? "" : "s",
-	    nref - unstable, unstable, x->greet_us ? "speaks first (each "
+	    nref - unstable, unstable, failed, x->greet_us ? "speaks first (each "
 	    "connection waits for its greeting)" : "waits for the client",
 	    o->check_every == 0 ? "no answers (--check=none)" :
 	    o->check_every == 1 ? "every connection's answer" :

@@ -120,6 +120,7 @@ struct held {
 	struct finding		 f;
 	int			 has_culprit;
 	struct recent		 c;
+	uint64_t		 due_us;	/* decided then at the latest */
 };
 
 struct proxy {
@@ -144,8 +145,8 @@ struct proxy {
 	unsigned		 recent_next;
 	int			 to_unix;	/* the server is a Unix socket */
 	int			 listen_unix;	/* so are the clients */
-	struct held		 held[PROXY_HELD_MAX];
-	size_t			 nheld;
+	struct held		*held;		/* grown up to max_conns */
+	size_t			 nheld, held_cap;
 	struct event		*ev_hold;	/* the hold time is over */
 	struct proxy_stats	 st;
 };
@@ -711,28 +712,48 @@ proxy_ask(struct proxy *p, struct finding *f, const struct conn_report *culprit)
 	return v;
 }
 
+/* Arms the hold timer for the earliest held finding. */
+static void
+proxy_hold_arm(struct proxy *p)
+{
+	uint64_t	due = UINT64_MAX, now = util_now_us();
+
+	for (size_t i = 0; i < p->nheld; i++)
+		due = p->held[i].due_us < due ? p->held[i].due_us : due;
+	event_del(p->ev_hold);
+	if (p->nheld > 0)
+		timer_in(p->ev_hold, due > now ? due - now : 0);
+}
+
 /* Keeps a copy of a finding (and its culprit) until the target's fate is
- * known. Returns -1 if it cannot. */
+ * known, for hold_ms at most from now. Returns -1 if it cannot. */
 static int
 proxy_hold(struct proxy *p, const struct finding *f, struct sess *culprit)
 {
 	struct held	*hd;
-	struct timeval	 tv = {
-		.tv_sec = (time_t)(p->cfg.hold_ms / 1000),
-		.tv_usec = (suseconds_t)(p->cfg.hold_ms % 1000) * 1000,
-	};
 
-	if (p->cfg.hold_ms == 0 || p->nheld == PROXY_HELD_MAX ||
-	    p->ev_hold == NULL)
+	if (p->cfg.hold_ms == 0 || p->ev_hold == NULL ||
+	    p->nheld >= p->cfg.max_conns)
 		return -1;
+	if (p->nheld == p->held_cap) {
+		size_t		 cap = p->held_cap ? p->held_cap * 2 : 16;
+		struct held	*h = reallocarray(p->held, cap, sizeof *h);
+
+		if (h == NULL)
+			return -1;
+		p->held = h;
+		p->held_cap = cap;
+	}
 	hd = &p->held[p->nheld++];
+	memset(hd, 0, sizeof *hd);
 	hd->f = *f;
 	hd->f.held = 1;
+	hd->due_us = util_now_us() + p->cfg.hold_ms * 1000;
 	hd->has_culprit = culprit != NULL;
 	if (culprit != NULL)
 		recent_fill(&hd->c, culprit);
-	if (!evtimer_pending(p->ev_hold, NULL))
-		event_add(p->ev_hold, &tv);
+	if (p->nheld == 1)
+		proxy_hold_arm(p);
 	return 0;
 }
 
@@ -761,10 +782,34 @@ proxy_finding(struct proxy *p, struct sess *culprit, enum finding_kind kind,
 		v = PROXY_KEEP;
 	if (v == PROXY_HOLD && proxy_hold(p, &f, culprit) == 0)
 		return;
+	if (v == PROXY_HOLD) {
+		/* It cannot wait: the hook decides now, as at the end of a
+		 * hold, so the finding is printed or counted as lost. */
+		f.held = 1;
+		v = proxy_ask(p, &f, culprit != NULL ? &rep : NULL);
+	}
 	proxy_decided(p, kind, v == PROXY_HOLD ? PROXY_KEEP : v);
 }
 
-/* Decides the held findings: lost with the target, or asks again. */
+/* Decides one held finding: lost with the target, or asks again. */
+static void
+proxy_decide_held(struct proxy *p, struct held *hd, int lost)
+{
+	struct conn_report	 rep;
+	int			 v = PROXY_LOST;
+
+	if (!lost) {
+		if (hd->has_culprit)
+			recent_report(&hd->c, &rep);
+		v = proxy_ask(p, &hd->f, hd->has_culprit ? &rep : NULL);
+		if (v == PROXY_HOLD)
+			v = PROXY_KEEP;
+	}
+	proxy_decided(p, hd->f.kind, v);
+	recent_clear(&hd->c);
+}
+
+/* Decides every held finding: lost with the target, or asks again. */
 void
 proxy_unhold(struct proxy *p, int lost)
 {
@@ -773,30 +818,33 @@ proxy_unhold(struct proxy *p, int lost)
 	p->nheld = 0;
 	if (p->ev_hold != NULL)
 		event_del(p->ev_hold);
-	for (size_t i = 0; i < n; i++) {
-		struct held		*hd = &p->held[i];
-		struct conn_report	 rep;
-		int			 v = PROXY_LOST;
-
-		if (!lost) {
-			if (hd->has_culprit)
-				recent_report(&hd->c, &rep);
-			v = proxy_ask(p, &hd->f, hd->has_culprit ? &rep : NULL);
-			if (v == PROXY_HOLD)
-				v = PROXY_KEEP;
-		}
-		proxy_decided(p, hd->f.kind, v);
-		recent_clear(&hd->c);
-	}
+	for (size_t i = 0; i < n; i++)
+		proxy_decide_held(p, &p->held[i], lost);
 }
 
-/* The hold time is over: ask again. */
+/* A held finding's time is over: it is asked again, each in its turn
+ * (the others keep their full wait). */
 static void
 proxy_hold_done(evutil_socket_t fd, short what, void *arg)
 {
+	struct proxy	*p = arg;
+	uint64_t	 now = util_now_us();
+	size_t		 kept = 0, n = p->nheld;
+
 	(void)fd;
 	(void)what;
-	proxy_unhold(arg, 0);
+	/* The hook asked again sees f.held and never holds: nothing is added
+	 * to p->held meanwhile. */
+	for (size_t i = 0; i < n; i++) {
+		struct held	hd = p->held[i];
+
+		if (hd.due_us <= now)
+			proxy_decide_held(p, &hd, 0);
+		else
+			p->held[kept++] = hd;
+	}
+	p->nheld = kept;
+	proxy_hold_arm(p);
 }
 
 /* Keeps a finished connection for the suspects of later findings. */
@@ -1808,6 +1856,7 @@ proxy_pace(const struct proxy *p, const char **why)
 	return p->pace;
 }
 
+/* The proxy's counters. */
 const struct proxy_stats *
 proxy_stats(const struct proxy *p)
 {
@@ -1826,6 +1875,7 @@ proxy_free(struct proxy *p)
 		recent_clear(&p->recent[i]);
 	for (size_t i = 0; i < p->nheld; i++)
 		recent_clear(&p->held[i].c);
+	free(p->held);
 	if (p->ev_hold != NULL)
 		event_free(p->ev_hold);
 	if (p->ev_accept != NULL)

@@ -43,7 +43,6 @@
 #define PROXY_KEEP_DEFAULT	(1024U * 1024)	/* bytes kept per stream */
 #define PROXY_MAX_CONNS_DEFAULT	1024		/* proxied connections at once */
 #define PROXY_RECENT		8	/* finished connections kept as suspects */
-#define PROXY_HELD_MAX		64	/* findings held at once */
 #define PROXY_BACKLOG_FIRST_US	1000	/* Unix EAGAIN: first retry of a connect */
 #define PROXY_BACKLOG_MAX_US	100000	/* ... backing off to this */
 

@@ -157,6 +157,42 @@ START_TEST(test_reference_phase)
 }
 END_TEST
 
+/* Collects a note of expect_refs_notes. */
+static void
+note_keep(void *arg, const char *text)
+{
+	char	**out = arg;
+
+	free(*out);
+	*out = strdup(text);
+}
+
+/* Whole sends that all failed leave a blob without a reference: unstable,
+ * and the note says why. */
+START_TEST(test_refs_failed)
+{
+	struct expect_step	steps[ANSWER_SAMPLES_DEFAULT * NBLOBS];
+	size_t			n = 0;
+	char			*note = NULL;
+
+	fx_init(NULL);
+	while (expect_pending(fx.x))
+		steps[n++] = fx_next();
+	for (size_t i = 0; i < n; i++)
+		fx_end(EXPECT_REF, steps[i].blob, steps[i].index, NULL,
+		    steps[i].blob ? CONN_OUT_RESET : CONN_OUT_COMPLETED,
+		    "ok\n", 0, NULL);
+	ck_assert_int_eq(expect_referencing(fx.x), 0);
+	ck_assert_uint_eq(expect_unstable(fx.x), 1);
+	expect_refs_notes(fx.x, note_keep, &note);
+	ck_assert_ptr_nonnull(note);
+	ck_assert_msg(strstr(note, "1 stable, 1 unstable (1 without any "
+	    "answer: their whole sends failed)") != NULL, "%s", note);
+	free(note);
+	fx_free();
+}
+END_TEST
+
 /* --turn-timeout of 50ms: shorter than the probe. */
 static void
 short_turns(struct options *o)
@@ -374,6 +410,7 @@ expect_suite(void)
 	TCase	*tc = tcase_create("expect");
 
 	tcase_add_test(tc, test_reference_phase);
+	tcase_add_test(tc, test_refs_failed);
 	tcase_add_test(tc, test_greeting_votes);
 	tcase_add_test(tc, test_only);
 	tcase_add_test(tc, test_confirm_mismatch);

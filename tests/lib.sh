@@ -110,6 +110,14 @@ run_conns() {
 	grep '^conn ' "$1" | grep -v '^conn 1 '
 }
 
+# tfree_port: a port nothing listens on now.
+tfree_port() {
+	start_server record --no-data
+	local p=$PORT
+	stop_server
+	echo "$p"
+}
+
 # jget FILE EXPR: a Python expression over the JSON document d of FILE.
 jget() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

@@ -768,6 +768,33 @@ WRAP
 	done
 }
 
+# --- many refusals while a dying target lingers: every one lost with it ------
+# The target outlives its server by 100 ms; the clients that come meanwhile
+# are refused by nothing listening, each verdict held until the exit.
+t_proxy_lost_many() {
+	local name="proxy -- SERVER: refusals of many clients while the target lingers are all lost with it"
+	local p
+	proxy_samples
+	p=$(tfree_port)
+	rm -f "$PUSOCK"
+	timeout --foreground -k 30 90 "$SF" proxy --listen=unix:"$PUSOCK" --to=127.0.0.1:"$p" -q \
+		-- sh -c "\"\$0\" --mode=exit-after --count=2 --port=$p --max-seconds=60; sleep 0.1" "$SERVER" \
+		2>"$TMP/perr" &
+	PROXY_PID=$!
+	wait_for "$TMP/perr" '^Target ready' || { stop_proxy; fail "$name" "target not ready" "$(cat "$TMP/err")"; return; }
+	# The first of them makes the server exit; the others are refused.
+	$PYC many unix "$PUSOCK" 100 "$TMP/px" "$TMP/px/r1" >/dev/null 2>&1
+	wait "$PROXY_PID"
+	RC=$?
+	PROXY_PID=
+	cp "$TMP/perr" "$TMP/err"
+	expect_rc "$name" 1 || return
+	expect_err "$name" "findings: refused=0 connect-timeout=0 reset=0 hang=0 target-exit=1 " || return
+	grep -q '^finding: refused' "$TMP/err" && { fail "$name" "a refused finding was printed"; return; }
+	[ "$(summary_field lost_with_target)" -ge 1 ] || { fail "$name" "no refusal was held"; return; }
+	pass "$name (lost_with_target=$(summary_field lost_with_target))"
+}
+
 # --- a full backlog of a Unix server: the client waits, a local error --------
 t_proxy_unix_backlog() {
 	local name="proxy --unix: a full listen backlog (EAGAIN) is retried, a local error, never a finding"
@@ -828,5 +855,5 @@ register t_proxy_record t_proxy_record_cap t_proxy_answers t_proxy_v6_duration \
 	t_proxy_cut_crash t_proxy_supervised \
 	t_proxy_memcheck t_proxy_trace_full t_proxy_fd_limit t_proxy_bad_input \
 	t_proxy_unix_cut t_proxy_unix_hang t_proxy_unix_listen t_proxy_unix_listen_path \
-	t_proxy_unix_crash_replay t_proxy_lost_with_target t_proxy_unix_backlog \
+	t_proxy_unix_crash_replay t_proxy_lost_with_target t_proxy_lost_many t_proxy_unix_backlog \
 	t_proxy_unix_bad_input

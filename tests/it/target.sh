@@ -10,14 +10,6 @@ printf 'GET /CRASH HTTP/1.1\r\nHost: x\r\n\r\n' >"$TSPLIT/crash"
 printf 'PING\r\n' >"$TSPLIT/ping"
 printf 'GET / HTTP/1.1\r\n\r\n' >"$TSPLIT/get"
 
-# tfree_port: a port nothing listens on now.
-tfree_port() {
-	start_server record --no-data
-	local p=$PORT
-	stop_server
-	echo "$p"
-}
-
 # port_free PORT: can a listener bind it now?
 port_free() {
 	python3 - "$1" <<'PY'
