@@ -167,7 +167,6 @@ client_read(void *user)
 		return;
 	if (n <= 0 || c->len + (size_t)n == sizeof c->buf) {
 		serve_close(c->conn);
-		free(c);
 		return;
 	}
 	total_reads++;
@@ -177,17 +176,14 @@ client_read(void *user)
 }
 
 /* A new connection with an empty buffer. */
-static void *
+static int
 client_new(struct serve_conn *conn)
 {
-	struct client	*c;
+	struct client	*c = conn->user;
 
-	if ((c = malloc(sizeof *c)) == NULL)
-		serve_die("calloc");
 	c->conn = conn;
-	c->len = 0;
 	total_conns++;
-	return c;
+	return 0;
 }
 
 /* httpka's own option: --stamps. */
@@ -210,6 +206,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct serve_ops ops = {
+		.user_size = sizeof (struct client),
 		.accepted = client_new,
 		.readable = client_read,
 	};

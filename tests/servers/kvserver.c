@@ -23,7 +23,6 @@
  * "cut key HEAD" when the bug bites (bytes of a key were lost; HEAD is what
  * is kept) and "total conns C reads R cut K" at exit.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,32 +202,28 @@ client_read(void *user)
 {
 	struct client	*c = user;
 	char		 buf[65536];
-	ssize_t		 n = read(c->conn->fd, buf, sizeof buf);
+	ssize_t		 n = serve_read(&opts, c->conn, buf, sizeof buf);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == -2)
 		return;
 	if (n <= 0) {
 		drop_keys(c);
 		serve_close(c->conn);
-		free(c);
 		return;
 	}
 	total_reads++;
-	serve_log_read(&opts, n);
 	client_bytes(c, buf, (size_t)n);
 }
 
 /* A new connection with a keyspace of its own. */
-static void *
+static int
 client_new(struct serve_conn *conn)
 {
-	struct client	*c;
+	struct client	*c = conn->user;
 
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		serve_die("calloc");
 	c->conn = conn;
 	c->id = ++total_conns;
-	return c;
+	return 0;
 }
 
 /* Options, the listening socket, and the loop. */
@@ -236,6 +231,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct serve_ops ops = {
+		.user_size = sizeof (struct client),
 		.accepted = client_new,
 		.readable = client_read,
 	};

@@ -28,7 +28,6 @@
  */
 #include <sys/socket.h>
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,34 +167,30 @@ client_read(void *user)
 {
 	struct client	*c = user;
 	unsigned char	 buf[4096];
-	ssize_t		 n = read(c->conn->fd, buf, sizeof buf);
+	ssize_t		 n = serve_read(&opts, c->conn, buf, sizeof buf);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == -2)
 		return;
 	if (n <= 0) {
 		if (n == 0 && c->state == S_REPLYING)
 			answer(c);
 		serve_close(c->conn);
-		free(c);
 		return;
 	}
 	total_reads++;
-	serve_log_read(&opts, n);
 	client_bytes(c, buf, (size_t)n);
 }
 
 /* A new connection, reading a frame. */
-static void *
+static int
 client_new(struct serve_conn *conn)
 {
-	struct client	*c;
+	struct client	*c = conn->user;
 
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		serve_die("calloc");
 	c->conn = conn;
 	c->state = S_READY;
 	total_conns++;
-	return c;
+	return 0;
 }
 
 /* lenserver's own option: --reply-ms. */
@@ -217,6 +212,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct serve_ops ops = {
+		.user_size = sizeof (struct client),
 		.accepted = client_new,
 		.readable = client_read,
 		.due = client_due,

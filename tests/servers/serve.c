@@ -216,7 +216,7 @@ serve_due(struct serve_conn *c, unsigned long ms)
 	c->due_ms = serve_now_ms() + ms;
 }
 
-/* Closes c and forgets it (its user pointer is the server's to free). */
+/* Closes c, frees its user memory and forgets it. */
 void
 serve_close(struct serve_conn *c)
 {
@@ -227,6 +227,7 @@ serve_close(struct serve_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	close(c->fd);
+	free(c->user);
 	free(c);
 }
 
@@ -248,7 +249,8 @@ serve_accept(struct serve *s)
 
 	while (s->accepting && (cfd = accept4(s->lfd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if ((c = calloc(1, sizeof *c)) == NULL)
+		if ((c = calloc(1, sizeof *c)) == NULL ||
+		    (c->user = calloc(1, s->ops->user_size)) == NULL)
 			serve_die("calloc");
 		c->fd = cfd;
 		c->srv = s;
@@ -256,7 +258,7 @@ serve_accept(struct serve *s)
 		if (s->conns != NULL)
 			s->conns->prev = c;
 		s->conns = c;
-		if ((c->user = s->ops->accepted(c)) == NULL)
+		if (s->ops->accepted(c) != 0)
 			continue;
 		ev.data.ptr = c;
 		epoll_ctl(s->ep, EPOLL_CTL_ADD, cfd, &ev);
@@ -331,6 +333,22 @@ serve_end(const struct serve_opts *o)
 		fclose(o->log);
 	if (o->unix_path != NULL)
 		unlink(o->unix_path);
+}
+
+/* Reads up to n bytes of c into buf: returns how many (with --log-reads,
+ * logged as "read B"), 0 at EOF, -1 on an error, -2 when there is nothing to
+ * read now. */
+ssize_t
+serve_read(const struct serve_opts *o, struct serve_conn *c, void *buf,
+    size_t n)
+{
+	ssize_t	r = read(c->fd, buf, n);
+
+	if (r < 0)
+		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	if (r > 0)
+		serve_log_read(o, r);
+	return r;
 }
 
 /* Sends n bytes of p on fd in one write (answers are small; what a full

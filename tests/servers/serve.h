@@ -46,7 +46,7 @@ struct serve;
 /* One accepted connection; serve_close() ends it. */
 struct serve_conn {
 	int			 fd;
-	void			*user;		/* what accepted() returned */
+	void			*user;		/* ops->user_size bytes, zeroed */
 	int			 due;		/* ops->due is set for due_ms */
 	uint64_t		 due_ms;
 	struct serve		*srv;
@@ -55,9 +55,10 @@ struct serve_conn {
 
 /* What a server does on the loop's events. */
 struct serve_ops {
-	/* A new connection: returns its user pointer, or NULL to leave it
-	 * open and unread. */
-	void	*(*accepted)(struct serve_conn *);
+	size_t	   user_size;	/* of each connection's user memory */
+	/* A new connection (its user memory zeroed): returns 0 to read it,
+	 * -1 to leave it open and unread. */
+	int	 (*accepted)(struct serve_conn *);
 	/* The connection is readable. */
 	void	 (*readable)(void *user);
 	/* The time set with serve_due() came (optional). */
@@ -78,6 +79,8 @@ void	 serve_close(struct serve_conn *);
 void	 serve_due(struct serve_conn *, unsigned long);
 void	 serve_stop_accepting(struct serve *);
 uint64_t serve_now_ms(void);
+ssize_t	 serve_read(const struct serve_opts *, struct serve_conn *, void *,
+	    size_t);
 void	 serve_send(int, const void *, size_t);
 void	 serve_log(FILE *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

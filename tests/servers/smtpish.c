@@ -23,7 +23,6 @@
  * read), --max-seconds; logs "greeted", "554 early", "554 pipelining",
  * "crash", and "total conns C reads R commands K rejected J" at exit.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +53,6 @@ reply(struct client *c, const char *s)
 	serve_send(c->conn->fd, s, strlen(s));
 }
 
-/* Closes c and forgets it. */
-static void
-client_close(struct client *c)
-{
-	serve_close(c->conn);
-	free(c);
-}
-
 /* Rejects c's input with a 554 and closes it. */
 static void
 reject(struct client *c, const char *why, const char *logged)
@@ -69,7 +60,7 @@ reject(struct client *c, const char *why, const char *logged)
 	total_rejected++;
 	reply(c, why);
 	serve_log(opts.log, "%s", logged);
-	client_close(c);
+	serve_close(c->conn);
 }
 
 /* The reply to the command line in c->line. Returns 0, or -1 after QUIT
@@ -90,7 +81,7 @@ command(struct client *c)
 		reply(c, "250 ok\r\n");
 	else if (strcasecmp(l, "QUIT") == 0) {
 		reply(c, "221 bye\r\n");
-		client_close(c);
+		serve_close(c->conn);
 		return -1;
 	} else
 		reply(c, "500 unknown command\r\n");
@@ -143,16 +134,15 @@ client_read(void *user)
 {
 	struct client	*c = user;
 	char		 buf[4096];
-	ssize_t		 n = read(c->conn->fd, buf, sizeof buf);
+	ssize_t		 n = serve_read(&opts, c->conn, buf, sizeof buf);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n == -2)
 		return;
 	if (n <= 0) {
-		client_close(c);
+		serve_close(c->conn);
 		return;
 	}
 	total_reads++;
-	serve_log_read(&opts, n);
 	client_bytes(c, buf, (size_t)n);
 }
 
@@ -171,18 +161,16 @@ client_due(void *user)
 }
 
 /* A new connection; the greeting is due in --greet-ms. */
-static void *
+static int
 client_new(struct serve_conn *conn)
 {
-	struct client	*c;
+	struct client	*c = conn->user;
 
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		serve_die("calloc");
 	c->conn = conn;
 	c->state = S_GREETING;
 	serve_due(conn, greet_ms);
 	total_conns++;
-	return c;
+	return 0;
 }
 
 /* smtpish's own options: --greet-ms, --reply-ms. */
@@ -206,6 +194,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct serve_ops ops = {
+		.user_size = sizeof (struct client),
 		.accepted = client_new,
 		.readable = client_read,
 		.due = client_due,

@@ -43,7 +43,6 @@
  */
 #include <sys/socket.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,10 +142,9 @@ client_close(struct client *c, int log)
 {
 	if (log)
 		client_log(c);
-	serve_close(c->conn);
 	free(c->sizes);
 	free(c->data);
-	free(c);
+	serve_close(c->conn);
 }
 
 /* Did the read that just ended at c->bytes (n bytes long) complete an
@@ -231,14 +229,10 @@ client_read(void *user)
 
 		nanosleep(&ts, NULL);
 	}
-	n = read(c->conn->fd, buf, sizeof buf);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		client_close(c, 1);
+	n = serve_read(&opts, c->conn, buf, sizeof buf);
+	if (n == -2)
 		return;
-	}
-	if (n == 0) {
+	if (n <= 0) {
 		client_close(c, 1);
 		return;
 	}
@@ -334,10 +328,10 @@ pause_tick(void)
 
 /* A new connection: exit-after exits, no-read leaves it unread, no-accept
  * stops accepting after --count. */
-static void *
+static int
 client_new(struct serve_conn *conn)
 {
-	struct client	*c;
+	struct client	*c = conn->user;
 
 	accepted++;
 	total_conns++;
@@ -349,12 +343,10 @@ client_new(struct serve_conn *conn)
 	if (mode == M_NO_ACCEPT && accepted >= count)
 		serve_stop_accepting(conn->srv);
 	if (mode == M_NO_READ)
-		return NULL;
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		serve_die("calloc");
+		return -1;
 	c->conn = conn;
 	c->id = accepted;
-	return c;
+	return 0;
 }
 
 /* testserver's own options. */
@@ -409,6 +401,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_ops	ops = {
+		.user_size = sizeof (struct client),
 		.accepted = client_new,
 		.readable = client_read,
 	};
