@@ -463,6 +463,9 @@ conn_connect_failed(struct conn *c, int err)
 
 	if (what != NULL)
 		conn_local(c, what, err);
+	else if (err == ECONNRESET && c->off > 0)
+		/* Fast open carried bytes: the server read them and reset. */
+		conn_fault(c, FINDING_RESET, err, "send");
 	else if (err == ETIMEDOUT)
 		conn_fault(c, FINDING_CONNECT_TIMEOUT, err, "connect");
 	else

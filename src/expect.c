@@ -195,7 +195,10 @@ expect_choose(struct expect *x, struct expect_step *s)
 
 		s->purpose = xb->confirm->state == CONFIRM_WHOLE ?
 		    EXPECT_WHOLE : EXPECT_RECUT;
-		s->index = xb->index;
+		/* The recut is the candidate's connection again; a whole send
+		 * is a whole send, with an index of its own. */
+		s->index = s->purpose == EXPECT_RECUT ? xb->index :
+		    x->next_index++;
 		s->greet_us = x->greet_us;
 	} else if (expect_next_ref(x, &s->blob)) {
 		s->purpose = EXPECT_REF;

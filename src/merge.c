@@ -197,8 +197,12 @@ merge_read_file(const char *path, size_t max, size_t *len, char **cause)
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > max) {
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
 		*cause = S_ISREG(st.st_mode) ? xasprintf("%s: larger than the "
 		    "%zu MiB it may be", path, max >> 20) :
 		    xasprintf("%s: not a regular file", path);
@@ -501,8 +505,7 @@ index_check(const json_t *o, char **why)
 		    "version reads 1)");
 		return -1;
 	}
-	if (seed == NULL || *seed == '\0' || strlen(seed) > 20 ||
-	    strspn(seed, "0123456789") != strlen(seed)) {
+	if (seed == NULL || !util_decimal_u64(seed)) {
 		*why = xstrdup("'seed' is not a decimal string");
 		return -1;
 	}

@@ -476,9 +476,18 @@ opt_check(struct options *o, const char *arg, char **cause)
 static int
 options_add_mask(struct options *o, int mask, const char *arg, char **cause)
 {
-	struct answer_masks	*m = answer_masks_new();
+	struct answer_masks	*m;
 	unsigned		*n = mask ? &o->nmasks : &o->nignores;
 	int			 rc;
+
+	/* Records keep it as JSON text: bytes that are not UTF-8 would not
+	 * survive. */
+	if (!util_utf8_valid(arg)) {
+		*cause = xasprintf("--%s: not UTF-8 text (records keep it as "
+		    "text)", mask ? "mask" : "ignore");
+		return -1;
+	}
+	m = answer_masks_new();
 
 	rc = mask ? answer_masks_add(m, arg, cause) :
 	    answer_masks_ignore(m, arg, cause);
@@ -511,6 +520,13 @@ opt_ignore(struct options *o, const char *arg, char **cause)
 static int
 opt_turns(struct options *o, const char *arg, char **cause)
 {
+	/* Records keep the rule as JSON text, as given: write bytes that
+	 * are not UTF-8 with escapes (\xHH), which survive. */
+	if (!util_utf8_valid(arg)) {
+		*cause = xasprintf("--turns: not UTF-8 text (write such bytes "
+		    "as \\xHH)");
+		return -1;
+	}
 	if (turn_parse(arg, &o->plan.turns, cause) == -1)
 		return -1;
 	o->turns_arg = arg;
@@ -868,7 +884,53 @@ replay_arg(struct jbuf *b, const char *name, const char *value)
 	free(arg);
 }
 
-/* Appends every option that changes cuts or pacing and is not default. */
+/* Appends a duration option given in milliseconds, if not its default. */
+static void
+replay_ms(struct jbuf *b, const char *name, uint64_t ms, uint64_t dflt)
+{
+	char	v[32];
+
+	if (ms == dflt)
+		return;
+	snprintf(v, sizeof v, "%" PRIu64 "ms", ms);
+	replay_arg(b, name, v);
+}
+
+/* Appends --turns and its timeouts, when not the defaults. */
+void
+options_turn_args(const struct options *o, struct jbuf *b)
+{
+	const struct options	*d = &option_defaults;
+
+	if (o->turns_arg != NULL)
+		replay_arg(b, "turns", o->turns_arg);
+	replay_ms(b, "turn-timeout", o->turn_timeout_ms, d->turn_timeout_ms);
+	replay_ms(b, "turn-quiet", o->turn_quiet_ms, d->turn_quiet_ms);
+}
+
+/* Appends --check, --mask and --ignore, when not the defaults. */
+static void
+options_check_args(const struct options *o, struct jbuf *b)
+{
+	char	v[32];
+
+	if (o->check_every != option_defaults.check_every) {
+		if (o->check_every == 0)
+			snprintf(v, sizeof v, "none");
+		else if (o->check_every == 1)
+			snprintf(v, sizeof v, "all");
+		else
+			snprintf(v, sizeof v, "1/%" PRIu32, o->check_every);
+		replay_arg(b, "check", v);
+	}
+	for (unsigned i = 0; i < o->nmasks; i++)
+		replay_arg(b, "mask", o->masks[i]);
+	for (unsigned i = 0; i < o->nignores; i++)
+		replay_arg(b, "ignore", o->ignores[i]);
+}
+
+/* Appends every option that changes cuts, pacing, turns or the answer
+ * checks and is not default. */
 void
 options_replay_args(const struct options *o, struct jbuf *b)
 {
@@ -911,4 +973,6 @@ options_replay_args(const struct options *o, struct jbuf *b)
 		replay_arg(b, "shard", v);
 	}
 #undef DIFF_U
+	options_turn_args(o, b);
+	options_check_args(o, b);
 }

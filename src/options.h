@@ -129,6 +129,10 @@ struct jbuf;
  * cut or paced and differs from its default (for reproduce lines). */
 void		 options_replay_args(const struct options *o, struct jbuf *b);
 
+/* Appends --turns, --turn-timeout and --turn-quiet when not the defaults
+ * (how a whole send goes: one write per message, each waiting its reply). */
+void		 options_turn_args(const struct options *o, struct jbuf *b);
+
 /* Appends s to b quoted for a POSIX shell (only when it needs quoting). */
 void		 options_shell_quote(struct jbuf *b, const char *s);
 

@@ -1147,7 +1147,7 @@ record_header(const json_t *j, struct record *r, char **why)
 }
 
 /* Reads target_process.cwd, where a supervised run's command ran: absent,
- * or a non-empty string shorter than PATH_MAX. */
+ * or an absolute path shorter than PATH_MAX. */
 static int
 record_target_cwd(const json_t *j, struct record *r, char **why)
 {
@@ -1157,10 +1157,10 @@ record_target_cwd(const json_t *j, struct record *r, char **why)
 
 	if (v == NULL)
 		return 0;
-	if (cwd == NULL || *cwd == '\0' || strlen(cwd) >= PATH_MAX) {
+	if (cwd == NULL || *cwd != '/' || strlen(cwd) >= PATH_MAX) {
 		*why = xasprintf("corrupt record: target_process 'cwd' %s",
-		    cwd == NULL ? "is not a string" : *cwd == '\0' ?
-		    "is empty" : "is longer than a path may be");
+		    cwd == NULL ? "is not a string" : *cwd != '/' ?
+		    "is not an absolute path" : "is longer than a path may be");
 		return -1;
 	}
 	r->target_cwd = xstrdup(cwd);

@@ -71,6 +71,7 @@ run_reproduce(struct run *r, uint64_t index, const char *record)
 			 * blob whole, once. */
 			jbuf_printf(&b, " --rounds=1 --max-fragments=1 "
 			    "--fastopen-chance=0 --close-chance=0 --check=none");
+			options_turn_args(o, &b);
 			return b.s;
 		}
 		jbuf_printf(&b, " --seed=%" PRIu64 " --only=%" PRIu64, r->seed,

@@ -522,8 +522,7 @@ read_check_texts(const json_t *o, char **cause)
 		}
 	}
 	seed = json_string_value(json_object_get(o, "seed"));
-	if (seed != NULL && (*seed == '\0' || strlen(seed) > 20 ||
-	    strspn(seed, "0123456789") != strlen(seed))) {
+	if (seed != NULL && !util_decimal_u64(seed)) {
 		*cause = xasprintf("\"seed\" is not a decimal number");
 		return -1;
 	}

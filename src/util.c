@@ -212,3 +212,49 @@ util_write_atomic(const char *tmp, const char *path, const void *data,
 	}
 	return 0;
 }
+
+/* Is s valid UTF-8 (no overlong forms, no surrogates, at most U+10FFFF)? */
+int
+util_utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned	c = *p, n, cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* Is s a decimal number from 0 to 2^64-1 (digits only, no sign)? */
+int
+util_decimal_u64(const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > 20 || strspn(s, "0123456789") != n)
+		return 0;
+	/* 20 digits: at most 18446744073709551615, compared as text. */
+	return n < 20 || strcmp(s, "18446744073709551615") <= 0;
+}

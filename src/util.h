@@ -49,4 +49,10 @@ uint64_t util_now_us(void);
 int	 util_write_atomic(const char *tmp, const char *path, const void *data,
 	    size_t len, char **cause);
 
+/* Is s a decimal number from 0 to 2^64-1 (digits only, no sign)? */
+int	 util_decimal_u64(const char *s);
+
+/* Is s valid UTF-8 (no overlong forms, no surrogates, at most U+10FFFF)? */
+int	 util_utf8_valid(const char *s);
+
 #endif

@@ -87,6 +87,26 @@ START_TEST(test_close_reports_write_errors)
 }
 END_TEST
 
+/* UTF-8: valid text, and the forms that are not. */
+static const struct {
+	const char	*s;
+	int		 ok;
+} utf8_cases[] = {
+	{ "", 1 }, { "abc\r\n", 1 }, { "caf\xc3\xa9", 1 },
+	{ "\xe2\x82\xac", 1 }, { "\xf0\x9f\x98\x80", 1 },
+	{ "\xf4\x8f\xbf\xbf", 1 },		/* U+10FFFF */
+	{ "\xfe\xff", 0 }, { "\xc3", 0 }, { "\xc0\xaf", 0 },	/* overlong */
+	{ "\xe0\x80\xaf", 0 }, { "\xed\xa0\x80", 0 },	/* surrogate */
+	{ "\xf4\x90\x80\x80", 0 }, { "a\x80" "b", 0 }, { "\xe2\x82", 0 },
+};
+
+START_TEST(test_utf8_valid)
+{
+	ck_assert_msg(util_utf8_valid(utf8_cases[_i].s) == utf8_cases[_i].ok,
+	    "case %d", _i);
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -95,6 +115,8 @@ util_suite(void)
 
 	tcase_add_checked_fixture(tc, check_tmpdir_setup, check_tmpdir_teardown);
 	tcase_add_test(tc, test_check_refuses);
+	tcase_add_loop_test(tc, test_utf8_valid, 0,
+	    (int)(sizeof utf8_cases / sizeof utf8_cases[0]));
 	tcase_add_test(tc, test_check_leaves_no_trace);
 	tcase_add_test(tc, test_close_reports_write_errors);
 	suite_add_tcase(s, tc);

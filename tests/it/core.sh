@@ -99,6 +99,18 @@ t_whole_send_dies() {
 	pass "$name"
 }
 
+# --- the reproduce command carries the turns and the answer checks ----------
+t_reproduce_args() {
+	local name="reproduce commands carry --turns, its timeouts, --check and --mask"
+	start_server exit-after --count=30
+	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=6 --check=1/4 \
+		--mask='[0-9]+' --turns='\r\n' --turn-quiet=30ms --num-conns=5
+	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+	expect_rc "$name" 1 || return
+	expect_err "$name" "reproduce: stutterfuzz .*--only=[0-9]+ .*--turns='?\\\\r\\\\n'? --turn-quiet=30ms --check=1/4 '?--mask=\[0-9\]\+'?" || return
+	pass "$name"
+}
+
 # --- nothing listens ----------------------------------------------------------
 t_wrong_port() {
 	local name="nothing listens at the start (a wrong port): not up, no finding, exit 3"
@@ -720,6 +732,6 @@ t_help() {
 	pass "$name"
 }
 
-register t_help t_record t_only_repeats t_server_exits t_whole_send_dies t_wrong_port t_reset t_no_accept \
+register t_help t_record t_only_repeats t_server_exits t_whole_send_dies t_reproduce_args t_wrong_port t_reset t_no_accept \
 	t_no_read t_bad_input t_stopping t_addresses t_cycle t_record_replay t_replay_fidelity \
 	t_dedup_cap t_trace t_no_spin t_split_strategies t_supervise t_read_pacing t_memcheck
