@@ -104,10 +104,10 @@ t_reproduce_args() {
 	local name="reproduce commands carry --turns, its timeouts, --check and --mask"
 	start_server exit-after --count=30
 	sf --blob-dir="$CORPUS" --host=127.0.0.1 --port="$PORT" --seed=6 --check=1/4 \
-		--mask='[0-9]+' --turns='\r\n' --turn-quiet=30ms --num-conns=5
+		--mask='[0-9]+' --turns='\r\n' --turn-timeout=20ms --turn-quiet=5ms --num-conns=5
 	wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
 	expect_rc "$name" 1 || return
-	expect_err "$name" "reproduce: stutterfuzz .*--only=[0-9]+ .*--turns='?\\\\r\\\\n'? --turn-quiet=30ms --check=1/4 '?--mask=\[0-9\]\+'?" || return
+	expect_err "$name" "reproduce: stutterfuzz .*--only=[0-9]+ .*--turns='?\\\\r\\\\n'? --turn-timeout=20ms --turn-quiet=5ms --check=1/4 '?--mask=\[0-9\]\+'?" || return
 	pass "$name"
 }
 

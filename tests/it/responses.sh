@@ -290,7 +290,7 @@ t_resp_smtp_turns() {
 	local seed
 	for seed in 1 2 3; do
 		start_resp smtpish --fixed
-		sf_resp tests/corpus-smtpish --seed=$seed --rounds=100 '--turns=\r\n'
+		sf_resp tests/corpus-smtpish --seed=$seed --rounds=50 '--turns=\r\n'
 		stop_server
 		expect_rc "$name" 0 || return
 		expect_err "$name" 'the server speaks first' || return
