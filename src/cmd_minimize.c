@@ -32,7 +32,6 @@
 #include "util.h"
 
 #define CUT_CONTEXT	24	/* bytes shown on each side of a cut */
-#define PLURAL(n)	((n) == 1 ? "" : "s")	/* after a count */
 #define REPORT_WAIT_MS	500	/* after a replay, for a report to complete */
 
 /* What the command line asked for. */

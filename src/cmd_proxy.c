@@ -506,22 +506,13 @@ prun_record(struct prun *r, const struct finding *f,
     const struct conn_report *culprit, const struct conn_report *sus,
     size_t n)
 {
-	struct record_meta	 m = {
-		.kind = finding_kind_name(f->kind),
-		.err = f->err,
-		.phase = f->phase,
-		.at_us = f->at_us,
-		.seed = f->seed,
-		.target = net_record_target(&r->to),
-		.target_kind = r->to.is_unix ? "unix" : NULL,
-		.options_json = r->options_json,
-		.detail = f->detail,
-	};
+	struct record_meta	 m;
 	const char		*name = NULL;
 	char			*cause = NULL;
 
 	if (r->rec == NULL || (culprit == NULL && n == 0))
 		return NULL;
+	record_meta_init(&m, f, &r->to, r->options_json);
 	if (r->proc != NULL && culprit == NULL) {
 		/* The command, where it ran (here), its output's tail. */
 		m.target_argv = r->o->target_argv;

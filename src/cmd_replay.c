@@ -25,7 +25,6 @@
 #include "util.h"
 
 /* "s" after a count other than 1. */
-#define PLURAL(n)	((n) == 1 ? "" : "s")
 
 static const char replay_usage[] =
 "usage: stutterfuzz replay RECORD [--host=HOST] [--port=PORT] [--unix=PATH]\n"
@@ -276,6 +275,23 @@ replay_pick(struct replay_cmd *rc, const struct record_conn **cand)
 	return n;
 }
 
+/* Did the recorded run pace by reads (so the replay does too)? */
+static int
+replay_read_paced(const struct replay_cmd *rc)
+{
+	return strcmp(rc->rec->pace, "read") == 0 ||
+	    strcmp(rc->rec->pace, "auto") == 0;
+}
+
+/* A signal stopped the replay: says so; returns the exit status. */
+static int
+replay_interrupted(const struct replay_cmd *rc)
+{
+	fprintf(stderr, "Interrupted by %s; exit %d\n", rc->signal == SIGINT ?
+	    "SIGINT" : "SIGTERM", 128 + rc->signal);
+	return 128 + rc->signal;
+}
+
 /* Replays the candidates, one by one or all together; returns the exit
  * status. */
 static int
@@ -284,8 +300,7 @@ replay_each(struct replay_cmd *rc, const struct record_conn **cand,
 {
 	const struct options	*o = rc->opt;
 	struct replay_outcome	 out;
-	int			 read_pacing = strcmp(rc->rec->pace, "read") == 0 ||
-				    strcmp(rc->rec->pace, "auto") == 0;
+	int			 read_pacing = replay_read_paced(rc);
 	char			*cause = NULL;
 
 	for (size_t i = 0; i < ncand; i++) {
@@ -297,12 +312,8 @@ replay_each(struct replay_cmd *rc, const struct record_conn **cand,
 			free(cause);
 			return EXIT_RUNTIME;
 		}
-		if (out.interrupted) {
-			fprintf(stderr, "Interrupted by %s; exit %d\n",
-			    rc->signal == SIGINT ? "SIGINT" : "SIGTERM",
-			    128 + rc->signal);
-			return 128 + rc->signal;
-		}
+		if (out.interrupted)
+			return replay_interrupted(rc);
 		replay_print_outcome(&out);
 		if (replay_reproduced(&out, rc->kind)) {
 			replay_print_result(rc, cand[i], ncand);
@@ -333,19 +344,13 @@ replay_mismatch(struct replay_cmd *rc)
 	    c->greet_us ? ", after the greeting" : "");
 	free(name);
 	if (replay_answer(rc->base, rc->opt, &rc->target, rc->rec, c,
-	    strcmp(rc->rec->pace, "read") == 0 ||
-	    strcmp(rc->rec->pace, "auto") == 0, &rc->engine, &res, &out,
-	    &cause) == -1) {
+	    replay_read_paced(rc), &rc->engine, &res, &out, &cause) == -1) {
 		fprintf(stderr, "stutterfuzz: %s\n", cause);
 		free(cause);
 		return EXIT_RUNTIME;
 	}
-	if (out.interrupted) {
-		fprintf(stderr, "Interrupted by %s; exit %d\n",
-		    rc->signal == SIGINT ? "SIGINT" : "SIGTERM",
-		    128 + rc->signal);
-		return 128 + rc->signal;
-	}
+	if (out.interrupted)
+		return replay_interrupted(rc);
 	if (res.state == CONFIRM_MISMATCH) {
 		fprintf(stderr, "  -> answer %s\n  -> cut again: %s\n"
 		    "Result: reproduced (mismatch: the whole send answers as "

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "base64.h"
+#include "finding.h"
 #include "json.h"
 #include "net.h"
 #include "record.h"
@@ -460,6 +461,25 @@ record_text(const json_t *top, size_t *len)
 		return NULL;
 	}
 	return text;
+}
+
+/* The meta of a finding's record against target t. */
+void
+record_meta_init(struct record_meta *m, const struct finding *f,
+    const struct net_target *t, const char *options_json)
+{
+	*m = (struct record_meta){
+		.kind = finding_kind_name(f->kind),
+		.err = f->err,
+		.phase = f->phase,
+		.at_us = f->at_us,
+		.seed = f->seed,
+		.target = net_record_target(t),
+		.target_kind = t->is_unix ? "unix" : NULL,
+		.options_json = options_json,
+		.detail = f->detail,
+		.check_json = f->check_json,
+	};
 }
 
 /* The supervised target of a target finding: command, the directory it

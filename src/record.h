@@ -47,6 +47,15 @@ struct record_meta {
 	const char	*check_json;	/* mismatch: the "check" object, or NULL */
 };
 
+struct finding;
+struct net_target;
+
+/* The meta of a finding's record against target t: kind, errno, phase,
+ * time, seed, detail, mismatch check, the target and its kind, and the
+ * options object; the supervised command is the caller's to add. */
+void		 record_meta_init(struct record_meta *m, const struct finding *f,
+		     const struct net_target *t, const char *options_json);
+
 /* Where records go, with deduplication and a cap. */
 struct recorder;
 

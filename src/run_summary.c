@@ -34,24 +34,14 @@ run_record(struct run *r, const struct finding *f,
     const struct conn_report *conn, const struct conn_report *suspects,
     size_t nsuspects)
 {
-	struct record_meta	 m = {
-		.kind = finding_kind_name(f->kind),
-		.err = f->err,
-		.phase = f->phase,
-		.at_us = f->at_us,
-		.seed = f->seed,
-		.target = net_record_target(r->target),
-		.target_kind = r->target->is_unix ? "unix" : NULL,
-		.options_json = r->options_json,
-	};
+	struct record_meta	 m;
 	const char		*name = NULL;
 	char			*cause = NULL;
 	int			 rc;
 
 	if (r->rec == NULL)
 		return NULL;
-	m.detail = f->detail;
-	m.check_json = f->check_json;
+	record_meta_init(&m, f, r->target, r->options_json);
 	if (r->proc != NULL && f->conn == NULL) {
 		m.target_argv = r->opt->target_argv;
 		m.target_tail = target_tail(r->proc);

@@ -8,6 +8,9 @@
 
 #define STUTTERFUZZ_VERSION	"0.1.0"
 
+/* The plural ending after a count of n: "1 cut", "2 cuts". */
+#define PLURAL(n)	((n) == 1 ? "" : "s")
+
 /* Allocators that end the process with exit status 3 when memory runs out. */
 void	*xmalloc(size_t n);
 void	*xcalloc(size_t n, size_t size);
